@@ -1,0 +1,64 @@
+// Package config reads the server configuration from the environment
+// (SCIMFORGE_*), with command-line flags that mirror each variable.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+)
+
+// Config is everything the server needs to start.
+type Config struct {
+	Listen      string // SCIMFORGE_LISTEN
+	DatabaseURL string // SCIMFORGE_DATABASE_URL
+	Token       string // SCIMFORGE_TOKEN
+	BaseURL     string // SCIMFORGE_BASE_URL (optional)
+	// AllowedDomains restricts userName domains (SCIMFORGE_ALLOWED_DOMAINS,
+	// comma-separated; empty allows all). Enforced by app/hooks.
+	AllowedDomains []string
+}
+
+// BasePath is where the SCIM API is mounted.
+const BasePath = "/scim/v2"
+
+// Defaults.
+const (
+	DefaultListen = "127.0.0.1:8080"
+	DefaultDB     = "sqlite://scimforge.db"
+)
+
+// Load reads the environment, then the flags in args (which win).
+func Load(args []string) (*Config, error) {
+	env := func(k, def string) string {
+		if v, ok := os.LookupEnv(k); ok && v != "" {
+			return v
+		}
+		return def
+	}
+	c := &Config{}
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.StringVar(&c.Listen, "listen", env("SCIMFORGE_LISTEN", DefaultListen), "address to listen on (SCIMFORGE_LISTEN)")
+	fs.StringVar(&c.DatabaseURL, "database-url", env("SCIMFORGE_DATABASE_URL", DefaultDB), "sqlite://PATH (SCIMFORGE_DATABASE_URL)")
+	fs.StringVar(&c.Token, "token", env("SCIMFORGE_TOKEN", ""), "bearer token clients must send (SCIMFORGE_TOKEN)")
+	fs.StringVar(&c.BaseURL, "base-url", env("SCIMFORGE_BASE_URL", ""), "public base URL for meta.location, e.g. https://scim.example.com/scim/v2 (SCIMFORGE_BASE_URL; default: from each request)")
+	domains := fs.String("allowed-domains", env("SCIMFORGE_ALLOWED_DOMAINS", ""), "comma-separated userName domains to accept (SCIMFORGE_ALLOWED_DOMAINS; default: all)")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	for _, d := range strings.Split(*domains, ",") {
+		if d = strings.TrimSpace(d); d != "" {
+			c.AllowedDomains = append(c.AllowedDomains, strings.ToLower(d))
+		}
+	}
+	if c.Token == "" {
+		return nil, errors.New("SCIMFORGE_TOKEN is not set: the server never runs without authentication (make run generates a token for you)")
+	}
+	if len(c.Token) < 16 {
+		return nil, fmt.Errorf("SCIMFORGE_TOKEN is %d characters; use at least 16 (e.g. openssl rand -hex 32)", len(c.Token))
+	}
+	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	return c, nil
+}

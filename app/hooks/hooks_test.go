@@ -1,0 +1,50 @@
+package hooks
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/scimforge/scimforge/generated/resource"
+	"github.com/scimforge/scimforge/scim/scimerr"
+)
+
+func TestDomainPolicy(t *testing.T) {
+	h := &User{Log: slog.New(slog.DiscardHandler), AllowedDomains: []string{"example.com"}}
+	ctx := context.Background()
+	if err := h.BeforeCreate(ctx, &resource.User{UserName: "bjensen@Example.COM"}); err != nil {
+		t.Fatalf("allowed domain rejected: %v", err)
+	}
+	for _, name := range []string{"bjensen@evil.com", "bjensen", "a@example.com.evil.com"} {
+		err := h.BeforeCreate(ctx, &resource.User{UserName: name})
+		e := scimerr.As(err)
+		if e == nil || e.Status != 400 || e.ScimType != scimerr.InvalidValue {
+			t.Errorf("%q: got %v, want a 400 invalidValue", name, err)
+		}
+	}
+	if err := h.BeforeReplace(ctx, nil, &resource.User{UserName: "x@evil.com"}); err == nil {
+		t.Error("rename into a foreign domain was accepted")
+	}
+	open := &User{Log: slog.New(slog.DiscardHandler)}
+	if err := open.BeforeCreate(ctx, &resource.User{UserName: "anyone"}); err != nil {
+		t.Errorf("no policy configured, yet rejected: %v", err)
+	}
+}
+
+func TestAuditLogHasNoPersonalData(t *testing.T) {
+	var buf bytes.Buffer
+	h := &User{Log: slog.New(slog.NewTextHandler(&buf, nil))}
+	u := &resource.User{ID: "42", UserName: "bjensen@example.com", DisplayName: "Babs Jensen"}
+	if err := h.AfterCreate(context.Background(), u); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	if !strings.Contains(out, "id=42") {
+		t.Errorf("audit line lacks the id: %s", out)
+	}
+	if strings.Contains(out, "bjensen") || strings.Contains(out, "Babs") {
+		t.Errorf("audit line leaks personal data: %s", out)
+	}
+}

@@ -1,0 +1,110 @@
+// Package server wires the SCIM server together: store, generated API,
+// application hooks and HTTP middleware. It is the one place an application
+// changes to add behaviour (hooks) or HTTP concerns (middleware).
+package server
+
+import (
+	"context"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/scimforge/scimforge/app/config"
+	"github.com/scimforge/scimforge/app/hooks"
+	"github.com/scimforge/scimforge/generated/api"
+	"github.com/scimforge/scimforge/generated/discovery"
+	"github.com/scimforge/scimforge/generated/store"
+	"github.com/scimforge/scimforge/scim/sqlstore"
+	"github.com/scimforge/scimforge/scim/web"
+)
+
+// Server is a running SCIM service provider.
+type Server struct {
+	HTTP *http.Server
+	DB   *sqlstore.DB
+}
+
+// New opens the database (applying migrations) and builds the HTTP server.
+func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, error) {
+	migrations, err := fs.Sub(store.Migrations, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	db, err := sqlstore.Open(ctx, cfg.DatabaseURL, migrations, sqlstore.Options{})
+	if err != nil {
+		return nil, err
+	}
+	h, err := Handler(cfg, db, log)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return &Server{
+		DB: db,
+		HTTP: &http.Server{
+			Addr:              cfg.Listen,
+			Handler:           h,
+			ReadHeaderTimeout: 10 * time.Second,
+			ReadTimeout:       30 * time.Second,
+			WriteTimeout:      55 * time.Second, // Azure AD and Okta give up after 60 s
+			IdleTimeout:       120 * time.Second,
+		},
+	}, nil
+}
+
+// Handler returns the whole HTTP handler over an open store.
+func Handler(cfg *config.Config, db *sqlstore.DB, log *slog.Logger) (http.Handler, error) {
+	srv, err := api.NewServer(db, api.Hooks{
+		User:  &hooks.User{Log: log, AllowedDomains: cfg.AllowedDomains},
+		Group: &hooks.Group{Log: log},
+	}, log)
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	strict := api.NewStrictHandlerWithOptions(srv, nil, api.StrictHTTPServerOptions{
+		RequestErrorHandlerFunc:  web.RequestError,
+		ResponseErrorHandlerFunc: web.ResponseError(log),
+	})
+	api.HandlerWithOptions(strict, api.StdHTTPServerOptions{
+		BaseURL:          config.BasePath,
+		BaseRouter:       mux,
+		ErrorHandlerFunc: web.RequestError,
+	})
+	if err := fallbacks(mux); err != nil {
+		return nil, err
+	}
+	var h http.Handler = mux
+	h = web.BearerAuth(cfg.Token, h)
+	h = web.Edge(cfg.BaseURL, config.BasePath, log, h)
+	return web.AccessLog(log, h), nil
+}
+
+// fallbacks answers unknown paths and unsupported methods with SCIM errors
+// instead of net/http's text/plain ones. Method-less patterns are less
+// specific than the generated "GET /path" ones, so they only catch what
+// the API does not serve.
+func fallbacks(mux *http.ServeMux) error {
+	set, err := discovery.Load()
+	if err != nil {
+		return err
+	}
+	routes := map[string][]string{
+		"/ServiceProviderConfig": {"GET"},
+		"/Schemas":               {"GET"},
+		"/Schemas/{id}":          {"GET"},
+		"/ResourceTypes":         {"GET"},
+		"/ResourceTypes/{name}":  {"GET"},
+	}
+	for _, rt := range set.ResourceTypes {
+		routes[rt.Endpoint] = []string{"GET", "POST"}
+		routes[rt.Endpoint+"/{id}"] = []string{"GET", "PUT", "DELETE"}
+	}
+	for path, methods := range routes {
+		mux.Handle(config.BasePath+path, web.MethodNotAllowed(strings.Join(methods, ", ")))
+	}
+	mux.HandleFunc("/", web.NotFound)
+	return nil
+}

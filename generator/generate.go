@@ -1,0 +1,138 @@
+// Package generator turns the schema documents in schemas/ into generated/
+// and openapi.yaml. Generate renders every file in memory first and writes
+// only when all emitters succeeded; then it deletes generated files that
+// this run did not produce (a removed extension leaves no orphans), and
+// writes nothing whose content is unchanged, so a second run is a no-op.
+package generator
+
+import (
+	"bytes"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/scimforge/scimforge/generator/internal/emit"
+	"github.com/scimforge/scimforge/generator/internal/emit/api"
+	"github.com/scimforge/scimforge/generator/internal/emit/discovery"
+	"github.com/scimforge/scimforge/generator/internal/emit/gotypes"
+	"github.com/scimforge/scimforge/generator/internal/emit/store"
+	"github.com/scimforge/scimforge/generator/internal/model"
+	"github.com/scimforge/scimforge/generator/internal/openapi"
+)
+
+// Options say where to read and write, relative to Root.
+type Options struct {
+	Root    string // repository root
+	Schemas string // schema folder, relative to Root ("schemas")
+}
+
+// Render builds every generated file in memory.
+func Render(opt Options) ([]emit.File, error) {
+	m, err := model.Load(os.DirFS(opt.Root), opt.Schemas)
+	if err != nil {
+		return nil, err
+	}
+	var files []emit.File
+	for _, e := range []func(*model.Model) ([]emit.File, error){
+		gotypes.Emit,
+		store.Emit,
+		discovery.Emit,
+		api.Emit,
+		openAPI,
+	} {
+		out, err := e(m)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, out...)
+	}
+	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
+	return files, nil
+}
+
+func openAPI(m *model.Model) ([]emit.File, error) {
+	published, codegen, err := openapi.Build(m.Set, openapi.Options{
+		Title: "scimforge SCIM 2.0 API", Version: "2.0", GoTypesImport: emit.ResourcePkg,
+		MetaGoType: emit.ScimtypePkg + ".Meta", GoNames: goNames(m),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("openapi: %w", err)
+	}
+	pub, err := openapi.Marshal(published)
+	if err != nil {
+		return nil, fmt.Errorf("openapi.yaml: %w", err)
+	}
+	cg, err := openapi.Marshal(codegen)
+	if err != nil {
+		return nil, fmt.Errorf("openapi codegen view: %w", err)
+	}
+	return []emit.File{{Path: "openapi.yaml", Data: pub}, {Path: "generated/api/openapi.codegen.yaml", Data: cg}}, nil
+}
+
+// goNames passes the sidecar's Go names on to the OpenAPI builder, so its
+// x-go-type references name the types the Go emitter writes.
+func goNames(m *model.Model) map[string]string {
+	names := map[string]string{}
+	for _, r := range m.Resources {
+		names[r.Type.Name] = r.GoName
+		for _, p := range r.Parts[1:] {
+			names[p.Schema.ID] = p.GoName
+		}
+	}
+	return names
+}
+
+// Write writes files under root, removes generated files under
+// root/generated that are not in files, and returns the paths it changed.
+// Files that are not generated (no header) are never touched.
+func Write(root string, files []emit.File, keep func(path string) bool) ([]string, error) {
+	want := map[string]bool{}
+	var changed []string
+	for _, f := range files {
+		want[f.Path] = true
+		p := filepath.Join(root, f.Path)
+		if old, err := os.ReadFile(p); err == nil && bytes.Equal(old, f.Data) {
+			continue
+		}
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return changed, err
+		}
+		if err := os.WriteFile(p, f.Data, 0o644); err != nil {
+			return changed, err
+		}
+		changed = append(changed, f.Path)
+	}
+	genDir := filepath.Join(root, "generated")
+	err := filepath.WalkDir(genDir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		rel = filepath.ToSlash(rel)
+		if want[rel] || (keep != nil && keep(rel)) {
+			return nil
+		}
+		if isGenerated(p) {
+			changed = append(changed, rel+" (deleted)")
+			return os.Remove(p)
+		}
+		return nil
+	})
+	if os.IsNotExist(err) {
+		err = nil
+	}
+	return changed, err
+}
+
+// isGenerated reports whether a file carries the scimforge header.
+func isGenerated(path string) bool {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return false
+	}
+	first, _, _ := bytes.Cut(b, []byte("\n"))
+	return strings.Contains(string(first), emit.Header) || (strings.HasSuffix(path, ".json") && strings.Contains(path, "generated/discovery/"))
+}

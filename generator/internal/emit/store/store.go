@@ -1,0 +1,471 @@
+// Package store emits generated/store: bun models for each resource type's
+// main table and child tables, the functions that write them from the typed
+// resource, the filter-to-SQL mapping, the engine descriptor that ties a
+// resource type together, and the SQL migrations.
+package store
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/dave/jennifer/jen"
+
+	"github.com/scimforge/scimforge/generator/internal/emit"
+	"github.com/scimforge/scimforge/generator/internal/model"
+	"github.com/scimforge/scimforge/generator/internal/naming"
+	"github.com/scimforge/scimforge/scim/schema"
+)
+
+const dir = "generated/store/"
+
+// Emit returns the files of package store.
+func Emit(m *model.Model) ([]emit.File, error) {
+	var files []emit.File
+	f := emit.NewGoFile(emit.StorePkg, "store")
+	f.PackageComment("Package store holds the bun models, writers and filter mappings of every")
+	f.PackageComment("resource type, and the SQL migrations that create their tables.")
+	f.Comment("Migrations holds one folder of ordered SQL migrations per dialect.")
+	f.Comment("")
+	f.Comment("//go:embed migrations")
+	f.Var().Id("Migrations").Qual("embed", "FS")
+	membership(f, m)
+	out, err := emit.Render(dir+"store.gen.go", f)
+	if err != nil {
+		return nil, err
+	}
+	// jennifer cannot place a //go:embed directive; turn the comment into one.
+	out.Data = []byte(strings.Replace(string(out.Data), "// //go:embed migrations", "//go:embed migrations", 1))
+	out.Data = []byte(strings.Replace(string(out.Data), "//\n//go:embed", "//go:embed", 1))
+	files = append(files, out)
+	for _, r := range m.Resources {
+		f := emit.NewGoFile(emit.StorePkg, "store")
+		models(f, r)
+		writers(f, r)
+		mapping(f, m, r)
+		descriptor(f, m, r)
+		out, err := emit.Render(dir+naming.Snake(r.GoName)+".gen.go", f)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, out)
+	}
+	files = append(files, emit.File{Path: dir + "migrations/sqlite/0001_init.tx.up.sql", Data: []byte(sqliteDDL(m))})
+	return files, nil
+}
+
+// columnGoType is the Go type of a nullable column in a bun model.
+func columnGoType(a *schema.Attribute) *jen.Statement {
+	switch a.Type {
+	case schema.Boolean:
+		return jen.Op("*").Bool()
+	case schema.Integer:
+		return jen.Op("*").Int64()
+	case schema.Decimal:
+		return jen.Op("*").Float64()
+	}
+	return jen.Op("*").String()
+}
+
+func bunTag(name string, extra ...string) map[string]string {
+	return map[string]string{"bun": strings.Join(append([]string{name}, extra...), ",")}
+}
+
+func models(f *jen.File, r *model.Resource) {
+	fields := []jen.Code{
+		jen.Qual(emit.BunPkg, "BaseModel").Tag(map[string]string{"bun": "table:" + r.Table}),
+		jen.Id("ID").String().Tag(bunTag("id", "pk")),
+		jen.Id("Version").Int64().Tag(bunTag("version", "notnull")),
+		jen.Id("Created").String().Tag(bunTag("created", "notnull")),
+		jen.Id("LastModified").String().Tag(bunTag("last_modified", "notnull")),
+		jen.Comment("Doc is the resource's canonical JSON document, which reads return."),
+		jen.Id("Doc").String().Tag(bunTag("doc", "notnull")),
+	}
+	for _, c := range r.Columns {
+		fields = append(fields, jen.Comment(fmt.Sprintf("%s holds %s.", naming.Go(c.Name), c.FilterPath)),
+			jen.Id(naming.Go(c.Name)).Add(columnGoType(c.Attr)).Tag(bunTag(c.Name)))
+	}
+	f.Comment(fmt.Sprintf("%sRow is a row of %s: one %s and its searchable attributes.", r.GoName, r.Table, r.Type.Name))
+	f.Type().Id(r.GoName + "Row").Struct(fields...)
+	for _, ch := range r.Children {
+		fields := []jen.Code{
+			jen.Qual(emit.BunPkg, "BaseModel").Tag(map[string]string{"bun": "table:" + ch.Table}),
+			jen.Id(naming.Go(ch.ParentColumn)).String().Tag(bunTag(ch.ParentColumn, "pk")),
+			jen.Comment("Ord keeps the values in the order the client sent them."),
+			jen.Id("Ord").Int().Tag(bunTag("ord", "pk")),
+		}
+		for _, c := range ch.Columns {
+			fields = append(fields, jen.Id(naming.Go(c.Name)).Add(columnGoType(c.Attr)).Tag(bunTag(c.Name)))
+		}
+		f.Comment(fmt.Sprintf("%s is a row of %s: one value of %s.", ch.RowGoName, ch.Table, ch.Columns[0].FilterPath[:strings.LastIndex(ch.Columns[0].FilterPath+".", ".")]))
+		f.Type().Id(ch.RowGoName).Struct(fields...)
+	}
+}
+
+// valueExpr converts a typed resource field to the column value.
+func valueExpr(a *schema.Attribute, expr string) *jen.Statement {
+	switch a.Type {
+	case schema.Boolean:
+		return jen.Qual(emit.SqlstorePkg, "Bool").Call(jen.Op(expr))
+	case schema.Integer, schema.Decimal:
+		return jen.Op(expr)
+	case schema.DateTime:
+		return jen.Qual(emit.SqlstorePkg, "Time").Call(jen.Op(expr))
+	}
+	return jen.Qual(emit.SqlstorePkg, "Str").Call(jen.Op(expr))
+}
+
+// elemValueExpr converts one element of a multi-valued simple attribute.
+func elemValueExpr(a *schema.Attribute, expr string) *jen.Statement {
+	switch a.Type {
+	case schema.Boolean:
+		return jen.Qual(emit.SqlstorePkg, "Bool").Call(jen.Op("&" + expr))
+	case schema.Integer, schema.Decimal:
+		return jen.Op("&" + expr)
+	}
+	return valueExpr(a, expr)
+}
+
+func lowerFirst(s string) string { return strings.ToLower(s[:1]) + s[1:] }
+
+func writers(f *jen.File, r *model.Resource) {
+	rec := func() *jen.Statement {
+		return jen.Id("rec").Op("*").Qual(emit.EnginePkg, "Record").Types(jen.Qual(emit.ResourcePkg, r.GoName))
+	}
+	ctxDB := []jen.Code{jen.Id("ctx").Qual("context", "Context"), jen.Id("db").Qual(emit.BunPkg, "IDB")}
+	lower := lowerFirst(r.GoName)
+
+	// row builder
+	body := []jen.Code{
+		jen.Id("v").Op(":=").Id("rec").Dot("Value"),
+		jen.Id("row").Op(":=").Op("&").Id(r.GoName + "Row").Values(jen.Dict{
+			jen.Id("ID"):           jen.Id("rec").Dot("ID"),
+			jen.Id("Version"):      jen.Id("rec").Dot("Version"),
+			jen.Id("Created"):      jen.Qual(emit.SqlstorePkg, "FormatTime").Call(jen.Id("rec").Dot("Created")),
+			jen.Id("LastModified"): jen.Qual(emit.SqlstorePkg, "FormatTime").Call(jen.Id("rec").Dot("LastModified")),
+			jen.Id("Doc"):          jen.String().Call(jen.Id("rec").Dot("Doc")),
+		}),
+	}
+	// Group columns by the Go access path of their parent value.
+	type group struct {
+		guard string
+		stmts []jen.Code
+	}
+	var groups []*group
+	byGuard := map[string]*group{}
+	for _, c := range r.Columns {
+		a := c.Attr
+		expr, guard := "v", ""
+		if c.FilterPath == "externalId" {
+			expr = "v.ExternalID"
+		} else {
+			p := r.Part(a)
+			if a.Parent != nil {
+				p = r.Part(a.Parent)
+			}
+			base := "v"
+			if p.Extension {
+				base = "v." + p.GoName
+				guard = base + " != nil"
+			}
+			if a.Parent != nil {
+				parent := base + "." + naming.Go(a.Parent.Name)
+				if guard != "" {
+					guard += " && "
+				}
+				guard += parent + " != nil"
+				expr = parent + "." + naming.Go(a.Name)
+			} else {
+				expr = base + "." + naming.Go(a.Name)
+			}
+		}
+		var st jen.Code
+		if c.Secret {
+			st = jen.If(jen.Op(expr).Op("!=").Lit("")).Block(
+				jen.List(jen.Id("h"), jen.Err()).Op(":=").Qual(emit.SecretPkg, "Hash").Call(jen.Op(expr)),
+				jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Qual(emit.ScimerrPkg, "BadRequest").Call(
+					jen.Qual(emit.ScimerrPkg, "InvalidValue"), jen.Lit(c.FilterPath+": %v"), jen.Err()))),
+				jen.Id("row").Dot(naming.Go(c.Name)).Op("=").Op("&").Id("h"),
+			)
+		} else {
+			st = jen.Id("row").Dot(naming.Go(c.Name)).Op("=").Add(valueExpr(a, expr))
+		}
+		g := byGuard[guard]
+		if g == nil {
+			g = &group{guard: guard}
+			byGuard[guard] = g
+			groups = append(groups, g)
+		}
+		g.stmts = append(g.stmts, st)
+	}
+	for _, g := range groups {
+		if g.guard == "" {
+			body = append(body, g.stmts...)
+		} else {
+			body = append(body, jen.If(jen.Op(g.guard)).Block(g.stmts...))
+		}
+	}
+	body = append(body, jen.Return(jen.Id("row"), jen.Nil()))
+	f.Func().Id(lower+"Row").Params(rec()).Params(jen.Op("*").Id(r.GoName+"Row"), jen.Error()).Block(body...)
+
+	// children
+	body = nil
+	if len(r.Children) > 0 {
+		body = append(body, jen.Id("v").Op(":=").Id("rec").Dot("Value"))
+	}
+	for _, ch := range r.Children {
+		p := ch.Part
+		base, guard := "v", ""
+		if p.Extension {
+			base = "v." + p.GoName
+			guard = base + " != nil"
+		}
+		field := base + "." + naming.Go(ch.Attr.Name)
+		dict := jen.Dict{
+			jen.Id(naming.Go(ch.ParentColumn)): jen.Id("rec").Dot("ID"),
+			jen.Id("Ord"):                      jen.Id("i"),
+		}
+		if ch.Attr.Type == schema.Complex {
+			for _, c := range ch.Columns {
+				dict[jen.Id(naming.Go(c.Name))] = valueExpr(c.Attr, "e."+naming.Go(c.Attr.Name))
+			}
+		} else {
+			dict[jen.Id("Value")] = elemValueExpr(ch.Attr, "e")
+		}
+		loop := []jen.Code{
+			jen.Id("rows").Op(":=").Make(jen.Index().Id(ch.RowGoName), jen.Lit(0), jen.Len(jen.Op(field))),
+			jen.For(jen.List(jen.Id("i"), jen.Id("e")).Op(":=").Range().Op(field)).Block(
+				jen.Id("rows").Op("=").Append(jen.Id("rows"), jen.Id(ch.RowGoName).Values(dict)),
+			),
+			jen.If(jen.List(jen.Id("_"), jen.Err()).Op(":=").Id("db").Dot("NewInsert").Call().Dot("Model").Call(jen.Op("&").Id("rows")).Dot("Exec").Call(jen.Id("ctx")), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err())),
+		}
+		cond := "len(" + field + ") > 0"
+		if guard != "" {
+			cond = guard + " && " + cond
+		}
+		body = append(body, jen.If(jen.Op(cond)).Block(loop...))
+	}
+	body = append(body, jen.Return(jen.Nil()))
+	f.Func().Id("insert"+r.GoName+"Children").Params(append(ctxDB, rec())...).Error().Block(body...)
+
+	// insert
+	f.Comment(fmt.Sprintf("insert%s writes a new %s: its row and its child rows.", r.GoName, r.Type.Name))
+	f.Func().Id("insert"+r.GoName).Params(append(ctxDB, rec())...).Error().Block(
+		jen.List(jen.Id("row"), jen.Err()).Op(":=").Id(lower+"Row").Call(jen.Id("rec")),
+		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err())),
+		jen.If(jen.List(jen.Id("_"), jen.Err()).Op(":=").Id("db").Dot("NewInsert").Call().Dot("Model").Call(jen.Id("row")).Dot("Exec").Call(jen.Id("ctx")), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err())),
+		jen.Return(jen.Id("insert"+r.GoName+"Children").Call(jen.Id("ctx"), jen.Id("db"), jen.Id("rec"))),
+	)
+
+	// update: the engine has already written version, last_modified and doc,
+	// and deleted the child rows.
+	var cols []jen.Code
+	var secret *model.Column
+	for _, c := range r.Columns {
+		if c.Secret {
+			secret = c
+			continue
+		}
+		cols = append(cols, jen.Lit(c.Name))
+	}
+	upd := []jen.Code{
+		jen.List(jen.Id("row"), jen.Err()).Op(":=").Id(lower+"Row").Call(jen.Id("rec")),
+		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err())),
+		jen.Id("cols").Op(":=").Index().String().Values(cols...),
+	}
+	if secret != nil {
+		upd = append(upd, jen.Comment("A replace without the secret keeps the stored hash: clients never"),
+			jen.Comment("see it (returned \"never\"), so they cannot send it back."),
+			jen.If(jen.Id("row").Dot(naming.Go(secret.Name)).Op("!=").Nil()).Block(
+				jen.Id("cols").Op("=").Append(jen.Id("cols"), jen.Lit(secret.Name))))
+	}
+	upd = append(upd,
+		jen.If(jen.List(jen.Id("_"), jen.Err()).Op(":=").Id("db").Dot("NewUpdate").Call().Dot("Model").Call(jen.Id("row")).Dot("Column").Call(jen.Id("cols").Op("...")).Dot("WherePK").Call().Dot("Exec").Call(jen.Id("ctx")), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err())),
+		jen.Return(jen.Id("insert"+r.GoName+"Children").Call(jen.Id("ctx"), jen.Id("db"), jen.Id("rec"))),
+	)
+	f.Comment(fmt.Sprintf("update%s rewrites the searchable columns and child rows of a replaced %s.", r.GoName, r.Type.Name))
+	f.Func().Id("update"+r.GoName).Params(append(ctxDB, rec())...).Error().Block(upd...)
+
+	// delete child rows
+	var del []jen.Code
+	for _, ch := range r.Children {
+		del = append(del, jen.If(jen.List(jen.Id("_"), jen.Err()).Op(":=").Id("db").Dot("NewDelete").Call().
+			Dot("Model").Call(jen.Parens(jen.Op("*").Id(ch.RowGoName)).Call(jen.Nil())).
+			Dot("Where").Call(jen.Lit(ch.ParentColumn+" = ?"), jen.Id("id")).Dot("Exec").Call(jen.Id("ctx")), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err())))
+	}
+	del = append(del, jen.Return(jen.Nil()))
+	f.Comment(fmt.Sprintf("delete%sRows removes the child rows of a %s.", r.GoName, r.Type.Name))
+	f.Func().Id("delete"+r.GoName+"Rows").Params(append(ctxDB, jen.Id("id").String())...).Error().Block(del...)
+}
+
+func mappingAttr(path string, a *schema.Attribute, column string, child jen.Code) jen.Code {
+	d := jen.Dict{
+		jen.Id("Path"):   jen.Lit(path),
+		jen.Id("Type"):   jen.Lit(string(a.Type)),
+		jen.Id("Column"): jen.Lit(column),
+	}
+	if a.CaseExact {
+		d[jen.Id("CaseExact")] = jen.True()
+	}
+	if child != nil {
+		d[jen.Id("Child")] = child
+	}
+	return jen.Values(d)
+}
+
+func mapping(f *jen.File, m *model.Model, r *model.Resource) {
+	idAttr := schema.Common("id")
+	meta := schema.Common("meta")
+	attrs := []jen.Code{
+		mappingAttr("id", idAttr, "id", nil),
+		mappingAttr("meta.created", meta.Sub("created"), "created", nil),
+		mappingAttr("meta.lastModified", meta.Sub("lastModified"), "last_modified", nil),
+	}
+	for _, c := range r.Columns {
+		if c.Secret {
+			continue // never filterable: that would leak it one guess at a time
+		}
+		attrs = append(attrs, mappingAttr(c.FilterPath, c.Attr, c.Name, nil))
+	}
+	for _, ch := range r.Children {
+		child := jen.Op("&").Qual(emit.SqlfilterPkg, "Child").Values(jen.Dict{
+			jen.Id("Table"): jen.Lit(ch.Table), jen.Id("ParentColumn"): jen.Lit(ch.ParentColumn)})
+		for _, c := range ch.Columns {
+			attrs = append(attrs, mappingAttr(c.FilterPath, c.Attr, c.Name, child))
+		}
+	}
+	if ms := m.Membership; ms != nil {
+		if r.Members != nil {
+			child := jen.Op("&").Qual(emit.SqlfilterPkg, "Child").Values(jen.Dict{
+				jen.Id("Table"): jen.Lit(ms.Table), jen.Id("ParentColumn"): jen.Lit("group_id")})
+			if s := r.Members.Sub("value"); s != nil {
+				attrs = append(attrs, mappingAttr("members.value", s, "member_id", child))
+			}
+			if s := r.Members.Sub("type"); s != nil {
+				attrs = append(attrs, mappingAttr("members.type", s, "member_type", child))
+			}
+		}
+		if r.Groups != nil {
+			child := jen.Op("&").Qual(emit.SqlfilterPkg, "Child").Values(jen.Dict{
+				jen.Id("Table"): jen.Lit(ms.Table), jen.Id("ParentColumn"): jen.Lit("member_id")})
+			if s := r.Groups.Sub("value"); s != nil {
+				attrs = append(attrs, mappingAttr("groups.value", s, "group_id", child))
+			}
+		}
+	}
+	schemas := []jen.Code{jen.Lit(r.CoreURN())}
+	for _, p := range r.Parts[1:] {
+		schemas = append(schemas, jen.Lit(p.Schema.ID))
+	}
+	f.Comment(fmt.Sprintf("%sMapping tells the filter compiler where each %s attribute is stored.", r.GoName, r.Type.Name))
+	f.Var().Id(r.GoName + "Mapping").Op("=").Op("&").Qual(emit.SqlfilterPkg, "Mapping").Values(jen.Dict{
+		jen.Id("Table"):      jen.Lit(r.Table),
+		jen.Id("IDColumn"):   jen.Lit("id"),
+		jen.Id("Schemas"):    jen.Index().String().Values(schemas...),
+		jen.Id("Attributes"): jen.Index().Qual(emit.SqlfilterPkg, "Attribute").Values(attrs...),
+	})
+}
+
+// displayExpr is the SQL expression (over alias) naming a member for display.
+func displayExpr(r *model.Resource, alias string) string {
+	var parts []string
+	for _, path := range []string{"displayName", "userName"} {
+		for _, c := range r.Columns {
+			if c.FilterPath == path {
+				parts = append(parts, fmt.Sprintf(`NULLIF(%s."%s", '')`, alias, c.Name))
+			}
+		}
+	}
+	switch len(parts) {
+	case 0:
+		return "NULL"
+	case 1:
+		return parts[0]
+	}
+	return "COALESCE(" + strings.Join(parts, ", ") + ")"
+}
+
+func membership(f *jen.File, m *model.Model) {
+	ms := m.Membership
+	if ms == nil {
+		return
+	}
+	f.Comment("Membership is the join table behind " + ms.Group.Type.Name + ".members and the members' groups.")
+	f.Var().Id("Membership").Op("=").Qual(emit.EnginePkg, "Membership").Values(jen.Dict{
+		jen.Id("Table"):         jen.Lit(ms.Table),
+		jen.Id("GroupTable"):    jen.Lit(ms.Group.Table),
+		jen.Id("GroupEndpoint"): jen.Lit(ms.Group.Type.Endpoint),
+		jen.Id("GroupDisplay"):  jen.Lit(displayExpr(ms.Group, "g")),
+	})
+	var types []jen.Code
+	var names []string
+	if t := ms.Group.Members.Sub("type"); t != nil {
+		names = t.CanonicalValues
+	}
+	if len(names) == 0 {
+		for _, r := range m.Resources {
+			names = append(names, r.Type.Name)
+		}
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		for _, r := range m.Resources {
+			if strings.EqualFold(r.Type.Name, n) {
+				types = append(types, jen.Values(jen.Dict{
+					jen.Id("Name"):     jen.Lit(r.Type.Name),
+					jen.Id("Table"):    jen.Lit(r.Table),
+					jen.Id("Endpoint"): jen.Lit(r.Type.Endpoint),
+					jen.Id("Display"):  jen.Lit(displayExpr(r, "x")),
+				}))
+			}
+		}
+	}
+	f.Comment("MemberTypes are the resource types that can be group members.")
+	f.Var().Id("MemberTypes").Op("=").Index().Qual(emit.EnginePkg, "MemberType").Values(types...)
+}
+
+func descriptor(f *jen.File, m *model.Model, r *model.Resource) {
+	T := func() *jen.Statement { return jen.Qual(emit.ResourcePkg, r.GoName) }
+	d := jen.Dict{
+		jen.Id("Type"):    jen.Id("rt"),
+		jen.Id("Table"):   jen.Lit(r.Table),
+		jen.Id("Mapping"): jen.Id(r.GoName + "Mapping"),
+		jen.Id("Prepare"): jen.Parens(jen.Op("*").Add(T())).Dot("Prepare"),
+		jen.Id("CheckImmutable"): jen.Func().Params(jen.List(jen.Id("old"), jen.Id("v")).Op("*").Add(T())).Error().Block(
+			jen.Return(jen.Id("v").Dot("CheckImmutable").Call(jen.Id("old")))),
+		jen.Id("Encode"):         jen.Parens(jen.Op("*").Add(T())).Dot("Encode"),
+		jen.Id("Decode"):         jen.Qual(emit.ResourcePkg, "Decode"+r.GoName),
+		jen.Id("SetServerAttrs"): jen.Parens(jen.Op("*").Add(T())).Dot("SetServerAttrs"),
+		jen.Id("Insert"):         jen.Id("insert" + r.GoName),
+		jen.Id("Update"):         jen.Id("update" + r.GoName),
+		jen.Id("DeleteRows"):     jen.Id("delete" + r.GoName + "Rows"),
+	}
+	if r.Groups != nil {
+		d[jen.Id("GroupsOf")] = jen.Op("&").Id("Membership")
+	}
+	if r.Members != nil {
+		mv := naming.Go(r.Members.Name)
+		getBody := []jen.Code{
+			jen.Id("refs").Op(":=").Make(jen.Index().Qual(emit.EnginePkg, "MemberRef"), jen.Lit(0), jen.Len(jen.Id("v").Dot(mv))),
+		}
+		typeField := jen.Lit("")
+		if r.Members.Sub("type") != nil {
+			typeField = jen.Id("x").Dot("Type")
+		}
+		getBody = append(getBody,
+			jen.For(jen.List(jen.Id("_"), jen.Id("x")).Op(":=").Range().Id("v").Dot(mv)).Block(
+				jen.Id("refs").Op("=").Append(jen.Id("refs"), jen.Qual(emit.EnginePkg, "MemberRef").Values(jen.Dict{
+					jen.Id("Value"): jen.Id("x").Dot("Value"), jen.Id("Type"): typeField}))),
+			jen.Return(jen.Id("refs")))
+		d[jen.Id("Members")] = jen.Op("&").Qual(emit.EnginePkg, "MembersSpec").Types(T()).Values(jen.Dict{
+			jen.Id("Membership"): jen.Id("Membership"),
+			jen.Id("Types"):      jen.Id("MemberTypes"),
+			jen.Id("Get"):        jen.Func().Params(jen.Id("v").Op("*").Add(T())).Index().Qual(emit.EnginePkg, "MemberRef").Block(getBody...),
+		})
+	}
+	f.Comment(fmt.Sprintf("%sDescriptor describes the %s resource type to the engine; rt is its", r.GoName, r.Type.Name))
+	f.Comment("resource type as loaded from the embedded schema documents.")
+	f.Func().Id(r.GoName+"Descriptor").Params(jen.Id("rt").Op("*").Qual(emit.SchemaPkg, "ResourceType")).
+		Op("*").Qual(emit.EnginePkg, "Descriptor").Types(T()).Block(
+		jen.Return(jen.Op("&").Qual(emit.EnginePkg, "Descriptor").Types(T()).Values(d)))
+}

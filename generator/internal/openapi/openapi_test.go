@@ -1,0 +1,477 @@
+package openapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/scimforge/scimforge/scim/schema"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden.yaml")
+
+var testOptions = Options{
+	Version:       "0.1.0",
+	GoTypesImport: "github.com/scimforge/scimforge/generated/resource",
+	MetaGoType:    "github.com/scimforge/scimforge/scim/scimtype.Meta",
+}
+
+func load(t *testing.T, fsys fs.FS, root string) *schema.Set {
+	t.Helper()
+	set, err := schema.Load(fsys, root)
+	if err != nil {
+		t.Fatalf("loading %s: %v", root, err)
+	}
+	return set
+}
+
+// realSchemas loads the repository's schemas/, skipping the test while that
+// folder is still being written.
+func realSchemas(t *testing.T) *schema.Set {
+	t.Helper()
+	if _, err := os.Stat("../../../schemas/resourcetypes"); err != nil {
+		t.Skip("schemas/ is not there yet:", err)
+	}
+	return load(t, os.DirFS("../../.."), "schemas")
+}
+
+func buildBoth(t *testing.T, set *schema.Set) (pub, cg *openapi3.T, pubYAML, cgYAML []byte) {
+	t.Helper()
+	pub, cg, err := Build(set, testOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pubYAML, err = Marshal(pub); err != nil {
+		t.Fatal(err)
+	}
+	if cgYAML, err = Marshal(cg); err != nil {
+		t.Fatal(err)
+	}
+	return pub, cg, pubYAML, cgYAML
+}
+
+func TestGolden(t *testing.T) {
+	_, _, pub, cg := buildBoth(t, load(t, os.DirFS("testdata"), "small"))
+	for file, got := range map[string][]byte{
+		"testdata/small.golden.yaml":         pub,
+		"testdata/small.codegen.golden.yaml": cg,
+	} {
+		if *update {
+			if err := os.WriteFile(file, got, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		want, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatalf("%v (run go test -update to create it)", err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s is stale; run go test ./generator/internal/openapi -update and review the diff", file)
+		}
+	}
+}
+
+func TestDeterministic(t *testing.T) {
+	for name, set := range map[string]func(*testing.T) *schema.Set{
+		"small": func(t *testing.T) *schema.Set { return load(t, os.DirFS("testdata"), "small") },
+		"real":  realSchemas,
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, _, pub1, cg1 := buildBoth(t, set(t))
+			_, _, pub2, cg2 := buildBoth(t, set(t))
+			if !bytes.Equal(pub1, pub2) || !bytes.Equal(cg1, cg2) {
+				t.Fatal("two builds of the same schemas differ")
+			}
+		})
+	}
+}
+
+func TestRealSchemas(t *testing.T) {
+	pub, cg, pubYAML, cgYAML := buildBoth(t, realSchemas(t))
+
+	for _, doc := range []*openapi3.T{pub, cg} {
+		for _, c := range []struct{ path, method, id string }{
+			{"/Users", "GET", "listUsers"},
+			{"/Users", "POST", "createUser"},
+			{"/Users/{id}", "GET", "getUser"},
+			{"/Users/{id}", "PUT", "replaceUser"},
+			{"/Users/{id}", "DELETE", "deleteUser"},
+			{"/Groups", "GET", "listGroups"},
+			{"/Groups", "POST", "createGroup"},
+			{"/Groups/{id}", "DELETE", "deleteGroup"},
+			{"/ServiceProviderConfig", "GET", "getServiceProviderConfig"},
+			{"/Schemas", "GET", "listSchemas"},
+			{"/Schemas/{id}", "GET", "getSchema"},
+			{"/ResourceTypes", "GET", "listResourceTypes"},
+			{"/ResourceTypes/{name}", "GET", "getResourceType"},
+		} {
+			item := doc.Paths.Value(c.path)
+			if item == nil || item.GetOperation(c.method) == nil {
+				t.Errorf("no %s %s", c.method, c.path)
+				continue
+			}
+			if got := item.GetOperation(c.method).OperationID; got != c.id {
+				t.Errorf("%s %s: operationId %q, want %q", c.method, c.path, got, c.id)
+			}
+		}
+		if doc.Paths.Value("/Users/{id}").Patch != nil {
+			t.Error("PATCH is not built yet")
+		}
+		for _, name := range []string{"User", "Group", "EnterpriseUser", "AcmeUser", "UserEmail", "UserAddress",
+			"UserName", "GroupMember", "AcmeUserProject", "EnterpriseUserManager", "UserListResponse",
+			"GroupListResponse", "Error", "Meta", "Schema", "SchemaAttribute", "ResourceType", "ServiceProviderConfig"} {
+			if doc.Components.Schemas[name] == nil {
+				t.Errorf("no component schema %s", name)
+			}
+		}
+	}
+
+	user := pub.Components.Schemas["User"].Value
+	if p := user.Properties["password"].Value; !p.WriteOnly || p.ReadOnly {
+		t.Errorf("password: writeOnly=%v readOnly=%v, want writeOnly only", p.WriteOnly, p.ReadOnly)
+	}
+	if p := user.Properties["id"].Value; !p.ReadOnly {
+		t.Error("id is not readOnly")
+	}
+	if !slices.Contains(user.Required, "userName") {
+		t.Errorf("User.required = %v, want userName in it", user.Required)
+	}
+	if got := user.Properties["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"].Ref; got != "#/components/schemas/EnterpriseUser" {
+		t.Errorf("enterprise extension property refers to %q", got)
+	}
+	if got := user.Properties["emails"].Value.Items.Ref; got != "#/components/schemas/UserEmail" {
+		t.Errorf("emails items refer to %q", got)
+	}
+	if d := user.Properties["userName"].Value.Description; !strings.HasSuffix(d, "(required; uniqueness server; case-insensitive)") {
+		t.Errorf("userName description %q lacks the characteristics", d)
+	}
+
+	// The x-go-* annotations are in the codegen view only.
+	if bytes.Contains(pubYAML, []byte("x-go-")) {
+		t.Error("the published view contains x-go-* extensions")
+	}
+	for _, want := range []string{
+		"x-go-type: resource.User\n", "x-go-type: resource.Group\n", "x-go-type: resource.EnterpriseUser\n",
+		"x-go-type: resource.AcmeUser\n", "x-go-type: resource.UserEmail\n", "x-go-type: scimtype.Meta\n",
+		"x-go-name: EnterpriseUser\n",
+	} {
+		if !bytes.Contains(cgYAML, []byte(want)) {
+			t.Errorf("the codegen view lacks %q", strings.TrimSpace(want))
+		}
+	}
+	ext := cg.Components.Schemas["User"].Value.Extensions
+	if imp, _ := ext["x-go-type-import"].(map[string]any); imp["path"] != testOptions.GoTypesImport || imp["name"] != "resource" {
+		t.Errorf("User x-go-type-import = %v", ext["x-go-type-import"])
+	}
+	for _, name := range []string{"Error", "UserListResponse", "Schema"} {
+		if _, ok := cg.Components.Schemas[name].Value.Extensions["x-go-type"]; ok {
+			t.Errorf("%s has x-go-type; oapi-codegen should generate it", name)
+		}
+	}
+
+	// Content types: both in the published view, scim+json alone for codegen.
+	create := func(doc *openapi3.T) *openapi3.Operation { return doc.Paths.Value("/Users").Post }
+	if got := mediaTypes(create(pub).RequestBody.Value.Content); !slices.Equal(got, []string{mediaJSON, mediaSCIM}) {
+		t.Errorf("published createUser request media types %v", got)
+	}
+	if got := mediaTypes(create(cg).RequestBody.Value.Content); !slices.Equal(got, []string{mediaSCIM}) {
+		t.Errorf("codegen createUser request media types %v", got)
+	}
+	if got := mediaTypes(create(cg).Responses.Status(201).Value.Content); !slices.Equal(got, []string{mediaSCIM}) {
+		t.Errorf("codegen createUser 201 media types %v", got)
+	}
+}
+
+func mediaTypes(c openapi3.Content) []string {
+	var out []string
+	for k := range c {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// TestViews checks that the two views are the same document apart from the
+// x-go-* extensions and the application/json bodies.
+func TestViews(t *testing.T) {
+	pub, cg, _, _ := buildBoth(t, load(t, os.DirFS("testdata"), "small"))
+	strip := func(doc *openapi3.T) any {
+		raw, err := doc.MarshalJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var v any
+		if err := json.Unmarshal(raw, &v); err != nil {
+			t.Fatal(err)
+		}
+		return stripNoise(v, "")
+	}
+	a, _ := json.Marshal(strip(pub))
+	b, _ := json.Marshal(strip(cg))
+	if !bytes.Equal(a, b) {
+		t.Errorf("the views differ beyond x-go-* and application/json:\npublished: %s\ncodegen:   %s", a, b)
+	}
+}
+
+func stripNoise(v any, key string) any {
+	switch v := v.(type) {
+	case map[string]any:
+		out := map[string]any{}
+		for k, e := range v {
+			if strings.HasPrefix(k, "x-go-") || (key == "content" && k == mediaJSON) {
+				continue
+			}
+			out[k] = stripNoise(e, k)
+		}
+		return out
+	case []any:
+		out := make([]any, len(v))
+		for i, e := range v {
+			out[i] = stripNoise(e, "")
+		}
+		return out
+	}
+	return v
+}
+
+func TestAttributeMapping(t *testing.T) {
+	pub, cg, _, _ := buildBoth(t, load(t, os.DirFS("testdata"), "small"))
+	user := pub.Components.Schemas["User"].Value
+	prop := func(name string) *openapi3.Schema {
+		t.Helper()
+		p := user.Properties[name]
+		if p == nil || p.Value == nil {
+			t.Fatalf("User has no property %s", name)
+		}
+		return p.Value
+	}
+	for _, c := range []struct{ name, typ, format string }{
+		{"userName", "string", ""},
+		{"active", "boolean", ""},
+		{"loginCount", "integer", "int64"},
+		{"quota", "number", "double"},
+		{"lastLogin", "string", "date-time"},
+		{"avatar", "string", "byte"},
+		{"profileUrl", "string", "uri"},
+		{"buddy", "string", ""}, // referenceTypes [User]: often relative, so no uri format
+		{"nicknames", "array", ""},
+	} {
+		p := prop(c.name)
+		if !p.Type.Is(c.typ) || p.Format != c.format {
+			t.Errorf("%s: type %v format %q, want %s %q", c.name, p.Type.Slice(), p.Format, c.typ, c.format)
+		}
+	}
+	if !prop("nicknames").Items.Value.Type.Is("string") {
+		t.Error("nicknames items are not strings")
+	}
+	if p := prop("loginCount"); !p.ReadOnly {
+		t.Error("loginCount (readOnly) is not readOnly")
+	}
+	if p := prop("password"); !p.WriteOnly {
+		t.Error("password (writeOnly, returned never) is not writeOnly")
+	}
+	if p := prop("recoveryCode"); !p.WriteOnly {
+		t.Error("recoveryCode (readWrite, returned never) is not documented as writeOnly")
+	}
+	if d := prop("employeeId").Description; !strings.Contains(d, "immutable") || !strings.Contains(d, "case-exact") {
+		t.Errorf("employeeId description %q", d)
+	}
+	if d := prop("quota").Description; !strings.Contains(d, "returned request") {
+		t.Errorf("quota description %q", d)
+	}
+	if d := prop("userName").Description; d != "Unique identifier for the User. REQUIRED. (required; uniqueness server; case-insensitive)" {
+		t.Errorf("userName description %q", d)
+	}
+	if p := prop("teams"); !p.ReadOnly || p.Items.Ref != "#/components/schemas/UserTeam" {
+		t.Errorf("teams: readOnly=%v items=%q", p.ReadOnly, p.Items.Ref)
+	}
+	if got := user.Properties["name"].Ref; got != "#/components/schemas/UserName" {
+		t.Errorf("name refers to %q", got)
+	}
+
+	want := []string{"schemas", "id", "userName", "urn:example:params:scim:schemas:extension:badge:2.0:User"}
+	if !slices.Equal(user.Required, want) {
+		t.Errorf("User.required = %v, want %v", user.Required, want)
+	}
+
+	email := pub.Components.Schemas["UserEmail"].Value
+	typ := email.Properties["type"].Value
+	if len(typ.Enum) != 0 {
+		t.Errorf("canonical values became an enum: %v", typ.Enum)
+	}
+	if !strings.Contains(typ.Description, "canonical values work, home") {
+		t.Errorf("UserEmail.type description %q lacks the canonical values", typ.Description)
+	}
+	if !slices.Equal(email.Required, []string{"value"}) {
+		t.Errorf("UserEmail.required = %v", email.Required)
+	}
+	if got := pub.Components.Schemas["UserName"].Value.Required; !slices.Equal(got, []string{"givenName"}) {
+		t.Errorf("UserName.required = %v", got)
+	}
+	// A singular complex attribute's mutability sits on its component,
+	// because a $ref cannot carry siblings in OpenAPI 3.0.
+	if !pub.Components.Schemas["BadgeUserIssuer"].Value.ReadOnly {
+		t.Error("BadgeUserIssuer (readOnly attribute) is not readOnly")
+	}
+	if !pub.Components.Schemas["Meta"].Value.ReadOnly {
+		t.Error("Meta is not readOnly")
+	}
+	if got := pub.Components.Schemas["TeamMember"].Value.Properties["$ref"].Value.Format; got != "" {
+		t.Errorf("TeamMember.$ref format %q, want none", got)
+	}
+
+	if got := cg.Components.Schemas["TeamMember"].Value.Extensions["x-go-type"]; got != "resource.TeamMember" {
+		t.Errorf("TeamMember x-go-type = %v", got)
+	}
+	if got := cg.Components.Schemas["BadgeUser"].Value.Extensions["x-go-type"]; got != "resource.BadgeUser" {
+		t.Errorf("BadgeUser x-go-type = %v", got)
+	}
+
+	errSchema := pub.Components.Schemas["Error"].Value
+	if !errSchema.Properties["status"].Value.Type.Is("string") {
+		t.Error("Error.status is not a string")
+	}
+	if got := len(errSchema.Properties["scimType"].Value.Enum); got != 10 {
+		t.Errorf("Error.scimType has %d keywords, want the 10 of RFC 7644 Table 9", got)
+	}
+	if p := pub.Components.Parameters["startIndex"].Value.Schema.Value; p.Min != nil {
+		t.Error("startIndex has a minimum; RFC 7644 says values below 1 mean 1")
+	}
+}
+
+func TestResponses(t *testing.T) {
+	pub, _, _, _ := buildBoth(t, load(t, os.DirFS("testdata"), "small"))
+	codes := func(path, method string) []string {
+		op := pub.Paths.Value(path).GetOperation(method)
+		var out []string
+		for k := range op.Responses.Map() {
+			out = append(out, k)
+		}
+		slices.Sort(out)
+		return out
+	}
+	for _, c := range []struct {
+		path, method string
+		want         []string
+	}{
+		{"/Teams", "GET", []string{"200", "400", "401", "500"}},
+		{"/Teams", "POST", []string{"201", "400", "401", "409", "500"}},
+		{"/Teams/{id}", "GET", []string{"200", "400", "401", "404", "500"}},
+		{"/Teams/{id}", "PUT", []string{"200", "400", "401", "404", "409", "500"}},
+		{"/Teams/{id}", "DELETE", []string{"204", "400", "401", "404", "500"}},
+	} {
+		if got := codes(c.path, c.method); !slices.Equal(got, c.want) {
+			t.Errorf("%s %s responses %v, want %v", c.method, c.path, got, c.want)
+		}
+	}
+	created := pub.Paths.Value("/Teams").Post.Responses.Status(201).Value
+	if created.Headers["Location"] == nil || !created.Headers["Location"].Value.Required || created.Headers["ETag"] == nil {
+		t.Error("201 lacks a required Location or an ETag header")
+	}
+	got := pub.Paths.Value("/Teams/{id}").Get.Responses.Status(200).Value
+	if got.Headers["Location"] == nil || got.Headers["ETag"] == nil {
+		t.Error("GET 200 lacks Location or ETag")
+	}
+	if list := pub.Paths.Value("/Teams").Get; list.OperationID != "listTeams" || len(list.Parameters) != 7 {
+		t.Errorf("listTeams: operationId %q, %d parameters", list.OperationID, len(list.Parameters))
+	}
+}
+
+func TestMarshalLayout(t *testing.T) {
+	_, _, pub, _ := buildBoth(t, load(t, os.DirFS("testdata"), "small"))
+	if !bytes.HasPrefix(pub, []byte(GeneratedHeader+"\nopenapi: 3.0.3\n")) {
+		t.Fatalf("the document starts with %q", pub[:min(len(pub), 80)])
+	}
+	var root yaml.Node
+	if err := yaml.Unmarshal(pub, &root); err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for i, n := range root.Content[0].Content {
+		if i%2 == 0 {
+			keys = append(keys, n.Value)
+		}
+	}
+	if want := []string{"openapi", "info", "servers", "security", "tags", "paths", "components"}; !slices.Equal(keys, want) {
+		t.Errorf("top-level keys %v, want %v", keys, want)
+	}
+}
+
+func TestOptions(t *testing.T) {
+	set := load(t, os.DirFS("testdata"), "small")
+	for _, c := range []struct {
+		name string
+		opt  Options
+		want string
+	}{
+		{"no version", Options{GoTypesImport: "x/resource"}, "Version is required"},
+		{"no import", Options{Version: "1"}, "GoTypesImport is required"},
+		{"bad import", Options{Version: "1", GoTypesImport: "x/my-types"}, "not a Go package name"},
+		{"bad meta", Options{Version: "1", GoTypesImport: "x/resource", MetaGoType: "Meta"}, "MetaGoType"},
+		{"bad go name", Options{Version: "1", GoTypesImport: "x/resource", GoNames: map[string]string{"User": "user"}}, "not an exported Go identifier"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, _, err := Build(set, c.opt)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("err = %v, want one containing %q", err, c.want)
+			}
+		})
+	}
+
+	pub, cg, err := Build(set, Options{Version: "1", GoTypesImport: "x/resource", GoNames: map[string]string{
+		"User": "Person", "urn:example:params:scim:schemas:extension:badge:2.0:User": "Badge",
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pub.Info.Title != DefaultTitle {
+		t.Errorf("title %q", pub.Info.Title)
+	}
+	for _, name := range []string{"Person", "PersonEmail", "PersonListResponse", "Badge", "BadgeIssuer"} {
+		if pub.Components.Schemas[name] == nil {
+			t.Errorf("GoNames: no component %s", name)
+		}
+	}
+	if op := pub.Paths.Value("/Users").Post.OperationID; op != "createUser" {
+		t.Errorf("GoNames: operationId %q", op)
+	}
+	// Without MetaGoType, oapi-codegen generates Meta itself.
+	if _, ok := cg.Components.Schemas["Meta"].Value.Extensions["x-go-type"]; ok {
+		t.Error("Meta has x-go-type without MetaGoType")
+	}
+}
+
+func TestNameClash(t *testing.T) {
+	fsys := fstest.MapFS{}
+	src, err := fs.Sub(os.DirFS("testdata"), "small")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fs.WalkDir(src, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := fs.ReadFile(src, p)
+		// A resource type named Error clashes with the SCIM Error message.
+		data = bytes.ReplaceAll(data, []byte(`"name": "Team"`), []byte(`"name": "Error"`))
+		fsys[filepath.ToSlash(filepath.Join("s", p))] = &fstest.MapFile{Data: data}
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = Build(load(t, fsys, "s"), testOptions)
+	if err == nil || !strings.Contains(err.Error(), `"Error"`) {
+		t.Fatalf("err = %v, want a clash on Error", err)
+	}
+}

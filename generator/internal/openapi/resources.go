@@ -1,0 +1,353 @@
+package openapi
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/scimforge/scimforge/generator/internal/naming"
+	"github.com/scimforge/scimforge/scim/schema"
+)
+
+// resourceType adds the component schemas and the paths of one resource type.
+func (b *builder) resourceType(rt *schema.ResourceType) error {
+	if rt.Core == nil {
+		return fmt.Errorf("openapi: resource type %s has no resolved core schema", rt.Name)
+	}
+	name := b.resourceName(rt)
+	s := openapi3.NewObjectSchema()
+	s.Description = resourceDescription(rt)
+	s.Required = []string{"schemas", "id"}
+
+	schemas := openapi3.NewArraySchema().WithItems(openapi3.NewStringSchema()).WithMinItems(1)
+	schemas.Description = schemasDescription(rt)
+	s.Properties["schemas"] = &openapi3.SchemaRef{Value: schemas}
+
+	// Common attributes (RFC 7643 §3.1). Their complex values (meta) are
+	// owned by no resource type, so their components carry no prefix.
+	for _, a := range schema.CommonAttributes() {
+		p, err := b.attribute("", a)
+		if err != nil {
+			return err
+		}
+		s.Properties[a.Name] = p
+	}
+	for _, a := range rt.Core.Attributes {
+		if strings.EqualFold(a.Name, "schemas") {
+			return fmt.Errorf("openapi: %s: the core schema of resource type %s defines %q, which every SCIM resource already has (RFC 7643 §3)", rt.Core.File, rt.Name, a.Name)
+		}
+		p, err := b.attribute(name, a)
+		if err != nil {
+			return err
+		}
+		s.Properties[a.Name] = p
+		if a.Required {
+			s.Required = append(s.Required, a.Name)
+		}
+	}
+	for i, ext := range rt.Extensions {
+		extName, err := b.extension(ext)
+		if err != nil {
+			return err
+		}
+		p := ref(extName)
+		if b.codegen {
+			// The URN would otherwise become the field name
+			// UrnIetfParamsScimSchemasExtensionEnterprise20User (packages.md).
+			p.Extensions = map[string]any{"x-go-name": extName}
+		}
+		s.Properties[ext.ID] = p
+		if rt.SchemaExtensions[i].Required {
+			s.Required = append(s.Required, ext.ID)
+		}
+	}
+	b.goType(s, name)
+	if _, err := b.addSchema(name, "resource type "+rt.Name, s); err != nil {
+		return err
+	}
+
+	list := listResponse(name, fmt.Sprintf("A page of %s resources", rt.Name))
+	if _, err := b.addSchema(name+"ListResponse", "the list response of resource type "+rt.Name, list); err != nil {
+		return err
+	}
+	b.resourcePaths(rt, name)
+	b.doc.Tags = append(b.doc.Tags, &openapi3.Tag{
+		Name:        rt.Name,
+		Description: fmt.Sprintf("%s resources at %s (schema %s).", nonEmpty(clean(rt.Description), rt.Name), rt.Endpoint, rt.Schema),
+	})
+	return nil
+}
+
+func resourceDescription(rt *schema.ResourceType) string {
+	var b strings.Builder
+	desc := clean(rt.Description)
+	if desc == "" {
+		desc = clean(rt.Core.Description)
+	}
+	if desc != "" && !strings.EqualFold(desc, rt.Name) {
+		b.WriteString(strings.TrimSuffix(desc, "."))
+		b.WriteString(". ")
+	}
+	fmt.Fprintf(&b, "The %s resource type (RFC 7643 §6), served at %s. Its attributes are the common attributes id, externalId and meta (RFC 7643 §3.1), those of the core schema %s", rt.Name, rt.Endpoint, rt.Schema)
+	if len(rt.Extensions) == 0 {
+		b.WriteString(".")
+		return b.String()
+	}
+	b.WriteString(", and one object per schema extension, keyed by the extension's URN:")
+	for i, ext := range rt.Extensions {
+		req := "optional"
+		if rt.SchemaExtensions[i].Required {
+			req = "required"
+		}
+		fmt.Fprintf(&b, " %s (%s)", ext.ID, req)
+		if i < len(rt.Extensions)-1 {
+			b.WriteString(",")
+		}
+	}
+	b.WriteString(".")
+	return b.String()
+}
+
+func schemasDescription(rt *schema.ResourceType) string {
+	d := fmt.Sprintf("The URNs of the schemas that define the attributes present in the resource (RFC 7643 §3): always %s", rt.Schema)
+	if len(rt.Extensions) > 0 {
+		var urns []string
+		for _, e := range rt.Extensions {
+			urns = append(urns, e.ID)
+		}
+		d += ", plus the URN of each extension present (" + strings.Join(urns, ", ") + ")"
+	}
+	return d + " (required; returned always)"
+}
+
+// extension adds the component schema of an extension schema once and
+// returns its name.
+func (b *builder) extension(ext *schema.Schema) (string, error) {
+	name, err := b.extensionName(ext)
+	if err != nil {
+		return "", err
+	}
+	origin := "extension schema " + ext.ID
+	if prev, ok := b.origins[name]; ok && prev == origin {
+		return name, nil
+	}
+	s := openapi3.NewObjectSchema()
+	d := clean(ext.Description)
+	if d != "" {
+		d = strings.TrimSuffix(d, ".") + ". "
+	}
+	s.Description = d + fmt.Sprintf("Schema extension %s (RFC 7643 §3.3); the attributes it adds to a resource sit in an object under this URN.", ext.ID)
+	for _, a := range ext.Attributes {
+		p, err := b.attribute(name, a)
+		if err != nil {
+			return "", err
+		}
+		s.Properties[a.Name] = p
+		if a.Required {
+			s.Required = append(s.Required, a.Name)
+		}
+	}
+	b.goType(s, name)
+	_, err = b.addSchema(name, origin, s)
+	return name, err
+}
+
+// complexName is the component (and Go type) name of the value of a complex
+// attribute owned by owner: owner + singular for multi-valued attributes
+// (UserEmail, GroupMember), owner + name otherwise (UserName,
+// EnterpriseUserManager). It matches model.StructName.
+func complexName(owner string, a *schema.Attribute) string {
+	if a.MultiValued {
+		return owner + naming.Singular(a.Name)
+	}
+	return owner + naming.Go(a.Name)
+}
+
+// attribute returns the property schema of a top-level attribute of a
+// schema whose Go name is owner, adding a component schema for the value of
+// a complex attribute.
+func (b *builder) attribute(owner string, a *schema.Attribute) (*openapi3.SchemaRef, error) {
+	if a.Type != schema.Complex {
+		return &openapi3.SchemaRef{Value: b.simple(a)}, nil
+	}
+	name := complexName(owner, a)
+	origin := "attribute " + a.FullPath()
+	if owner != "" {
+		origin = owner + " " + origin
+	}
+	c := openapi3.NewObjectSchema()
+	if a.MultiValued {
+		c.Description = fmt.Sprintf("One value of the multi-valued complex attribute %s. %s", a.FullPath(), clean(a.Description))
+	} else {
+		// A $ref cannot carry siblings in OpenAPI 3.0, so the attribute's
+		// own description and mutability go on the component, which
+		// belongs to this attribute alone.
+		c.Description = describe(a)
+		b.mutability(c, a)
+	}
+	c.Description = strings.TrimSpace(c.Description)
+	for _, sub := range a.SubAttributes {
+		c.Properties[sub.Name] = &openapi3.SchemaRef{Value: b.simple(sub)}
+		if sub.Required {
+			c.Required = append(c.Required, sub.Name)
+		}
+	}
+	if a == schema.Common("meta") {
+		if b.opt.MetaGoType != "" {
+			i := strings.LastIndex(b.opt.MetaGoType, ".")
+			b.goTypeIn(c, b.opt.MetaGoType[:i], b.opt.MetaGoType[i+1:])
+		}
+	} else {
+		b.goType(c, name)
+	}
+	if _, err := b.addSchema(name, origin, c); err != nil {
+		return nil, err
+	}
+	if !a.MultiValued {
+		return ref(name), nil
+	}
+	arr := openapi3.NewArraySchema()
+	arr.Items = ref(name)
+	arr.Description = describe(a)
+	b.mutability(arr, a)
+	return &openapi3.SchemaRef{Value: arr}, nil
+}
+
+// simple returns the schema of a non-complex attribute: its value type,
+// wrapped in an array when it is multi-valued, with the description and
+// mutability on the outer schema.
+func (b *builder) simple(a *schema.Attribute) *openapi3.Schema {
+	var s *openapi3.Schema
+	switch a.Type {
+	case schema.Boolean:
+		s = openapi3.NewBoolSchema()
+	case schema.Integer:
+		s = openapi3.NewInt64Schema()
+	case schema.Decimal:
+		s = openapi3.NewFloat64Schema().WithFormat("double")
+	case schema.DateTime:
+		s = openapi3.NewDateTimeSchema()
+	case schema.Binary:
+		s = openapi3.NewBytesSchema()
+	case schema.Reference:
+		s = openapi3.NewStringSchema()
+		if isURIReference(a.ReferenceTypes) {
+			s.Format = "uri"
+		}
+	default:
+		s = openapi3.NewStringSchema()
+	}
+	if a.MultiValued {
+		s = openapi3.NewArraySchema().WithItems(s)
+	}
+	s.Description = describe(a)
+	b.mutability(s, a)
+	return s
+}
+
+// isURIReference reports whether a reference attribute holds absolute URIs:
+// only when every reference type is "uri" or "external". References to
+// resource types ("User", "Group") are often relative and stay plain strings.
+func isURIReference(types []string) bool {
+	if len(types) == 0 {
+		return false
+	}
+	for _, t := range types {
+		if t != "uri" && t != "external" {
+			return false
+		}
+	}
+	return true
+}
+
+// mutability maps RFC 7643 mutability and returned onto readOnly/writeOnly.
+// An attribute that is never returned is documented as writeOnly even when
+// it is readWrite; OpenAPI 3.0 forbids both flags, so readOnly wins.
+func (b *builder) mutability(s *openapi3.Schema, a *schema.Attribute) {
+	switch {
+	case a.Mutability == schema.ReadOnly:
+		s.ReadOnly = true
+	case a.Mutability == schema.WriteOnly, a.Returned == schema.ReturnedNever:
+		s.WriteOnly = true
+	}
+}
+
+// describe is the attribute's description followed by the characteristics
+// a client needs and OpenAPI cannot say, e.g.
+// "… (required; uniqueness server; case-insensitive)".
+func describe(a *schema.Attribute) string {
+	var c []string
+	if a.Required {
+		c = append(c, "required")
+	}
+	if a.Mutability != schema.ReadWrite {
+		c = append(c, string(a.Mutability))
+	}
+	if a.Returned != schema.ReturnedDefault {
+		c = append(c, "returned "+string(a.Returned))
+	}
+	if a.Uniqueness != schema.UniqueNone {
+		c = append(c, "uniqueness "+string(a.Uniqueness))
+	}
+	if a.Type == schema.String {
+		if a.CaseExact {
+			c = append(c, "case-exact")
+		} else {
+			c = append(c, "case-insensitive")
+		}
+	}
+	if a.Type == schema.Reference && len(a.ReferenceTypes) > 0 {
+		c = append(c, "referenceTypes "+strings.Join(a.ReferenceTypes, ", "))
+	}
+	if len(a.CanonicalValues) > 0 {
+		c = append(c, "canonical values "+strings.Join(a.CanonicalValues, ", ")+"; others are allowed")
+	}
+	d := clean(a.Description)
+	if len(c) > 0 {
+		d += " (" + strings.Join(c, "; ") + ")"
+	}
+	return strings.TrimSpace(d)
+}
+
+// clean collapses runs of white space, such as the double spaces after
+// full stops in the RFC 7643 descriptions.
+func clean(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+func nonEmpty(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// listResponse is the RFC 7644 §3.4.2 ListResponse message with Resources of
+// the component schema item.
+func listResponse(item, what string) *openapi3.Schema {
+	s := openapi3.NewObjectSchema()
+	s.Description = what + ", as an RFC 7644 §3.4.2 ListResponse message (schema " + schema.ListResponseURN + ")."
+	s.Required = []string{"schemas", "totalResults"}
+	s.Properties["schemas"] = &openapi3.SchemaRef{Value: urnArray(schema.ListResponseURN)}
+	s.Properties["totalResults"] = integer("The total number of results matching the query, which may exceed the number returned in this page (required).")
+	s.Properties["startIndex"] = integer("The 1-based index of the first result in this page (required when the results are paginated).")
+	s.Properties["itemsPerPage"] = integer("The number of results returned in this page (required when the results are paginated).")
+	res := openapi3.NewArraySchema()
+	res.Items = ref(item)
+	res.Description = "The results of this page; required when totalResults is not zero. The member name is Resources with a capital R (RFC 7644 §3.4.2)."
+	s.Properties["Resources"] = &openapi3.SchemaRef{Value: res}
+	return s
+}
+
+func integer(desc string) *openapi3.SchemaRef {
+	s := openapi3.NewIntegerSchema()
+	s.Description = desc
+	return &openapi3.SchemaRef{Value: s}
+}
+
+// urnArray is the "schemas" member of a SCIM message that carries exactly
+// the given URN.
+func urnArray(urn string) *openapi3.Schema {
+	s := openapi3.NewArraySchema().WithItems(openapi3.NewStringSchema()).WithMinItems(1)
+	s.Description = "Contains " + urn + " (required)."
+	return s
+}

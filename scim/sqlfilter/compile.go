@@ -1,0 +1,539 @@
+package sqlfilter
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/scimforge/scimforge/scim/filter"
+)
+
+// Compile translates e into a boolean SQL expression over the main table
+// (alias r, see From) and returns it with its bound arguments. A nil e
+// compiles to TRUE. Errors caused by the filter are *Error.
+//
+// With Postgres, placeholders are numbered from $1; bind any further
+// arguments of the surrounding query (LIMIT, OFFSET) after these.
+func (m *Mapping) Compile(e filter.Expr, d Dialect) (where string, args []any, err error) {
+	ix, err := m.index()
+	if err != nil {
+		return "", nil, err
+	}
+	if d != SQLite && d != Postgres {
+		return "", nil, fmt.Errorf("sqlfilter: unsupported dialect %v", d)
+	}
+	if e == nil {
+		return "TRUE", nil, nil
+	}
+	c := &compiler{ix: ix, d: d}
+	c.sb.Grow(128)
+	if err := c.expr(e, nil); err != nil {
+		return "", nil, err
+	}
+	return c.sb.String(), c.args, nil
+}
+
+type compiler struct {
+	ix      *index
+	d       Dialect
+	sb      strings.Builder
+	args    []any
+	aliases int
+}
+
+// scope is the value path being compiled: names inside the brackets are
+// sub-attributes of g, and conditions apply to the row under alias.
+type scope struct {
+	g     *group
+	attr  filter.AttrPath
+	alias string
+}
+
+func (c *compiler) w(s string) { c.sb.WriteString(s) }
+
+// arg binds v and writes its placeholder.
+func (c *compiler) arg(v any) {
+	c.args = append(c.args, v)
+	if c.d == Postgres {
+		c.w("$")
+		c.w(strconv.Itoa(len(c.args)))
+		return
+	}
+	c.w("?")
+}
+
+func (c *compiler) newAlias() string {
+	c.aliases++
+	return "c" + strconv.Itoa(c.aliases)
+}
+
+func (c *compiler) col(alias string, f *field) string {
+	return alias + "." + quoteIdent(f.attr.Column)
+}
+
+func (c *compiler) idCol() string { return Alias + "." + quoteIdent(c.ix.m.IDColumn) }
+
+// openExists writes "EXISTS (SELECT 1 FROM child AS cN WHERE cN.parent =
+// r.id" and returns cN; the caller writes " AND ...)" or ")".
+func (c *compiler) openExists(ch *Child) string {
+	a := c.newAlias()
+	c.w("EXISTS (SELECT 1 FROM ")
+	c.w(quoteTable(ch.Table))
+	c.w(" AS ")
+	c.w(a)
+	c.w(" WHERE ")
+	c.w(a)
+	c.w(".")
+	c.w(quoteIdent(ch.ParentColumn))
+	c.w(" = ")
+	c.w(c.idCol())
+	return a
+}
+
+func (c *compiler) expr(e filter.Expr, sc *scope) error {
+	switch e := e.(type) {
+	case *filter.Logical:
+		op := " AND "
+		if e.Op == filter.Or {
+			op = " OR "
+		} else if e.Op != filter.And {
+			return fmt.Errorf("sqlfilter: unknown logical operator %v", e.Op)
+		}
+		// Flatten left-deep chains of the same operator so long filters
+		// don't produce deeply nested SQL text.
+		var terms []filter.Expr
+		for l := e; ; {
+			terms = append(terms, l.Right)
+			next, ok := l.Left.(*filter.Logical)
+			if !ok || next.Op != e.Op {
+				terms = append(terms, l.Left)
+				break
+			}
+			l = next
+		}
+		c.w("(")
+		for i := len(terms) - 1; i >= 0; i-- {
+			if err := c.expr(terms[i], sc); err != nil {
+				return err
+			}
+			if i > 0 {
+				c.w(op)
+			}
+		}
+		c.w(")")
+		return nil
+	case *filter.Not:
+		c.w("NOT COALESCE((")
+		if err := c.expr(e.X, sc); err != nil {
+			return err
+		}
+		c.w("), FALSE)")
+		return nil
+	case *filter.Compare:
+		return c.compare(e, sc)
+	case *filter.ValuePath:
+		return c.valuePath(e, sc)
+	case nil:
+		return fmt.Errorf("sqlfilter: nil expression")
+	}
+	return fmt.Errorf("sqlfilter: unsupported expression %T", e)
+}
+
+func (c *compiler) valuePath(vp *filter.ValuePath, outer *scope) error {
+	if outer != nil {
+		return errorf(vp.Attr.String(), "value filters cannot be nested: %s inside %s[...]", vp.Attr, outer.attr)
+	}
+	e, err := c.ix.resolve(vp.Attr)
+	if err != nil {
+		return err
+	}
+	if e.group == nil {
+		return errorf(vp.Attr.String(), "%q is not a complex or multi-valued attribute, so it cannot have a value filter [...]", vp.Attr.String())
+	}
+	g := e.group
+	if g.child == nil {
+		// Singular complex attribute: its sub-attributes are main-table
+		// columns, so the filter applies to the resource row itself.
+		return c.expr(vp.Filter, &scope{g: g, attr: vp.Attr, alias: Alias})
+	}
+	a := c.openExists(g.child)
+	c.w(" AND ")
+	if err := c.expr(vp.Filter, &scope{g: g, attr: vp.Attr, alias: a}); err != nil {
+		return err
+	}
+	c.w(")")
+	return nil
+}
+
+func (c *compiler) compare(cmp *filter.Compare, sc *scope) error {
+	var f *field
+	name := cmp.Attr.String()
+	if sc != nil {
+		if cmp.Attr.URN != "" || cmp.Attr.Sub != "" {
+			return errorf(name, "inside %s[...] name sub-attributes of %s directly (e.g. %q), not %q", sc.attr, sc.g.path, firstSub(sc.g), name)
+		}
+		f = sc.g.subs[strings.ToLower(cmp.Attr.Name)]
+		if f == nil {
+			return errorf(name, "unknown attribute %q: %s has no sub-attribute %q", sc.attr.String()+"."+cmp.Attr.Name, sc.g.path, cmp.Attr.Name)
+		}
+	} else {
+		e, err := c.ix.resolve(cmp.Attr)
+		if err != nil {
+			return err
+		}
+		f = e.leaf
+		if f == nil {
+			g := e.group
+			if cmp.Op == filter.Pr {
+				c.groupPresent(g)
+				return nil
+			}
+			if g.child == nil || g.value == nil {
+				return complexError(cmp.Attr, g)
+			}
+			// RFC 7644 §3.4.2.2: "emails co x" compares emails.value.
+			f = g.value
+		}
+	}
+
+	rowAlias := Alias
+	if sc != nil {
+		rowAlias = sc.alias
+	}
+	inChild := f.attr.Child != nil && sc == nil
+
+	// pr, eq null and ne null are presence tests.
+	present, negate := false, false
+	switch {
+	case cmp.Op == filter.Pr:
+		present = true
+	case cmp.Value.Kind == filter.Null:
+		switch cmp.Op {
+		case filter.Eq:
+			present, negate = true, true
+		case filter.Ne:
+			present = true
+		default:
+			return errorf(name, "operator %s cannot compare %q with null; use eq null, ne null or pr", cmp.Op, name)
+		}
+	}
+	if present {
+		if inChild {
+			if negate {
+				c.w("NOT ")
+			}
+			a := c.openExists(f.attr.Child)
+			c.w(" AND ")
+			c.present(c.col(a, f), f)
+			c.w(")")
+		} else if negate {
+			c.absent(c.col(rowAlias, f), f)
+		} else {
+			c.present(c.col(rowAlias, f), f)
+		}
+		return nil
+	}
+
+	v, err := c.convert(f, name, cmp.Op, cmp.Value)
+	if err != nil {
+		return err
+	}
+	if !inChild {
+		c.cond(c.col(rowAlias, f), f, cmp.Op, v)
+		return nil
+	}
+	if cmp.Op == filter.Ne {
+		// Any value not equal, or no value at all.
+		c.w("(")
+		a := c.openExists(f.attr.Child)
+		c.w(" AND ")
+		c.cond(c.col(a, f), f, cmp.Op, v)
+		c.w(") OR NOT ")
+		c.openExists(f.attr.Child)
+		c.w("))")
+		return nil
+	}
+	a := c.openExists(f.attr.Child)
+	c.w(" AND ")
+	c.cond(c.col(a, f), f, cmp.Op, v)
+	c.w(")")
+	return nil
+}
+
+func firstSub(g *group) string {
+	if g.value != nil {
+		return "value"
+	}
+	if len(g.order) > 0 {
+		return g.order[0].sub
+	}
+	return "value"
+}
+
+// present writes a presence test for one column.
+func (c *compiler) present(col string, f *field) {
+	if f.typ.textual() {
+		c.w("(" + col + " IS NOT NULL AND " + col + " <> '')")
+		return
+	}
+	c.w(col + " IS NOT NULL")
+}
+
+// absent writes the complement of present.
+func (c *compiler) absent(col string, f *field) {
+	if f.typ.textual() {
+		c.w("(" + col + " IS NULL OR " + col + " = '')")
+		return
+	}
+	c.w(col + " IS NULL")
+}
+
+// groupPresent writes "pr" for a complex attribute without sub-attribute.
+func (c *compiler) groupPresent(g *group) {
+	if g.child != nil {
+		c.openExists(g.child)
+		c.w(")")
+		return
+	}
+	c.w("(")
+	for i, f := range g.order {
+		if i > 0 {
+			c.w(" OR ")
+		}
+		c.present(c.col(Alias, f), f)
+	}
+	c.w(")")
+}
+
+// operand is a converted comparison value.
+type operand struct {
+	v       any    // bound argument for eq/ne/gt/ge/lt/le
+	pattern string // co/sw/ew: the raw string to search for
+}
+
+var sqlOps = map[filter.CompareOp]string{
+	filter.Eq: " = ", filter.Ne: " <> ", filter.Gt: " > ", filter.Ge: " >= ", filter.Lt: " < ", filter.Le: " <= ",
+}
+
+// cond writes the row-level condition "col op value" for a converted value.
+func (c *compiler) cond(col string, f *field, op filter.CompareOp, v operand) {
+	fold := f.typ == tString || f.typ == tReference
+	fold = fold && !f.attr.CaseExact
+	switch op {
+	case filter.Co, filter.Sw, filter.Ew:
+		c.substring(col, fold, op, v.pattern)
+		return
+	}
+	lhs, rhs := col, func() { c.arg(v.v) }
+	if fold && c.d == Postgres {
+		lhs = "lower(" + col + ")"
+		rhs = func() { c.w("lower("); c.arg(v.v); c.w("::text)") }
+	}
+	if op == filter.Ne {
+		c.w("(" + col + " IS NULL OR " + lhs + " <> ")
+		rhs()
+		c.w(")")
+		return
+	}
+	c.w(lhs)
+	c.w(sqlOps[op])
+	rhs()
+}
+
+// substring writes co/sw/ew. Case-insensitive: LIKE (SQLite, ASCII case
+// folding) or ILIKE (Postgres). Case-exact: GLOB (SQLite) or LIKE
+// (Postgres). Wildcards in the value are escaped.
+func (c *compiler) substring(col string, fold bool, op filter.CompareOp, s string) {
+	if c.d == SQLite && !fold {
+		p := globEscaper.Replace(s)
+		switch op {
+		case filter.Co:
+			p = "*" + p + "*"
+		case filter.Sw:
+			p += "*"
+		case filter.Ew:
+			p = "*" + p
+		}
+		c.w(col + " GLOB ")
+		c.arg(p)
+		return
+	}
+	p := likeEscaper.Replace(s)
+	switch op {
+	case filter.Co:
+		p = "%" + p + "%"
+	case filter.Sw:
+		p += "%"
+	case filter.Ew:
+		p = "%" + p
+	}
+	kw := " LIKE "
+	if fold && c.d == Postgres {
+		kw = " ILIKE "
+	}
+	c.w(col + kw)
+	c.arg(p)
+	c.w(" ESCAPE '!'")
+}
+
+var (
+	likeEscaper = strings.NewReplacer("!", "!!", "%", "!%", "_", "!_")
+	globEscaper = strings.NewReplacer("*", "[*]", "?", "[?]", "[", "[[]")
+)
+
+// convert type-checks a comparison and converts its value to the column
+// encoding of the dialect.
+func (c *compiler) convert(f *field, name string, op filter.CompareOp, v filter.Value) (operand, error) {
+	typ := f.typ
+	switch op {
+	case filter.Co, filter.Sw, filter.Ew:
+		if typ != tString && typ != tReference {
+			return operand{}, errorf(name, "operator %s is not supported for %s attribute %q; it applies to string and reference attributes", op, typ, name)
+		}
+	case filter.Gt, filter.Ge, filter.Lt, filter.Le:
+		if typ == tBoolean || typ == tBinary {
+			return operand{}, errorf(name, "operator %s is not supported for %s attribute %q (RFC 7644 §3.4.2.2)", op, typ, name)
+		}
+	case filter.Eq, filter.Ne:
+	default:
+		return operand{}, errorf(name, "unsupported operator %v", op)
+	}
+	wrong := func(want string) (operand, error) {
+		return operand{}, errorf(name, "%q is a %s attribute; %s is not %s", name, typ, v.String(), want)
+	}
+	switch typ {
+	case tString, tReference, tBinary:
+		var s string
+		switch v.Kind {
+		case filter.String:
+			s = v.Str
+		case filter.Number:
+			s = v.Num
+		default:
+			return wrong("a string")
+		}
+		if strings.IndexByte(s, 0) >= 0 {
+			return operand{}, errorf(name, "string values must not contain NUL characters")
+		}
+		return operand{v: s, pattern: s}, nil
+	case tBoolean:
+		var b bool
+		switch {
+		case v.Kind == filter.True:
+			b = true
+		case v.Kind == filter.False:
+		case v.Kind == filter.String && strings.EqualFold(v.Str, "true"):
+			b = true
+		case v.Kind == filter.String && strings.EqualFold(v.Str, "false"):
+		default:
+			return wrong("true or false")
+		}
+		if c.d == SQLite {
+			if b {
+				return operand{v: int64(1)}, nil
+			}
+			return operand{v: int64(0)}, nil
+		}
+		return operand{v: b}, nil
+	case tInteger, tDecimal:
+		var text string
+		switch {
+		case v.Kind == filter.Number:
+			text = v.Num
+		case v.Kind == filter.String && isNumber(strings.TrimSpace(v.Str)):
+			text = strings.TrimSpace(v.Str)
+		default:
+			return wrong("a number")
+		}
+		if typ == tInteger {
+			if n, err := strconv.ParseInt(text, 10, 64); err == nil {
+				return operand{v: n}, nil
+			}
+			x, err := strconv.ParseFloat(text, 64)
+			if err != nil || x != math.Trunc(x) || x < -(1<<63) || x >= 1<<63 {
+				return wrong("an integer in the 64-bit range")
+			}
+			return operand{v: int64(x)}, nil
+		}
+		x, err := strconv.ParseFloat(text, 64)
+		if err != nil || math.IsInf(x, 0) || math.IsNaN(x) {
+			return wrong("a finite decimal number")
+		}
+		return operand{v: x}, nil
+	case tDateTime:
+		if v.Kind != filter.String {
+			return wrong("a date-time string such as \"2024-05-13T04:42:34Z\"")
+		}
+		t, ok := parseDateTime(v.Str)
+		if !ok {
+			return wrong("a valid xsd:dateTime such as \"2024-05-13T04:42:34Z\"")
+		}
+		if c.d == SQLite {
+			return operand{v: t.Format(SQLiteTimeLayout)}, nil
+		}
+		return operand{v: t}, nil
+	}
+	return operand{}, fmt.Errorf("sqlfilter: unhandled type %v", typ)
+}
+
+// parseDateTime parses an RFC 3339 / xsd:dateTime value and returns it in
+// UTC. A value without a time zone is taken as UTC. Years must stay within
+// 0000-9999 after conversion, so that the SQLite text encoding keeps its
+// fixed width.
+func parseDateTime(s string) (time.Time, bool) {
+	s = strings.ToUpper(strings.TrimSpace(s))
+	var t time.Time
+	var err error
+	if len(s) >= 19 && (strings.HasSuffix(s, "Z") || strings.ContainsAny(s[19:], "+-")) {
+		t, err = time.Parse(time.RFC3339Nano, s)
+	} else {
+		t, err = time.ParseInLocation("2006-01-02T15:04:05.999999999", s, time.UTC)
+	}
+	if err != nil {
+		return time.Time{}, false
+	}
+	t = t.UTC()
+	if t.Year() < 0 || t.Year() > 9999 {
+		return time.Time{}, false
+	}
+	return t, true
+}
+
+// isNumber reports whether s is a JSON number (RFC 8259 §6); strconv alone
+// would also accept "Inf", "NaN", hex and underscores.
+func isNumber(s string) bool {
+	i, n := 0, len(s)
+	digits := func() bool {
+		st := i
+		for i < n && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		return i > st
+	}
+	if i < n && s[i] == '-' {
+		i++
+	}
+	if i < n && s[i] == '0' {
+		i++
+	} else if !digits() {
+		return false
+	}
+	if i < n && s[i] == '.' {
+		i++
+		if !digits() {
+			return false
+		}
+	}
+	if i < n && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < n && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		if !digits() {
+			return false
+		}
+	}
+	return i == n
+}

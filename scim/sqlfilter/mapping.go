@@ -1,0 +1,452 @@
+// Package sqlfilter compiles a SCIM filter (RFC 7644 §3.4.2.2), parsed by
+// package filter, into a SQL WHERE clause over one resource type's tables,
+// and a sortBy attribute (§3.4.2.3) into an ORDER BY term.
+//
+// # Storage layout
+//
+// Each resource type has a main table, referenced as alias r (see [Alias]
+// and [Mapping.From]), whose IDColumn holds the SCIM id. Singular
+// attributes are columns of the main table; a singular complex attribute is
+// flattened into one column per sub-attribute ("name.familyName").
+// Multi-valued attributes live in child tables, one row per value, with a
+// column per sub-attribute (or one column for a multi-valued simple
+// attribute) and a parent column holding the resource id. A membership join
+// table can serve both sides (Group.members and User.groups) because each
+// side is just a child table with its own parent and value columns.
+//
+// Column encodings: strings, references and binary are TEXT (in SQLite the
+// columns of caseExact=false attributes are declared COLLATE NOCASE; in
+// Postgres they are plain text with lower(col) indexes); booleans are
+// INTEGER 0/1 in SQLite and boolean in Postgres; integers INTEGER/bigint;
+// decimals REAL/double precision; dateTime is, in SQLite, TEXT holding UTC
+// in the fixed-width layout [SQLiteTimeLayout] (so text order is time
+// order) and timestamptz in Postgres.
+//
+// # Semantics
+//
+//   - Attribute names resolve case-insensitively: unqualified names against
+//     the core schema first, then each extension in Mapping.Schemas order;
+//     URN-qualified names against the named schema. An unknown attribute is
+//     always an error, never silently ignored.
+//   - A comparison on a multi-valued attribute matches when any value
+//     matches (EXISTS over the child table). A value path
+//     (emails[type eq "work" and value co "@x"]) requires all its
+//     conditions to hold for the same value: it compiles to one EXISTS.
+//     A comparison on a multi-valued complex attribute without a
+//     sub-attribute ("emails co x") means its "value" sub-attribute.
+//   - caseExact=false strings compare case-insensitively, caseExact=true
+//     strings exactly, in both dialects, for every operator.
+//   - "ne" treats a missing value as not equal: title ne "x" matches
+//     resources without a title, and emails.type ne "work" matches
+//     resources with no email at all or with any email whose type is not
+//     "work".
+//   - "not (f)" is the exact complement of f over resources (NULLs from
+//     missing values are folded to false before negation).
+//   - "eq null" matches when the attribute is not present (see "pr") and
+//     "ne null" when it is; null with any other operator is an error.
+//   - "pr" is non-null (and, for string-like types, non-empty). On a
+//     multi-valued complex attribute with no sub-attribute it is "has at
+//     least one value"; on a singular complex attribute, "any sub-attribute
+//     present".
+//   - Values are type-checked against the attribute: booleans accept
+//     true/false and the strings "true"/"false" in any case (Entra ID quirk
+//     Q2); integer and decimal accept numbers and numeric strings; dateTime
+//     accepts RFC 3339 / xsd:dateTime strings (no time zone means UTC).
+//     co/sw/ew apply to string and reference only; gt/ge/lt/le to string,
+//     reference, dateTime, integer and decimal; boolean and binary allow
+//     only eq/ne/pr.
+//
+// Every value is passed as a bound argument (? in SQLite, $1..$n in
+// Postgres, numbered in order of appearance); no value is ever inlined into
+// the SQL text. Identifiers are double-quoted.
+//
+// Errors caused by the filter are *Error (map them to HTTP 400, scimType
+// invalidFilter, or invalidValue for sortBy). Any other error means the
+// Mapping itself is inconsistent: a server bug.
+package sqlfilter
+
+import (
+	"fmt"
+	"strings"
+	"sync/atomic"
+
+	"github.com/scimforge/scimforge/scim/filter"
+)
+
+// Alias is the alias under which the compiled SQL refers to the main table.
+const Alias = "r"
+
+// SQLiteTimeLayout is the layout of dateTime columns in SQLite: UTC, fixed
+// width, so that text order is time order.
+const SQLiteTimeLayout = "2006-01-02T15:04:05.000000000Z"
+
+// Dialect selects the SQL flavour.
+type Dialect int
+
+// Supported dialects.
+const (
+	SQLite Dialect = iota
+	Postgres
+)
+
+func (d Dialect) String() string {
+	switch d {
+	case SQLite:
+		return "SQLite"
+	case Postgres:
+		return "Postgres"
+	}
+	return fmt.Sprintf("Dialect(%d)", int(d))
+}
+
+// Mapping describes how one resource type is stored. Build it once (it is
+// typically generated) and share it: it is safe for concurrent use, and
+// must not be modified after its first use, because Compile caches an index
+// of the attributes built on first use (or by Validate).
+type Mapping struct {
+	Table    string // main table, e.g. "scim_users"
+	IDColumn string // column of Table holding the SCIM id, e.g. "id"
+	// Schemas lists the core schema URN first, then the extension URNs.
+	// Unqualified attribute names resolve against them in this order.
+	Schemas    []string
+	Attributes []Attribute
+
+	idx atomic.Pointer[indexResult]
+}
+
+// Attribute maps one filterable attribute (a simple attribute or a
+// sub-attribute of a complex one) to its column.
+type Attribute struct {
+	// Path is the canonical path: "userName", "name.familyName",
+	// "emails.value", "meta.lastModified"; extension attributes are fully
+	// qualified, e.g. "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value".
+	Path string
+	// Type is the RFC 7643 type: string, boolean, decimal, integer,
+	// dateTime, reference or binary.
+	Type      string
+	CaseExact bool
+	// Column is the column in the main table, or in Child.Table.
+	Column string
+	// Child is nil for a column of the main table.
+	Child *Child
+}
+
+// Child locates the rows of a multi-valued attribute: the rows of Table
+// whose ParentColumn equals the resource's id.
+type Child struct {
+	Table, ParentColumn string
+}
+
+// Error is an error in the client's filter or sortBy: unknown attribute,
+// operator not applicable to the attribute's type, or a value of the wrong
+// type. Callers map it to HTTP 400 with scimType invalidFilter.
+type Error struct {
+	Attr string // the attribute as the client wrote it, if known
+	Msg  string
+}
+
+func (e *Error) Error() string { return e.Msg }
+
+func errorf(attr string, format string, args ...any) *Error {
+	return &Error{Attr: attr, Msg: fmt.Sprintf(format, args...)}
+}
+
+// From returns the FROM item for the main table with the alias that
+// Compile and OrderBy use: "scim_users" AS r.
+func (m *Mapping) From() string {
+	return quoteTable(m.Table) + " AS " + Alias
+}
+
+// Validate checks the mapping for consistency and builds its lookup index.
+// Compile calls it implicitly; call it at start-up (or in a test) to catch
+// mapping bugs early.
+func (m *Mapping) Validate() error {
+	_, err := m.index()
+	return err
+}
+
+// Lookup resolves an attribute reference case-insensitively (unqualified
+// names: core schema first, then extensions in order) to the mapped simple
+// attribute or sub-attribute. A complex attribute without a sub-attribute
+// is an error, except that a multi-valued simple attribute resolves to
+// itself.
+func (m *Mapping) Lookup(a filter.AttrPath) (*Attribute, error) {
+	ix, err := m.index()
+	if err != nil {
+		return nil, err
+	}
+	e, err := ix.resolve(a)
+	if err != nil {
+		return nil, err
+	}
+	if e.leaf == nil {
+		return nil, complexError(a, e.group)
+	}
+	return e.leaf.attr, nil
+}
+
+type attrType int
+
+const (
+	tString attrType = iota + 1
+	tBoolean
+	tDecimal
+	tInteger
+	tDateTime
+	tReference
+	tBinary
+)
+
+var typeNames = map[string]attrType{
+	"string": tString, "boolean": tBoolean, "decimal": tDecimal, "integer": tInteger,
+	"datetime": tDateTime, "reference": tReference, "binary": tBinary,
+}
+
+func (t attrType) String() string {
+	switch t {
+	case tString:
+		return "string"
+	case tBoolean:
+		return "boolean"
+	case tDecimal:
+		return "decimal"
+	case tInteger:
+		return "integer"
+	case tDateTime:
+		return "dateTime"
+	case tReference:
+		return "reference"
+	case tBinary:
+		return "binary"
+	}
+	return "?"
+}
+
+// textual reports types stored as TEXT whose empty string means "absent"
+// for pr.
+func (t attrType) textual() bool { return t == tString || t == tReference || t == tBinary }
+
+// field is a mapped simple attribute or sub-attribute.
+type field struct {
+	attr *Attribute
+	typ  attrType
+	sub  string // sub-attribute name as declared ("" for a top-level simple attribute)
+	grp  *group // the complex attribute f belongs to, nil for a top-level simple attribute
+}
+
+// group is a complex attribute (or, synthesized, a multi-valued simple
+// attribute seen as the complex attribute {value}).
+type group struct {
+	path    string
+	child   *Child // nil: singular complex, flattened into the main table
+	subs    map[string]*field
+	order   []*field
+	value   *field // "value" sub-attribute, if any
+	primary *field // boolean "primary" sub-attribute in the same table, if any
+}
+
+// entry is what a lower-cased attribute path resolves to.
+type entry struct {
+	leaf  *field
+	group *group
+}
+
+type index struct {
+	m       *Mapping
+	byKey   map[string]*entry // "username", "name.familyname", "urn:...:user:employeenumber"
+	schemas map[string]string // lower-case URN -> canonical URN
+}
+
+type indexResult struct {
+	ix  *index
+	err error
+}
+
+func (m *Mapping) index() (*index, error) {
+	if r := m.idx.Load(); r != nil {
+		return r.ix, r.err
+	}
+	ix, err := buildIndex(m)
+	r := &indexResult{ix: ix, err: err}
+	if !m.idx.CompareAndSwap(nil, r) {
+		r = m.idx.Load()
+	}
+	return r.ix, r.err
+}
+
+func buildIndex(m *Mapping) (*index, error) {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("sqlfilter: invalid mapping for table %q: %s", m.Table, fmt.Sprintf(format, args...))
+	}
+	if m.Table == "" || m.IDColumn == "" {
+		return nil, bad("Table and IDColumn are required")
+	}
+	if len(m.Schemas) == 0 {
+		return nil, bad("Schemas must list at least the core schema URN")
+	}
+	ix := &index{m: m, byKey: map[string]*entry{}, schemas: map[string]string{}}
+	schemaIdx := map[string]int{}
+	for i, s := range m.Schemas {
+		ls := strings.ToLower(s)
+		if _, dup := schemaIdx[ls]; dup || s == "" {
+			return nil, bad("schema URN %q is empty or listed twice", s)
+		}
+		schemaIdx[ls] = i
+		ix.schemas[ls] = s
+	}
+
+	// Qualified keys per schema, in declaration order, for the unqualified
+	// aliases below.
+	type qkey struct {
+		key, rest string
+		schema    int
+	}
+	var qkeys []qkey
+	get := func(key, rest string, schema int) *entry {
+		e := ix.byKey[key]
+		if e == nil {
+			e = &entry{}
+			ix.byKey[key] = e
+			qkeys = append(qkeys, qkey{key, rest, schema})
+		}
+		return e
+	}
+
+	for i := range m.Attributes {
+		a := &m.Attributes[i]
+		p, err := filter.ParsePath(a.Path)
+		if err != nil || p.ValueFilter != nil {
+			return nil, bad("attribute path %q is not an attribute path", a.Path)
+		}
+		typ, ok := typeNames[strings.ToLower(a.Type)]
+		if !ok {
+			return nil, bad("attribute %q has unsupported type %q", a.Path, a.Type)
+		}
+		if a.Column == "" {
+			return nil, bad("attribute %q has no column", a.Path)
+		}
+		if a.Child != nil && (a.Child.Table == "" || a.Child.ParentColumn == "") {
+			return nil, bad("attribute %q has an incomplete Child", a.Path)
+		}
+		schema := 0
+		if p.Attr.URN != "" {
+			s, ok := schemaIdx[strings.ToLower(p.Attr.URN)]
+			if !ok {
+				return nil, bad("attribute %q names schema %q, which is not in Schemas", a.Path, p.Attr.URN)
+			}
+			schema = s
+		}
+		prefix := strings.ToLower(m.Schemas[schema]) + ":"
+		name := strings.ToLower(p.Attr.Name)
+		f := &field{attr: a, typ: typ, sub: p.Attr.Sub}
+		if p.Attr.Sub == "" {
+			e := get(prefix+name, name, schema)
+			if e.leaf != nil || e.group != nil {
+				return nil, bad("attribute %q is mapped twice or also has sub-attributes", a.Path)
+			}
+			e.leaf = f
+			if a.Child != nil {
+				e.group = &group{path: a.Path, child: a.Child, subs: map[string]*field{"value": f}, order: []*field{f}, value: f}
+			}
+			continue
+		}
+		pe := get(prefix+name, name, schema)
+		if pe.leaf != nil {
+			return nil, bad("attribute %q is mapped both as a simple attribute and with sub-attribute %q", a.Path[:len(a.Path)-len(p.Attr.Sub)-1], p.Attr.Sub)
+		}
+		g := pe.group
+		if g == nil {
+			g = &group{path: a.Path[:len(a.Path)-len(p.Attr.Sub)-1], child: a.Child, subs: map[string]*field{}}
+			pe.group = g
+		}
+		if !sameChild(g.child, a.Child) {
+			return nil, bad("sub-attributes of %q are mapped to different tables", g.path)
+		}
+		sub := strings.ToLower(p.Attr.Sub)
+		if g.subs[sub] != nil {
+			return nil, bad("attribute %q is mapped twice", a.Path)
+		}
+		g.subs[sub] = f
+		g.order = append(g.order, f)
+		f.grp = g
+		switch {
+		case sub == "value":
+			g.value = f
+		case sub == "primary" && typ == tBoolean:
+			g.primary = f
+		}
+		e := get(prefix+name+"."+sub, name+"."+sub, schema)
+		e.leaf = f
+	}
+
+	// Unqualified aliases: the core schema wins, then extensions in order.
+	for s := range m.Schemas {
+		for _, q := range qkeys {
+			if q.schema != s {
+				continue
+			}
+			if _, taken := ix.byKey[q.rest]; !taken {
+				ix.byKey[q.rest] = ix.byKey[q.key]
+			}
+		}
+	}
+	return ix, nil
+}
+
+func sameChild(a, b *Child) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return *a == *b
+}
+
+// resolve finds what an attribute reference names.
+func (ix *index) resolve(a filter.AttrPath) (*entry, error) {
+	rest := a.Name
+	if a.Sub != "" {
+		rest += "." + a.Sub
+	}
+	var key string
+	if a.URN != "" {
+		canon, ok := ix.schemas[strings.ToLower(a.URN)]
+		if !ok {
+			if whole, isSchema := ix.schemas[strings.ToLower(a.URN+":"+a.Name)]; isSchema {
+				return nil, errorf(a.String(), "%q is a schema URN, not an attribute; name one of its attributes, e.g. %s:attributeName", a.String(), whole)
+			}
+			return nil, errorf(a.String(), "unknown schema URN %q in attribute %q; this resource type supports %s", a.URN, a.String(), strings.Join(ix.m.Schemas, ", "))
+		}
+		key = strings.ToLower(canon + ":" + rest)
+	} else {
+		key = strings.ToLower(rest)
+	}
+	if e := ix.byKey[key]; e != nil {
+		return e, nil
+	}
+	if a.Sub != "" {
+		if p := ix.byKey[key[:len(key)-len(a.Sub)-1]]; p != nil && p.group != nil {
+			return nil, errorf(a.String(), "unknown attribute %q: %s has no sub-attribute %q", a.String(), p.group.path, a.Sub)
+		}
+	}
+	return nil, errorf(a.String(), "unknown attribute %q", a.String())
+}
+
+func complexError(a filter.AttrPath, g *group) *Error {
+	names := make([]string, len(g.order))
+	for i, f := range g.order {
+		names[i] = g.path + "." + f.sub
+	}
+	return errorf(a.String(), "%q is a complex attribute; name one of its sub-attributes (%s)", a.String(), strings.Join(names, ", "))
+}
+
+func quoteIdent(s string) string {
+	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
+}
+
+// quoteTable quotes a possibly schema-qualified table name.
+func quoteTable(s string) string {
+	parts := strings.Split(s, ".")
+	for i, p := range parts {
+		parts[i] = quoteIdent(p)
+	}
+	return strings.Join(parts, ".")
+}

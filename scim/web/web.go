@@ -1,0 +1,207 @@
+// Package web is the HTTP edge of the SCIM server: it writes engine
+// responses, turns every error (decoding, parameters, routing, auth,
+// panics) into a SCIM Error body with application/scim+json, and holds the
+// middleware the server wraps around the generated handlers.
+package web
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/scimforge/scimforge/scim/engine"
+	"github.com/scimforge/scimforge/scim/scimerr"
+)
+
+// MaxBodyBytes bounds request bodies; a SCIM resource is a few KiB.
+const MaxBodyBytes = 1 << 20
+
+// WriteResponse sends an engine response.
+func WriteResponse(w http.ResponseWriter, r *engine.Response) error {
+	h := w.Header()
+	h.Set("Content-Type", scimerr.ContentType)
+	if r.Location != "" {
+		if r.Status == http.StatusCreated {
+			h.Set("Location", r.Location)
+		}
+		h.Set("Content-Location", r.Location)
+	}
+	if r.ETag != "" {
+		h.Set("ETag", r.ETag)
+	}
+	w.WriteHeader(r.Status)
+	if len(r.Body) > 0 {
+		_, err := w.Write(r.Body)
+		return err
+	}
+	return nil
+}
+
+// RequestError handles errors oapi-codegen reports before a handler runs:
+// undecodable bodies and malformed parameters.
+func RequestError(w http.ResponseWriter, r *http.Request, err error) {
+	scimerr.Write(w, classify(err))
+}
+
+func classify(err error) *scimerr.Error {
+	if e := scimerr.As(err); e != nil {
+		return e
+	}
+	var mb *http.MaxBytesError
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &mb):
+		return scimerr.New(http.StatusRequestEntityTooLarge, "", "request body is larger than %d bytes", mb.Limit)
+	case errors.As(err, &se), errors.Is(err, io.ErrUnexpectedEOF):
+		return scimerr.BadRequest(scimerr.InvalidSyntax, "request body is not valid JSON: %v", unwrapJSON(err))
+	case errors.As(err, &te):
+		field := te.Field
+		if field == "" {
+			return scimerr.BadRequest(scimerr.InvalidSyntax, "request body must be a JSON object")
+		}
+		return scimerr.BadRequest(scimerr.InvalidValue, "attribute %q: a JSON %s is not a valid %s", field, te.Value, typeName(te))
+	case errors.Is(err, io.EOF):
+		return scimerr.BadRequest(scimerr.InvalidSyntax, "the request body is empty")
+	}
+	msg := err.Error()
+	if strings.Contains(msg, "can't decode JSON body") {
+		return scimerr.BadRequest(scimerr.InvalidSyntax, "request body is not valid SCIM JSON: %v", unwrapJSON(err))
+	}
+	return scimerr.BadRequest(scimerr.InvalidValue, "%s", msg)
+}
+
+func unwrapJSON(err error) error {
+	for {
+		u := errors.Unwrap(err)
+		if u == nil {
+			return err
+		}
+		err = u
+	}
+}
+
+func typeName(te *json.UnmarshalTypeError) string {
+	switch te.Type.Kind().String() {
+	case "string":
+		return "string"
+	case "bool":
+		return "boolean"
+	case "int64", "int", "float64":
+		return "number"
+	case "slice":
+		return "multi-valued attribute (JSON array)"
+	case "struct", "ptr", "map":
+		return "complex attribute (JSON object)"
+	}
+	return te.Type.String()
+}
+
+// ResponseError handles errors returned by handlers.
+func ResponseError(log *slog.Logger) func(w http.ResponseWriter, r *http.Request, err error) {
+	return func(w http.ResponseWriter, r *http.Request, err error) {
+		if e := scimerr.As(err); e != nil {
+			scimerr.Write(w, e)
+			return
+		}
+		log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		scimerr.Write(w, scimerr.Internal())
+	}
+}
+
+// NotFound answers unknown routes.
+func NotFound(w http.ResponseWriter, r *http.Request) {
+	scimerr.Write(w, scimerr.NotFound("no SCIM endpoint at %s", r.URL.Path))
+}
+
+// MethodNotAllowed answers a known route with a method it does not serve.
+func MethodNotAllowed(allow string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		e := scimerr.New(http.StatusMethodNotAllowed, "", "%s is not supported on %s; allowed: %s", r.Method, r.URL.Path, allow)
+		e.Header = http.Header{"Allow": {allow}}
+		scimerr.Write(w, e)
+	}
+}
+
+// BearerAuth rejects requests without "Authorization: Bearer <token>".
+// The comparison takes the same time whatever the token, so it leaks nothing.
+func BearerAuth(token string, next http.Handler) http.Handler {
+	want := []byte(token)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := r.Header.Get("Authorization")
+		scheme, got, ok := strings.Cut(h, " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") {
+			scimerr.Write(w, scimerr.Unauthorized("missing bearer token: send \"Authorization: Bearer <SCIMFORGE_TOKEN>\""))
+			return
+		}
+		if subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), want) != 1 {
+			scimerr.Write(w, scimerr.Unauthorized("invalid bearer token"))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// Edge applies what every request needs before routing: the base URL for
+// meta.location, a body size limit, a content-type check, and panic recovery.
+// base is the configured public base URL ("" derives it from the request).
+func Edge(base, path string, log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				log.Error("panic", "method", r.Method, "path", r.URL.Path, "panic", p)
+				scimerr.Write(w, scimerr.Internal())
+			}
+		}()
+		b := base
+		if b == "" {
+			scheme := "http"
+			if r.TLS != nil {
+				scheme = "https"
+			}
+			b = scheme + "://" + r.Host + path
+		}
+		if r.Body != nil && (r.Method == http.MethodPost || r.Method == http.MethodPut || r.Method == http.MethodPatch) {
+			if ct := r.Header.Get("Content-Type"); ct != "" {
+				mt, _, err := mime.ParseMediaType(ct)
+				if err != nil || (mt != "application/scim+json" && mt != "application/json") {
+					scimerr.Write(w, scimerr.New(http.StatusUnsupportedMediaType, "", "Content-Type %q is not supported; send application/scim+json", ct))
+					return
+				}
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+		}
+		next.ServeHTTP(w, r.WithContext(engine.WithBaseURL(r.Context(), b)))
+	})
+}
+
+// statusRecorder remembers the status for the access log.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+// AccessLog logs one line per request. It logs the path but not the query
+// string or bodies: filters and resources carry personal data.
+func AccessLog(log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		log.Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.status, "duration", time.Since(start))
+	})
+}
