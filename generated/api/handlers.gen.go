@@ -70,45 +70,59 @@ type response struct {
 func (r response) VisitListGroupsResponse(w http.ResponseWriter) error {
 	return web.WriteResponse(w, r.Response)
 }
+
 func (r response) VisitCreateGroupResponse(w http.ResponseWriter) error {
 	return web.WriteResponse(w, r.Response)
 }
+
 func (r response) VisitGetGroupResponse(w http.ResponseWriter) error {
 	return web.WriteResponse(w, r.Response)
 }
+
 func (r response) VisitReplaceGroupResponse(w http.ResponseWriter) error {
 	return web.WriteResponse(w, r.Response)
 }
+
 func (r response) VisitDeleteGroupResponse(w http.ResponseWriter) error {
 	return web.WriteResponse(w, r.Response)
 }
+
 func (r response) VisitListUsersResponse(w http.ResponseWriter) error {
 	return web.WriteResponse(w, r.Response)
 }
+
 func (r response) VisitCreateUserResponse(w http.ResponseWriter) error {
 	return web.WriteResponse(w, r.Response)
 }
+
 func (r response) VisitGetUserResponse(w http.ResponseWriter) error {
 	return web.WriteResponse(w, r.Response)
 }
+
 func (r response) VisitReplaceUserResponse(w http.ResponseWriter) error {
 	return web.WriteResponse(w, r.Response)
 }
+
 func (r response) VisitDeleteUserResponse(w http.ResponseWriter) error {
 	return web.WriteResponse(w, r.Response)
 }
+
 func (r response) VisitGetServiceProviderConfigResponse(w http.ResponseWriter) error {
 	return web.WriteResponse(w, r.Response)
 }
+
 func (r response) VisitListSchemasResponse(w http.ResponseWriter) error {
 	return web.WriteResponse(w, r.Response)
 }
+
 func (r response) VisitGetSchemaResponse(w http.ResponseWriter) error {
 	return web.WriteResponse(w, r.Response)
 }
+
 func (r response) VisitListResourceTypesResponse(w http.ResponseWriter) error {
 	return web.WriteResponse(w, r.Response)
 }
+
 func (r response) VisitGetResourceTypeResponse(w http.ResponseWriter) error {
 	return web.WriteResponse(w, r.Response)
 }
@@ -131,6 +145,7 @@ func doc(body []byte, err error) (response, error) {
 		Status: 200,
 	}}, nil
 }
+
 func str(p *string) string {
 	if p == nil {
 		return ""

@@ -3,7 +3,6 @@
 //go:build go1.22
 
 // Package api provides primitives to interact with the openapi HTTP API.
-//
 package api
 
 import (

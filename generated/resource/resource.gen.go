@@ -66,6 +66,7 @@ func unchanged[T comparable](old, v T) bool {
 	var zero T
 	return old == zero || old == v
 }
+
 func immutableError(path string) error {
 	return scimerr.BadRequest(scimerr.Mutability, "%s is immutable: it cannot change once set (RFC 7643 §2.2)", path)
 }

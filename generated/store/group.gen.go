@@ -40,6 +40,7 @@ func groupRow(rec *engine.Record[resource.Group]) (*GroupRow, error) {
 	row.DisplayName = sqlstore.Str(v.DisplayName)
 	return row, nil
 }
+
 func insertGroupChildren(ctx context.Context, db bun.IDB, rec *engine.Record[resource.Group]) error {
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 )
 
 // Migrations holds one folder of ordered SQL migrations per dialect.
+//
 //go:embed migrations
 var Migrations embed.FS
 

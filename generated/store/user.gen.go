@@ -263,6 +263,7 @@ func userRow(rec *engine.Record[resource.User]) (*UserRow, error) {
 	}
 	return row, nil
 }
+
 func insertUserChildren(ctx context.Context, db bun.IDB, rec *engine.Record[resource.User]) error {
 	v := rec.Value
 	if len(v.Emails) > 0 {

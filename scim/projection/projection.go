@@ -131,10 +131,11 @@ func (p *Projection) Wants(urn, name string) bool {
 		}
 		return !p.hasInc
 	}
-	e, ok := ix.extNames.get(urn)
-	if !ok {
+	i, ok := ix.keys.get(urn)
+	if !ok || i > keyExt {
 		return !p.hasInc // an unknown top-level key
 	}
+	e := extOf(i)
 	if name == "" {
 		ext := &ix.exts[e]
 		for i := ext.first; i < ext.end; i++ {
@@ -161,27 +162,25 @@ func (p *Projection) Apply(res map[string]any) {
 	var buf [4]int
 	dropped := buf[:0] // extensions whose objects were removed
 	for k, v := range res {
-		if i, ok := ix.top.get(k); ok {
+		i, ok := ix.keys.get(k)
+		switch {
+		case !ok:
+			if p.hasInc {
+				delete(res, k) // a key the schemas do not define
+			}
+		case i >= 0:
 			switch nv, act := p.attrs[i].apply(&ix.attrs[i], v); act {
 			case actDrop:
 				delete(res, k)
 			case actReplace:
 				res[k] = nv
 			}
-			continue
-		}
-		if e, ok := ix.extNames.get(k); ok {
-			if p.applyExt(e, v) {
+		case i == keySchemas:
+		default:
+			if e := extOf(i); p.applyExt(e, v) {
 				delete(res, k)
 				dropped = append(dropped, e)
 			}
-			continue
-		}
-		if k == "schemas" || strings.EqualFold(k, "schemas") {
-			continue
-		}
-		if p.hasInc {
-			delete(res, k)
 		}
 	}
 	if len(dropped) > 0 {
@@ -660,14 +659,13 @@ func clip(s string) string {
 // resource type: every top-level attribute (common, core, then each
 // extension's), with name lookups for the resource's keys.
 type index struct {
-	rt       *schema.ResourceType
-	attrs    []attrInfo
-	top      names // common and core attribute names → attrs index
-	exts     []extInfo
-	extNames names // extension URN → exts index
-	byAttr   map[*schema.Attribute]int
-	nsubs    int
-	def      *Projection
+	rt     *schema.ResourceType
+	attrs  []attrInfo
+	keys   names // a resource's top-level keys: see keySchemas, keyExt
+	exts   []extInfo
+	byAttr map[*schema.Attribute]int
+	nsubs  int
+	def    *Projection
 }
 
 type attrInfo struct {
@@ -683,6 +681,15 @@ type extInfo struct {
 	first, end int   // the extension's attributes are attrs[first:end]
 	names      names // attribute names → attrs index
 }
+
+// Values of index.keys below zero: "schemas", and the extension objects
+// (keyExt-e for extension e). Values from zero up index index.attrs.
+const (
+	keySchemas = -1
+	keyExt     = -2
+)
+
+func extOf(key int) int { return keyExt - key }
 
 // names maps a key, compared case-insensitively, to an index. It holds each
 // name as written in the schema and in lower case, so that the usual,
@@ -716,10 +723,9 @@ func indexFor(rt *schema.ResourceType) *index {
 
 func buildIndex(rt *schema.ResourceType) *index {
 	ix := &index{
-		rt:       rt,
-		top:      names{},
-		extNames: names{},
-		byAttr:   map[*schema.Attribute]int{},
+		rt:     rt,
+		keys:   names{"schemas": keySchemas},
+		byAttr: map[*schema.Attribute]int{},
 	}
 	add := func(a *schema.Attribute, n names) {
 		i := len(ix.attrs)
@@ -739,11 +745,11 @@ func buildIndex(rt *schema.ResourceType) *index {
 		n.add(a.Name, i)
 	}
 	for _, a := range schema.CommonAttributes() {
-		add(a, ix.top)
+		add(a, ix.keys)
 	}
 	if rt.Core != nil {
 		for _, a := range rt.Core.Attributes {
-			add(a, ix.top)
+			add(a, ix.keys)
 		}
 	}
 	for e, sc := range rt.Extensions {
@@ -753,7 +759,7 @@ func buildIndex(rt *schema.ResourceType) *index {
 		}
 		ext.end = len(ix.attrs)
 		ix.exts = append(ix.exts, ext)
-		ix.extNames.add(sc.ID, e)
+		ix.keys.add(sc.ID, keyExt-e)
 	}
 	ix.def = newBuilder(ix).build()
 	ix.def.def = true

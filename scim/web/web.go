@@ -66,7 +66,11 @@ func classify(err error) *scimerr.Error {
 		if field == "" {
 			return scimerr.BadRequest(scimerr.InvalidSyntax, "request body must be a JSON object")
 		}
-		return scimerr.BadRequest(scimerr.InvalidValue, "attribute %q: a JSON %s is not a valid %s", field, te.Value, typeName(te))
+		what := "a JSON " + te.Value
+		if strings.HasPrefix(te.Value, `"`) {
+			what = te.Value // a value our lenient types rejected, e.g. "yes" for a boolean
+		}
+		return scimerr.BadRequest(scimerr.InvalidValue, "attribute %q: %s is not a valid %s", field, what, typeName(te))
 	case errors.Is(err, io.EOF):
 		return scimerr.BadRequest(scimerr.InvalidSyntax, "the request body is empty")
 	}
@@ -174,7 +178,7 @@ func Edge(base, path string, log *slog.Logger, next http.Handler) http.Handler {
 			if ct := r.Header.Get("Content-Type"); ct != "" {
 				mt, _, err := mime.ParseMediaType(ct)
 				if err != nil || (mt != "application/scim+json" && mt != "application/json") {
-					scimerr.Write(w, scimerr.New(http.StatusUnsupportedMediaType, "", "Content-Type %q is not supported; send application/scim+json", ct))
+					scimerr.Write(w, scimerr.New(http.StatusUnsupportedMediaType, "", "Content-Type %q is not supported; send Content-Type: application/scim+json (with curl: -H 'Content-Type: application/scim+json')", ct))
 					return
 				}
 			}

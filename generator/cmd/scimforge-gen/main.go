@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
+	"go/format"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -107,6 +108,9 @@ func oapiCodegen(files []emit.File) (emit.File, error) {
 			break
 		}
 	}
-	src = []byte("// " + emit.Header + "\n\n" + strings.Join(lines, "\n"))
+	src, err = format.Source([]byte("// " + emit.Header + "\n\n" + strings.Join(lines, "\n")))
+	if err != nil {
+		return emit.File{}, err
+	}
 	return emit.File{Path: serverGen, Data: src}, nil
 }

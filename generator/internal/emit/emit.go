@@ -6,6 +6,7 @@ package emit
 import (
 	"bytes"
 	"fmt"
+	"regexp"
 
 	"github.com/dave/jennifer/jen"
 )
@@ -50,5 +51,10 @@ func Render(path string, f *jen.File) (File, error) {
 	if err := f.Render(&buf); err != nil {
 		return File{}, fmt.Errorf("render %s: %w", path, err)
 	}
-	return File{Path: path, Data: buf.Bytes()}, nil
+	// jennifer does not separate top-level declarations; a "}" in column 0
+	// always ends one, so a blank line after it is always right.
+	data := topLevelEnd.ReplaceAll(buf.Bytes(), []byte("\n}\n\n$1"))
+	return File{Path: path, Data: data}, nil
 }
+
+var topLevelEnd = regexp.MustCompile(`\n}\n([^\n)])`)

@@ -127,7 +127,9 @@ func Load(fsys fs.FS, root string) (*Model, error) {
 func build(set *schema.Set, side *Sidecar, sidecarFile string) (*Model, error) {
 	m := &Model{Set: set}
 	var problems []string
-	fail := func(format string, args ...any) { problems = append(problems, sidecarFile+": "+fmt.Sprintf(format, args...)) }
+	fail := func(format string, args ...any) {
+		problems = append(problems, sidecarFile+": "+fmt.Sprintf(format, args...))
+	}
 	for name := range side.ResourceTypes {
 		if set.ResourceType(name) == nil {
 			fail("resourceTypes.%s: no resource type named %q", name, name)

@@ -65,7 +65,7 @@ func Emit(m *model.Model) ([]emit.File, error) {
 	}
 	ops = append(ops, "GetServiceProviderConfig", "ListSchemas", "GetSchema", "ListResourceTypes", "GetResourceType")
 	for _, op := range ops {
-		f.Func().Params(jen.Id("r").Id("response")).Id("Visit"+op+"Response").Params(jen.Id("w").Qual("net/http", "ResponseWriter")).Error().Block(
+		f.Func().Params(jen.Id("r").Id("response")).Id("Visit" + op + "Response").Params(jen.Id("w").Qual("net/http", "ResponseWriter")).Error().Block(
 			jen.Return(jen.Qual(webPkg, "WriteResponse").Call(jen.Id("w"), jen.Id("r").Dot("Response"))))
 	}
 	f.Comment("reply wraps an engine result.")

@@ -387,7 +387,7 @@ func methods(f *jen.File, r *model.Resource) {
 		extURNs = append(extURNs, jen.Id(p.GoName+"SchemaURN"))
 	}
 	lower := strings.ToLower(r.GoName[:1]) + r.GoName[1:]
-	f.Var().Id(lower+"Extensions").Op("=").Index().String().Values(extURNs...)
+	f.Var().Id(lower + "Extensions").Op("=").Index().String().Values(extURNs...)
 
 	// Prepare.
 	var body []jen.Code
@@ -558,7 +558,7 @@ func immutableChecks(r *model.Resource, p *model.Part) []jen.Code {
 		deref := ""
 		if a.Type == schema.Boolean || a.Type == schema.Integer || a.Type == schema.Decimal {
 			// Pointers: compare the values when both are set.
-			return jen.If(jen.Op(o).Op("!=").Nil().Op("&&").Op("("+n+" == nil || *"+n+" != *"+o+")")).Block(
+			return jen.If(jen.Op(o).Op("!=").Nil().Op("&&").Op("(" + n + " == nil || *" + n + " != *" + o + ")")).Block(
 				jen.Return(jen.Id("immutableError").Call(jen.Lit(pathOf(p, a)))))
 		}
 		return jen.If(jen.Op("!").Id("unchanged").Call(jen.Op(deref+o), jen.Op(deref+n))).Block(

@@ -6,6 +6,7 @@ package store
 
 import (
 	"fmt"
+	"go/format"
 	"sort"
 	"strings"
 
@@ -36,7 +37,9 @@ func Emit(m *model.Model) ([]emit.File, error) {
 	}
 	// jennifer cannot place a //go:embed directive; turn the comment into one.
 	out.Data = []byte(strings.Replace(string(out.Data), "// //go:embed migrations", "//go:embed migrations", 1))
-	out.Data = []byte(strings.Replace(string(out.Data), "//\n//go:embed", "//go:embed", 1))
+	if out.Data, err = format.Source(out.Data); err != nil {
+		return nil, err
+	}
 	files = append(files, out)
 	for _, r := range m.Resources {
 		f := emit.NewGoFile(emit.StorePkg, "store")
@@ -246,7 +249,7 @@ func writers(f *jen.File, r *model.Resource) {
 		body = append(body, jen.If(jen.Op(cond)).Block(loop...))
 	}
 	body = append(body, jen.Return(jen.Nil()))
-	f.Func().Id("insert"+r.GoName+"Children").Params(append(ctxDB, rec())...).Error().Block(body...)
+	f.Func().Id("insert" + r.GoName + "Children").Params(append(ctxDB, rec())...).Error().Block(body...)
 
 	// insert
 	f.Comment(fmt.Sprintf("insert%s writes a new %s: its row and its child rows.", r.GoName, r.Type.Name))
@@ -269,7 +272,7 @@ func writers(f *jen.File, r *model.Resource) {
 		cols = append(cols, jen.Lit(c.Name))
 	}
 	upd := []jen.Code{
-		jen.List(jen.Id("row"), jen.Err()).Op(":=").Id(lower+"Row").Call(jen.Id("rec")),
+		jen.List(jen.Id("row"), jen.Err()).Op(":=").Id(lower + "Row").Call(jen.Id("rec")),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err())),
 		jen.Id("cols").Op(":=").Index().String().Values(cols...),
 	}
@@ -284,7 +287,7 @@ func writers(f *jen.File, r *model.Resource) {
 		jen.Return(jen.Id("insert"+r.GoName+"Children").Call(jen.Id("ctx"), jen.Id("db"), jen.Id("rec"))),
 	)
 	f.Comment(fmt.Sprintf("update%s rewrites the searchable columns and child rows of a replaced %s.", r.GoName, r.Type.Name))
-	f.Func().Id("update"+r.GoName).Params(append(ctxDB, rec())...).Error().Block(upd...)
+	f.Func().Id("update" + r.GoName).Params(append(ctxDB, rec())...).Error().Block(upd...)
 
 	// delete child rows
 	var del []jen.Code
@@ -295,7 +298,7 @@ func writers(f *jen.File, r *model.Resource) {
 	}
 	del = append(del, jen.Return(jen.Nil()))
 	f.Comment(fmt.Sprintf("delete%sRows removes the child rows of a %s.", r.GoName, r.Type.Name))
-	f.Func().Id("delete"+r.GoName+"Rows").Params(append(ctxDB, jen.Id("id").String())...).Error().Block(del...)
+	f.Func().Id("delete" + r.GoName + "Rows").Params(append(ctxDB, jen.Id("id").String())...).Error().Block(del...)
 }
 
 func mappingAttr(path string, a *schema.Attribute, column string, child jen.Code) jen.Code {
@@ -358,7 +361,7 @@ func mapping(f *jen.File, m *model.Model, r *model.Resource) {
 		schemas = append(schemas, jen.Lit(p.Schema.ID))
 	}
 	f.Comment(fmt.Sprintf("%sMapping tells the filter compiler where each %s attribute is stored.", r.GoName, r.Type.Name))
-	f.Var().Id(r.GoName + "Mapping").Op("=").Op("&").Qual(emit.SqlfilterPkg, "Mapping").Values(jen.Dict{
+	f.Var().Id(r.GoName+"Mapping").Op("=").Op("&").Qual(emit.SqlfilterPkg, "Mapping").Values(jen.Dict{
 		jen.Id("Table"):      jen.Lit(r.Table),
 		jen.Id("IDColumn"):   jen.Lit("id"),
 		jen.Id("Schemas"):    jen.Index().String().Values(schemas...),

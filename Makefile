@@ -1,0 +1,57 @@
+# scimforge: the two commands a user needs are `make run` and `make test`.
+SHELL := /bin/bash
+GO    ?= go
+BIN   := bin/scimforge
+TOKEN_FILE := .scimforge-token
+
+.PHONY: all generate check-generated build run test fuzz bench vet fmt clean
+
+all: build
+
+## generate: regenerate generated/ and openapi.yaml from schemas/
+generate:
+	$(GO) run ./generator/cmd/scimforge-gen
+
+## check-generated: fail if generated/ or openapi.yaml are stale (what CI runs)
+check-generated: generate
+	@if [ -n "$$(git status --porcelain -- generated openapi.yaml)" ]; then \
+		echo "generated files are stale: run 'make generate' and commit the result"; \
+		git status --porcelain -- generated openapi.yaml; exit 1; fi
+
+## build: compile the server to bin/scimforge
+build:
+	$(GO) build -o $(BIN) ./app/cmd/scimforge
+
+## run: build and start the server; generates a bearer token on first use
+run: build
+	@if [ -z "$$SCIMFORGE_TOKEN" ]; then \
+		[ -s $(TOKEN_FILE) ] || ./$(BIN) token > $(TOKEN_FILE); \
+		echo "SCIMFORGE_TOKEN not set; using the token in $(TOKEN_FILE):"; \
+		echo "    $$(cat $(TOKEN_FILE))"; \
+		export SCIMFORGE_TOKEN=$$(cat $(TOKEN_FILE)); \
+	fi; \
+	exec ./$(BIN) serve
+
+## test: vet, then unit, golden, fuzz-seed and end-to-end tests
+test: vet
+	$(GO) test -count=1 ./...
+
+vet:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet ./...
+
+## fuzz: run every fuzzer for FUZZTIME (default 30s) each
+FUZZTIME ?= 30s
+fuzz:
+	$(GO) test ./scim/filter -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./scim/filter -run '^$$' -fuzz '^FuzzParsePath$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./scim/sqlfilter -run '^$$' -fuzz . -fuzztime $(FUZZTIME)
+	$(GO) test ./scim/projection -run '^$$' -fuzz . -fuzztime $(FUZZTIME)
+	$(GO) test ./app/server -run '^$$' -fuzz '^FuzzUserBody$$' -fuzztime $(FUZZTIME)
+
+## bench: start the server on a fresh database and print throughput and latency figures
+bench:
+	$(GO) run ./bench
+
+clean:
+	rm -rf bin

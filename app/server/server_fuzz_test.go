@@ -1,0 +1,74 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/scimforge/scimforge/app/config"
+	"github.com/scimforge/scimforge/generated/store"
+	"github.com/scimforge/scimforge/scim/sqlstore"
+)
+
+const fuzzToken = "fuzz-token-0123456789"
+
+func testHandler(t testing.TB) http.Handler {
+	migrations, err := fs.Sub(store.Migrations, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sqlstore.Open(context.Background(), "sqlite://"+filepath.Join(t.TempDir(), "fuzz.db"), migrations, sqlstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	h, err := Handler(&config.Config{Token: fuzzToken}, db, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// FuzzUserBody sends arbitrary bodies to POST /Users and PUT /Users/{id}.
+// Whatever the body, the server must answer with a SCIM JSON document, never
+// a 5xx, and never echo a password.
+func FuzzUserBody(f *testing.F) {
+	for _, seed := range []string{
+		`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"a@b.c","password":"pw"}`,
+		`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"x","active":"False","emails":[{"value":"x@y","type":"work","primary":true}]}`,
+		`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"m","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"manager":"abc"}}`,
+		`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"n","urn:example:params:scim:schemas:extension:acme:2.0:User":{"hireDate":"2020-01-01T00:00:00Z","projects":[{"name":"p","primary":true}],"clearanceLevel":3,"fte":0.5,"tags":["a"]}}`,
+		`{"userName":5}`, `[]`, `null`, `{`, ``, `{"emails":"x"}`, `{"schemas":"x"}`,
+	} {
+		f.Add(seed)
+	}
+	h := testHandler(f)
+	f.Fuzz(func(t *testing.T, body string) {
+		for _, target := range []struct{ method, path string }{{"POST", "/scim/v2/Users"}, {"PUT", "/scim/v2/Users/nope"}} {
+			req := httptest.NewRequest(target.method, target.path, strings.NewReader(body))
+			req.Header.Set("Authorization", "Bearer "+fuzzToken)
+			req.Header.Set("Content-Type", "application/scim+json")
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code >= 500 {
+				t.Fatalf("%s %s %q: status %d: %s", target.method, target.path, body, rec.Code, rec.Body)
+			}
+			if ct := rec.Header().Get("Content-Type"); ct != "application/scim+json" {
+				t.Fatalf("%s %q: Content-Type %q", target.method, body, ct)
+			}
+			if !json.Valid(rec.Body.Bytes()) {
+				t.Fatalf("%s %q: response is not JSON: %s", target.method, body, rec.Body)
+			}
+			if bytes.Contains(bytes.ToLower(rec.Body.Bytes()), []byte(`"password"`)) {
+				t.Fatalf("%s %q: response contains a password: %s", target.method, body, rec.Body)
+			}
+		}
+	})
+}

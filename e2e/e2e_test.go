@@ -1,0 +1,1347 @@
+package e2e
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestEntraUserSequence replays what Microsoft Entra ID sends for a user
+// (shared/reference/clients.md A.1-A.2), minus PATCH.
+func TestEntraUserSequence(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+
+	upn := "Test_User_7c1f@contoso.com"
+	mail := "Test.User@Contoso.com"
+	ext := "TestUser7c1f"
+
+	// AZ-1: test connection with a random GUID, and AZ-U2: zero results.
+	for _, f := range []string{
+		`userName eq "2d6c4fb2-65a8-4b8e-9c1a-5f3b3a0d91e7"`,
+		`userName eq "non-existent user"`,
+	} {
+		r := s.do(t, http.MethodGet, "/Users?"+filterQ(f), nil)
+		l := r.list(t)
+		if l.Total != 0 || len(l.Resources) != 0 || l.StartIndex != 1 {
+			t.Errorf("%s: totalResults %d startIndex %d with %d Resources, want 0, 1, []", r.desc, l.Total, l.StartIndex, len(l.Resources))
+		}
+	}
+
+	// AZ-U3: create with Entra's exact body shape: null-valued keys, meta,
+	// roles:[], the typo URN in schemas, and the enterprise extension
+	// present although its URN is missing from schemas; manager as a bare
+	// string (AZ-U10 / Q8).
+	mgr := s.create(t, "/Users", newUser("manager.7c1f@contoso.com"))
+	mgrID := str(mgr, "id")
+	body := fmt.Sprintf(`{
+		"schemas": ["%s", "%s"],
+		"externalId": "%s",
+		"userName": "%s",
+		"active": true,
+		"addresses": null,
+		"displayName": "Test User",
+		"emails": [{"primary": true, "type": "work", "value": "%s"}],
+		"meta": {"resourceType": "User"},
+		"name": {"formatted": "Test User", "familyName": "User", "givenName": "Test"},
+		"phoneNumbers": null,
+		"preferredLanguage": null,
+		"roles": [],
+		"title": null,
+		"%s": {"department": null, "employeeNumber": "E-7c1f", "manager": "%s"}
+	}`, userURN, entraTypoURN, ext, upn, mail, enterpriseURN, mgrID)
+	r := s.do(t, http.MethodPost, "/Users", body).want(t, http.StatusCreated)
+	u := r.JSON
+	id := str(u, "id")
+	if id == "" || id == ext || strings.EqualFold(id, upn) {
+		t.Fatalf("POST /Users: id %q must be server-assigned (E5)", id)
+	}
+	if loc := r.Header.Get("Location"); loc == "" || loc != str(u, "meta", "location") || loc != s.base+"/Users/"+id {
+		t.Errorf("POST /Users: Location %q, meta.location %q; want both %s", loc, str(u, "meta", "location"), s.base+"/Users/"+id)
+	}
+	checkEntraUser := func(desc string, u map[string]any) {
+		t.Helper()
+		for _, c := range []struct {
+			path []any
+			want string
+		}{
+			{[]any{"id"}, id},
+			{[]any{"userName"}, upn},
+			{[]any{"externalId"}, ext},
+			{[]any{"displayName"}, "Test User"},
+			{[]any{"name", "givenName"}, "Test"},
+			{[]any{"name", "familyName"}, "User"},
+			{[]any{"name", "formatted"}, "Test User"},
+			{[]any{"emails", 0, "value"}, mail},
+			{[]any{"emails", 0, "type"}, "work"},
+			{[]any{"meta", "resourceType"}, "User"},
+			{[]any{enterpriseURN, "employeeNumber"}, "E-7c1f"},
+			{[]any{enterpriseURN, "manager", "value"}, mgrID},
+		} {
+			if got := str(u, c.path...); got != c.want {
+				t.Errorf("%s: %v = %q, want %q", desc, c.path, got, c.want)
+			}
+		}
+		if at(u, "active") != true {
+			t.Errorf("%s: active = %#v, want true", desc, at(u, "active"))
+		}
+		if at(u, "emails", 0, "primary") != true {
+			t.Errorf("%s: emails[0].primary = %#v, want true", desc, at(u, "emails", 0, "primary"))
+		}
+		if str(u, "meta", "created") == "" || str(u, "meta", "lastModified") == "" {
+			t.Errorf("%s: meta.created/lastModified missing: %v", desc, at(u, "meta"))
+		}
+		sch := strs(u["schemas"])
+		if !slices.Contains(sch, userURN) || !slices.Contains(sch, enterpriseURN) {
+			t.Errorf("%s: schemas %v, want the core User and enterprise URNs", desc, sch)
+		}
+		if slices.Contains(sch, entraTypoURN) {
+			t.Errorf("%s: schemas %v echo the client's unknown typo URN", desc, sch)
+		}
+		for _, k := range []string{"title", "addresses", "phoneNumbers", "preferredLanguage", "password"} {
+			if has(u, k) {
+				t.Errorf("%s: %q returned (%#v); null input means no value", desc, k, u[k])
+			}
+		}
+		if roles, ok := u["roles"]; ok && len(roles.([]any)) != 0 {
+			t.Errorf("%s: roles = %v, want none", desc, roles)
+		}
+		if has(at(u, enterpriseURN), "department") {
+			t.Errorf("%s: enterprise department returned for a null input", desc)
+		}
+		if _, ok := at(u, enterpriseURN, "manager").(map[string]any); !ok {
+			t.Errorf("%s: manager = %#v, want the RFC complex form {\"value\":…} (AZ-U10)", desc, at(u, enterpriseURN, "manager"))
+		}
+		noNulls(t, desc, u)
+	}
+	checkEntraUser("POST /Users (Entra shape)", u)
+
+	// AZ-U4: GET by id returns the full user.
+	g := s.do(t, http.MethodGet, "/Users/"+id, nil).want(t, http.StatusOK)
+	checkEntraUser("GET /Users/{id}", g.JSON)
+
+	// AZ-U1: the matching query finds it; userName compares case-
+	// insensitively and comes back exactly as provisioned (E15).
+	t.Run("AZ-U1 filter by userName", func(t *testing.T) {
+		for _, v := range []string{upn, strings.ToLower(upn), strings.ToUpper(upn)} {
+			l := s.find(t, "/Users", `userName eq "`+v+`"`)
+			if l.Total != 1 || len(l.Resources) != 1 || str(l.Resources[0], "id") != id {
+				t.Errorf("filter userName eq %q: total %d ids %v, want exactly %s", v, l.Total, l.ids(), id)
+				continue
+			}
+			if got := str(l.Resources[0], "userName"); got != upn {
+				t.Errorf("filter userName eq %q returned userName %q, want %q as stored", v, got, upn)
+			}
+		}
+	})
+
+	// AZ-U1b: the other matching filters.
+	t.Run("AZ-U1b externalId and email value path", func(t *testing.T) {
+		cases := []struct {
+			filter string
+			want   int64
+		}{
+			{`externalId eq "` + ext + `"`, 1},
+			{`externalId eq ` + ext, 1}, // Q19: unquoted, as in older Microsoft docs
+			{`emails[type eq "work"].value eq "` + mail + `"`, 1},
+			{`emails[type eq "work"].value eq "` + strings.ToLower(mail) + `"`, 1},
+			{`emails[type eq "home"].value eq "` + mail + `"`, 0},
+			{`emails[type eq "work"].value eq "someone.else@contoso.com"`, 0},
+			{`emails.value eq "` + mail + `"`, 1},
+		}
+		for _, c := range cases {
+			l := s.find(t, "/Users", c.filter)
+			if l.Total != c.want {
+				t.Errorf("filter %s: totalResults %d, want %d", c.filter, l.Total, c.want)
+			}
+			if c.want == 1 && len(l.Resources) == 1 && str(l.Resources[0], "id") != id {
+				t.Errorf("filter %s: found %s, want %s", c.filter, str(l.Resources[0], "id"), id)
+			}
+		}
+	})
+
+	// Q15/Q22/Q18: encodings, unknown parameters, keyword and name case.
+	t.Run("filter encodings and case", func(t *testing.T) {
+		raw := []string{
+			// Microsoft validator: "+" for spaces and raw quotes.
+			`filter=userName+eq+"` + upn + `"`,
+			// Okta: %20 and %22, with paging parameters.
+			"filter=" + pct(`userName eq "`+upn+`"`) + "&startIndex=1&count=100",
+			// Q22: the Entra flag token appended to the tenant URL.
+			"aadOptscim062020&filter=" + pct(`userName eq "`+upn+`"`),
+			"filter=" + pct(`userName eq "`+upn+`"`) + "&aadOptscim062020",
+			"filter=" + pct(`userName eq "`+upn+`"`) + "&someUnknownParam=1",
+			// Operator and logical keywords in any case.
+			"filter=" + pct(`userName EQ "`+upn+`" AND externalId Eq "`+ext+`"`),
+			"filter=" + pct(`userName eq "nobody" OR externalId eq "`+ext+`"`),
+			// Q18: attribute names in any case.
+			"filter=" + pct(`USERNAME eq "`+upn+`"`),
+			"filter=" + pct(`emails[TYPE eq "work"].VALUE eq "`+mail+`"`),
+			"filter=" + pct(`name.FamilyName eq "User" and Name.givenname eq "Test"`),
+			"filter=" + pct(userURN+`:userName eq "`+upn+`"`),
+			"filter=" + pct(enterpriseURN+`:employeeNumber eq "E-7c1f"`),
+			"filter=" + pct(`employeeNumber eq "e-7c1f"`),
+		}
+		for _, q := range raw {
+			r := s.do(t, http.MethodGet, "/Users?"+q, nil)
+			l := r.list(t)
+			if l.Total != 1 || len(l.Resources) != 1 || str(l.Resources[0], "id") != id {
+				t.Errorf("%s: totalResults %d ids %v, want only %s", r.desc, l.Total, l.ids(), id)
+			}
+		}
+	})
+
+	// AZ-U9: "id eq … and manager eq …&attributes=id". Entra asks this to
+	// decide whether to set the manager; the sane answer is 200 with at
+	// most the id, manager meaning its "value" whether written plainly or
+	// fully qualified.
+	t.Run("AZ-U9 manager check", func(t *testing.T) {
+		for _, c := range []struct {
+			filter string
+			want   int64
+		}{
+			{`id eq "` + id + `" and ` + enterpriseURN + `:manager.value eq "` + mgrID + `"`, 1},
+			{`id eq "` + id + `" and manager.value eq "` + mgrID + `"`, 1},
+			{`id eq "` + id + `" and manager.value eq "not-the-manager"`, 0},
+			{`id eq "` + id + `" and manager eq "` + mgrID + `"`, 1},
+			{`id eq "` + id + `" and ` + enterpriseURN + `:manager eq "` + mgrID + `"`, 1},
+			{`id eq "` + id + `" and manager eq "not-the-manager"`, 0},
+		} {
+			r := s.do(t, http.MethodGet, "/Users?"+filterQ(c.filter, "attributes", "id"), nil)
+			if !r.check(t, http.StatusOK) {
+				continue
+			}
+			l := r.list(t)
+			if l.Total != c.want {
+				t.Errorf("%s: totalResults %d, want %d", r.desc, l.Total, c.want)
+			}
+			for _, res := range l.Resources {
+				if str(res, "id") != id {
+					t.Errorf("%s: returned id %q, want %q", r.desc, str(res, "id"), id)
+				}
+				for _, k := range keys(res) {
+					if k != "id" && k != "schemas" {
+						t.Errorf("%s: attributes=id returned %q too: %v", r.desc, k, keys(res))
+					}
+				}
+			}
+		}
+	})
+
+	// AZ-U8: hard delete.
+	d := s.do(t, http.MethodDelete, "/Users/"+id, nil)
+	d.want(t, http.StatusNoContent)
+	s.do(t, http.MethodGet, "/Users/"+id, nil).wantError(t, http.StatusNotFound)
+	if n := s.count(t, "/Users", `userName eq "`+upn+`"`); n != 0 {
+		t.Errorf("after DELETE, filter userName eq finds %d users, want 0", n)
+	}
+	s.do(t, http.MethodDelete, "/Users/"+id, nil).wantError(t, http.StatusNotFound)
+	// The manager is untouched.
+	s.do(t, http.MethodGet, "/Users/"+mgrID, nil).want(t, http.StatusOK)
+}
+
+// TestEntraGroupSequence replays Entra's group calls (A.3) without PATCH.
+func TestEntraGroupSequence(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	name := "Entra Group 42"
+
+	// AZ-2: the group probe finds nothing.
+	l := s.do(t, http.MethodGet, "/Groups?"+qs("excludedAttributes", "members", "filter", `displayName eq "f3b1c0de-0000-4000-8000-000000000000"`), nil).list(t)
+	if l.Total != 0 || len(l.Resources) != 0 {
+		t.Errorf("group probe: totalResults %d, want 0", l.Total)
+	}
+
+	// AZ-G2: create with the extra Microsoft schema URI and no members.
+	g := s.create(t, "/Groups", obj{
+		"schemas":     arr{groupURN, msGroupURN},
+		"externalId":  "8b4b0a4e-entra-object-id",
+		"displayName": name,
+		"meta":        obj{"resourceType": "Group"},
+	})
+	gid := str(g, "id")
+	if str(g, "displayName") != name || str(g, "externalId") != "8b4b0a4e-entra-object-id" || str(g, "meta", "resourceType") != "Group" {
+		t.Errorf("POST /Groups: got %v", g)
+	}
+	if m, ok := g["members"].([]any); !ok || len(m) != 0 {
+		t.Errorf("POST /Groups without members: members = %#v, want []", g["members"])
+	}
+	if sch := strs(g["schemas"]); !slices.Equal(sch, []string{groupURN}) {
+		t.Errorf("POST /Groups: schemas %v, want [%s]", sch, groupURN)
+	}
+	noNulls(t, "POST /Groups", g)
+
+	// A member, so that excluding members is observable.
+	u := s.create(t, "/Users", newUser("member.g42@contoso.com"))
+	uid := str(u, "id")
+	s.do(t, http.MethodPut, "/Groups/"+gid, obj{
+		"schemas": arr{groupURN}, "displayName": name, "externalId": "8b4b0a4e-entra-object-id",
+		"members": arr{obj{"value": uid}},
+	}).want(t, http.StatusOK)
+
+	// AZ-G1: find by displayName (case-insensitive), without members.
+	for _, v := range []string{name, strings.ToUpper(name)} {
+		r := s.do(t, http.MethodGet, "/Groups?"+qs("excludedAttributes", "members", "filter", `displayName eq "`+v+`"`), nil)
+		l := r.list(t)
+		if l.Total != 1 || len(l.Resources) != 1 || str(l.Resources[0], "id") != gid {
+			t.Errorf("%s: totalResults %d ids %v, want %s", r.desc, l.Total, l.ids(), gid)
+			continue
+		}
+		if has(l.Resources[0], "members") {
+			t.Errorf("%s: members returned although excluded (E12)", r.desc)
+		}
+		if str(l.Resources[0], "displayName") != name {
+			t.Errorf("%s: displayName %q, want %q", r.desc, str(l.Resources[0], "displayName"), name)
+		}
+	}
+
+	// AZ-G3: GET by id without members; plain GET has them.
+	r := s.do(t, http.MethodGet, "/Groups/"+gid+"?excludedAttributes=members", nil).want(t, http.StatusOK)
+	if has(r.JSON, "members") || str(r.JSON, "id") != gid || str(r.JSON, "displayName") != name {
+		t.Errorf("%s: want the group without members, got %s", r.desc, r.Body)
+	}
+	r = s.do(t, http.MethodGet, "/Groups/"+gid, nil).want(t, http.StatusOK)
+	if str(r.JSON, "members", 0, "value") != uid {
+		t.Errorf("%s: members %v, want [%s]", r.desc, r.JSON["members"], uid)
+	}
+	s.do(t, http.MethodGet, "/Groups/5e1b9f6e-0000-4000-8000-000000000000?excludedAttributes=members", nil).wantError(t, http.StatusNotFound)
+
+	// AZ-G7: delete.
+	s.do(t, http.MethodDelete, "/Groups/"+gid, nil).want(t, http.StatusNoContent)
+	s.do(t, http.MethodGet, "/Groups/"+gid, nil).wantError(t, http.StatusNotFound)
+	if n := s.count(t, "/Groups", `displayName eq "`+name+`"`); n != 0 {
+		t.Errorf("after DELETE the group filter finds %d groups", n)
+	}
+	r = s.do(t, http.MethodGet, "/Users/"+uid, nil).want(t, http.StatusOK)
+	if gs, ok := r.JSON["groups"].([]any); ok && len(gs) != 0 {
+		t.Errorf("after deleting the group, the member still lists groups %v", gs)
+	}
+}
+
+// TestOktaRunscopeSpec follows Okta's connection probe (OK-1) and the
+// "Okta SCIM 2.0 SPEC Test" (OK-R1..R12).
+func TestOktaRunscopeSpec(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	seed := s.create(t, "/Users", newUser("seed.user@okta.local"))
+
+	// OK-1: save-configuration probes.
+	l := s.do(t, http.MethodGet, "/Users?startIndex=1&count=2", nil).list(t)
+	if l.Total != 1 || l.StartIndex != 1 || len(l.Resources) != 1 {
+		t.Errorf("GET /Users?startIndex=1&count=2: total %d startIndex %d items %d, want 1 1 1", l.Total, l.StartIndex, len(l.Resources))
+	}
+	l = s.do(t, http.MethodGet, "/Groups?startIndex=1&count=100", nil).list(t)
+	if l.Total != 0 || l.StartIndex != 1 {
+		t.Errorf("GET /Groups?startIndex=1&count=100: total %d startIndex %d, want 0 1", l.Total, l.StartIndex)
+	}
+
+	// OK-R1.
+	l = s.do(t, http.MethodGet, "/Users?count=1&startIndex=1", nil).list(t)
+	if len(l.Resources) == 0 {
+		t.Fatalf("OK-R1: no Resources")
+	}
+	r0 := l.Resources[0]
+	for _, p := range [][]any{{"id"}, {"name", "familyName"}, {"name", "givenName"}, {"userName"}, {"emails", 0, "value"}} {
+		if str(r0, p...) == "" {
+			t.Errorf("OK-R1: Resources[0] lacks %v: %v", p, r0)
+		}
+	}
+	if _, ok := r0["active"].(bool); !ok {
+		t.Errorf("OK-R1: Resources[0].active = %#v, want a boolean", r0["active"])
+	}
+
+	// OK-R2.
+	r := s.do(t, http.MethodGet, "/Users/"+str(r0, "id"), nil).want(t, http.StatusOK)
+	if str(r.JSON, "id") != str(r0, "id") || str(r.JSON, "userName") != str(seed, "userName") || str(r.JSON, "name", "familyName") != str(seed, "name", "familyName") {
+		t.Errorf("OK-R2: got %s", r.Body)
+	}
+
+	// OK-R3 / OK-R5: unknown userNames give 200 and zero results.
+	for _, v := range []string{"not-an-email", "random.8f2c91@example.com"} {
+		if n := s.count(t, "/Users", `userName eq "`+v+`"`); n != 0 {
+			t.Errorf("filter userName eq %q: %d results, want 0", v, n)
+		}
+	}
+
+	// OK-R4 / OK-R12: unknown ids.
+	for _, id := range []string{"00919288221112222", "010101010101010101010101"} {
+		s.do(t, http.MethodGet, "/Users/"+id, nil).wantError(t, http.StatusNotFound)
+	}
+
+	// OK-R6 / OK-R7 (Runscope POSTs with application/json).
+	body := obj{
+		"schemas":     arr{userURN},
+		"userName":    "Runscope.User-8d1e@Atko.com",
+		"name":        obj{"givenName": "Runscope", "familyName": "McRunscope"},
+		"emails":      arr{obj{"primary": true, "value": "runscope.user-8d1e@atko.com", "type": "work"}},
+		"displayName": "Runscope McRunscope",
+		"active":      true,
+	}
+	r = s.do(t, http.MethodPost, "/Users", body, "Content-Type", "application/json").want(t, http.StatusCreated)
+	nid := str(r.JSON, "id")
+	if nid == "" || r.JSON["active"] != true || str(r.JSON, "userName") != "Runscope.User-8d1e@Atko.com" ||
+		str(r.JSON, "name", "givenName") != "Runscope" || str(r.JSON, "name", "familyName") != "McRunscope" ||
+		!slices.Contains(strs(r.JSON["schemas"]), userURN) {
+		t.Errorf("OK-R6: got %s", r.Body)
+	}
+	r = s.do(t, http.MethodGet, "/Users/"+nid, nil, "Content-Type", "application/scim+json; charset=utf-8").want(t, http.StatusOK)
+	if str(r.JSON, "userName") != "Runscope.User-8d1e@Atko.com" || str(r.JSON, "name", "givenName") != "Runscope" {
+		t.Errorf("OK-R7: got %s", r.Body)
+	}
+
+	// OK-R8: duplicate userName, also in another case, is a 409.
+	s.do(t, http.MethodPost, "/Users", body, "Content-Type", "application/json").wantError(t, http.StatusConflict, "uniqueness")
+	body["userName"] = "RUNSCOPE.USER-8D1E@ATKO.COM"
+	s.do(t, http.MethodPost, "/Users", body, "Content-Type", "application/scim+json; charset=utf-8").wantError(t, http.StatusConflict, "uniqueness")
+	body["userName"] = "runscope.user-8d1e@atko.com"
+	s.do(t, http.MethodPost, "/Users", body).wantError(t, http.StatusConflict, "uniqueness")
+	if n := s.count(t, "/Users", ""); n != 2 {
+		t.Errorf("after the rejected duplicates there are %d users, want 2", n)
+	}
+
+	// OK-R9: username case sensitivity check.
+	l = s.find(t, "/Users", `userName eq "RUNSCOPE.USER-8D1E@ATKO.COM"`)
+	if l.Total != 1 || len(l.Resources) != 1 || str(l.Resources[0], "userName") != "Runscope.User-8d1e@Atko.com" {
+		t.Errorf("OK-R9: total %d, resources %v; want the user with its original userName", l.Total, l.Resources)
+	}
+
+	// OK-R10.
+	s.do(t, http.MethodGet, "/Groups", nil).list(t)
+
+	// OK-R11: a non-token Authorization header.
+	r = s.do(t, http.MethodGet, "/Users?"+filterQ(`userName eq "x"`), nil, "Authorization", "non-token")
+	r.wantError(t, http.StatusUnauthorized)
+	if h := r.Header.Get("WWW-Authenticate"); !strings.HasPrefix(strings.ToLower(h), "bearer") {
+		t.Errorf("OK-R11: WWW-Authenticate %q, want a Bearer challenge", h)
+	}
+}
+
+// TestOktaUserLifecycle: OK-U2 create with password, OK-U5 PUT replace,
+// and deactivation through PUT (AIW apps).
+func TestOktaUserLifecycle(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	const password = "t1Zq-okta-random-Pw!"
+
+	// OK-U2.
+	body := newUser("test.user@okta.local")
+	body["displayName"] = "Test User"
+	body["locale"] = "en-US"
+	body["externalId"] = "00ujl29u0le5T6Aj10h7"
+	body["groups"] = arr{}
+	body["password"] = password
+	body["title"] = "Engineer"
+	r := s.do(t, http.MethodPost, "/Users", body).want(t, http.StatusCreated)
+	noPassword(t, r)
+	id := str(r.JSON, "id")
+	if str(r.JSON, "locale") != "en-US" || str(r.JSON, "externalId") != "00ujl29u0le5T6Aj10h7" || str(r.JSON, "meta", "resourceType") != "User" {
+		t.Errorf("OK-U2: got %s", r.Body)
+	}
+	if gs, ok := r.JSON["groups"].([]any); ok && len(gs) != 0 {
+		t.Errorf("OK-U2: groups %v, want none", gs)
+	}
+
+	// The password is never returned, whatever the request.
+	for _, target := range []string{
+		"/Users/" + id,
+		"/Users/" + id + "?attributes=password",
+		"/Users/" + id + "?attributes=password,userName",
+		"/Users?" + filterQ(`userName eq "test.user@okta.local"`),
+		"/Users?attributes=password",
+		"/Users",
+	} {
+		r := s.do(t, http.MethodGet, target, nil).want(t, http.StatusOK)
+		noPassword(t, r)
+		if strings.Contains(string(r.Body), password) || strings.Contains(string(r.Body), "$2a$") {
+			t.Errorf("%s: the password or its hash leaks: %s", r.desc, r.Body)
+		}
+	}
+
+	// OK-U5: GET, modify, PUT the whole thing back (id, meta, groups:[]).
+	got := s.do(t, http.MethodGet, "/Users/"+id, nil).want(t, http.StatusOK).JSON
+	created := str(got, "meta", "created")
+	got["userName"] = "renamed.user@okta.local"
+	got["name"].(map[string]any)["givenName"] = "Renamed"
+	got["groups"] = arr{}
+	got["password"] = password
+	r = s.do(t, http.MethodPut, "/Users/"+id, got).want(t, http.StatusOK)
+	noPassword(t, r)
+	if str(r.JSON, "id") != id || str(r.JSON, "userName") != "renamed.user@okta.local" || str(r.JSON, "name", "givenName") != "Renamed" ||
+		str(r.JSON, "title") != "Engineer" || str(r.JSON, "locale") != "en-US" {
+		t.Errorf("OK-U5 PUT: got %s", r.Body)
+	}
+	if str(r.JSON, "meta", "created") != created {
+		t.Errorf("OK-U5 PUT changed meta.created from %s to %s", created, str(r.JSON, "meta", "created"))
+	}
+	if !after(str(r.JSON, "meta", "lastModified"), created) {
+		t.Errorf("OK-U5 PUT: meta.lastModified %s is not after meta.created %s", str(r.JSON, "meta", "lastModified"), created)
+	}
+	if n := s.count(t, "/Users", `userName eq "test.user@okta.local"`); n != 0 {
+		t.Errorf("after the rename the old userName still finds %d users", n)
+	}
+	if l := s.find(t, "/Users", `userName eq "renamed.user@okta.local"`); l.Total != 1 || str(l.Resources[0], "id") != id {
+		t.Errorf("after the rename the new userName finds %v", l.ids())
+	}
+
+	// A PUT is a full replace: omitted attributes are cleared.
+	put := newUser("renamed.user@okta.local")
+	r = s.do(t, http.MethodPut, "/Users/"+id, put).want(t, http.StatusOK)
+	for _, k := range []string{"title", "locale", "displayName", "externalId"} {
+		if has(r.JSON, k) {
+			t.Errorf("PUT without %q kept it: %v", k, r.JSON[k])
+		}
+	}
+	g := s.do(t, http.MethodGet, "/Users/"+id, nil).want(t, http.StatusOK)
+	if has(g.JSON, "title") || has(g.JSON, "locale") {
+		t.Errorf("GET after PUT without title/locale: %s", g.Body)
+	}
+	if n := s.count(t, "/Users", `title eq "Engineer"`); n != 0 {
+		t.Errorf("filter title eq \"Engineer\" finds %d users after the PUT cleared it", n)
+	}
+
+	// PUT with another id in the body never changes the id.
+	bad := newUser("renamed.user@okta.local")
+	bad["id"] = "11111111-2222-3333-4444-555555555555"
+	r = s.do(t, http.MethodPut, "/Users/"+id, bad)
+	if r.Status == http.StatusOK && str(r.JSON, "id") != id {
+		t.Errorf("PUT with a foreign id in the body: id became %q", str(r.JSON, "id"))
+	} else if r.Status != http.StatusOK {
+		r.wantError(t, http.StatusBadRequest)
+	}
+	s.do(t, http.MethodGet, "/Users/11111111-2222-3333-4444-555555555555", nil).wantError(t, http.StatusNotFound)
+	s.do(t, http.MethodGet, "/Users/"+id, nil).want(t, http.StatusOK)
+
+	// PUT to a userName another user has: 409, nothing changes.
+	other := s.create(t, "/Users", newUser("other.user@okta.local"))
+	s.do(t, http.MethodPut, "/Users/"+str(other, "id"), newUser("RENAMED.user@okta.local")).wantError(t, http.StatusConflict, "uniqueness")
+	if str(s.do(t, http.MethodGet, "/Users/"+str(other, "id"), nil).want(t, http.StatusOK).JSON, "userName") != "other.user@okta.local" {
+		t.Errorf("a rejected PUT changed the user")
+	}
+
+	// OK-U6 via PUT (AIW): deactivate; the user stays visible (E3).
+	off := newUser("renamed.user@okta.local")
+	off["active"] = false
+	r = s.do(t, http.MethodPut, "/Users/"+id, off).want(t, http.StatusOK)
+	if r.JSON["active"] != false {
+		t.Errorf("PUT active:false: active = %#v", r.JSON["active"])
+	}
+	r = s.do(t, http.MethodGet, "/Users/"+id, nil).want(t, http.StatusOK)
+	if r.JSON["active"] != false {
+		t.Errorf("GET deactivated user: active = %#v, want false", r.JSON["active"])
+	}
+	l := s.find(t, "/Users", `userName eq "renamed.user@okta.local"`)
+	if l.Total != 1 || at(l.Resources[0], "active") != false {
+		t.Errorf("filter on a deactivated user: total %d resources %v; want it with active false", l.Total, l.Resources)
+	}
+	for _, f := range []string{`active eq false`, `active eq "False"`} {
+		if l := s.find(t, "/Users", f); !slices.Contains(l.ids(), id) || slices.Contains(l.ids(), str(other, "id")) {
+			t.Errorf("filter %s: ids %v, want the deactivated user only", f, l.ids())
+		}
+	}
+
+	// Reactivate with Entra-style string boolean (Q2).
+	on := newUser("renamed.user@okta.local")
+	on["active"] = "True"
+	r = s.do(t, http.MethodPut, "/Users/"+id, on).want(t, http.StatusOK)
+	if r.JSON["active"] != true {
+		t.Errorf("PUT active:\"True\": active = %#v, want true", r.JSON["active"])
+	}
+}
+
+// TestOktaGroups: OK-G1..G6 without PATCH (AIW apps push groups by PUT).
+func TestOktaGroups(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	u1 := s.create(t, "/Users", newUser("alice@okta.local"))
+	u2body := newUser("bob@okta.local")
+	u2body["displayName"] = "Bob Builder"
+	u2 := s.create(t, "/Users", u2body)
+	id1, id2 := str(u1, "id"), str(u2, "id")
+
+	// OK-G1 with members:[].
+	empty := s.create(t, "/Groups", obj{"schemas": arr{groupURN}, "displayName": "Empty Group", "members": arr{}})
+	if m, ok := empty["members"].([]any); !ok || len(m) != 0 {
+		t.Errorf("group created with members:[]: members = %#v, want []", empty["members"])
+	}
+
+	// OK-G1 with a member.
+	g := s.create(t, "/Groups", obj{"schemas": arr{groupURN}, "displayName": "Engineering", "members": arr{obj{"value": id1, "display": "alice@okta.local"}}})
+	gid := str(g, "id")
+	checkMembers := func(desc string, grp map[string]any, want map[string]string) {
+		t.Helper()
+		ms, _ := grp["members"].([]any)
+		if len(ms) != len(want) {
+			t.Errorf("%s: members %v, want %d", desc, grp["members"], len(want))
+			return
+		}
+		for i := range ms {
+			v := str(ms, i, "value")
+			display, ok := want[v]
+			if !ok {
+				t.Errorf("%s: unexpected member %q", desc, v)
+				continue
+			}
+			if ref := str(ms, i, "$ref"); ref != s.base+"/Users/"+v {
+				t.Errorf("%s: member %s $ref %q, want %q", desc, v, ref, s.base+"/Users/"+v)
+			}
+			if typ := str(ms, i, "type"); typ != "User" {
+				t.Errorf("%s: member %s type %q, want User", desc, v, typ)
+			}
+			if d := str(ms, i, "display"); d != display {
+				t.Errorf("%s: member %s display %q, want %q", desc, v, d, display)
+			}
+		}
+	}
+	checkMembers("POST /Groups", g, map[string]string{id1: "alice@okta.local"})
+	r := s.do(t, http.MethodGet, "/Groups/"+gid, nil).want(t, http.StatusOK)
+	checkMembers("GET /Groups/{id}", r.JSON, map[string]string{id1: "alice@okta.local"})
+
+	// The member's derived "groups".
+	checkGroups := func(uid string, want ...string) {
+		t.Helper()
+		u := s.do(t, http.MethodGet, "/Users/"+uid, nil).want(t, http.StatusOK).JSON
+		gs, _ := u["groups"].([]any)
+		var got []string
+		for i := range gs {
+			got = append(got, str(gs, i, "value"))
+			if ref := str(gs, i, "$ref"); ref != s.base+"/Groups/"+str(gs, i, "value") {
+				t.Errorf("user %s groups[%d].$ref %q", uid, i, ref)
+			}
+			if str(gs, i, "value") == gid && str(gs, i, "display") != "Engineering" {
+				t.Errorf("user %s groups[%d].display %q, want Engineering", uid, i, str(gs, i, "display"))
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("user %s groups %v, want %v", uid, got, want)
+		}
+	}
+	checkGroups(id1, gid)
+	checkGroups(id2)
+	if l := s.find(t, "/Users", `groups.value eq "`+gid+`"`); !slices.Equal(l.ids(), []string{id1}) {
+		t.Errorf("filter groups.value eq group: %v, want [%s]", l.ids(), id1)
+	}
+	if l := s.find(t, "/Groups", `members.value eq "`+id1+`"`); !slices.Equal(l.ids(), []string{gid}) {
+		t.Errorf("filter members.value eq user: %v, want [%s]", l.ids(), gid)
+	}
+
+	// PUT replaces the member list (and renaming to the same name is idempotent, Q21).
+	r = s.do(t, http.MethodPut, "/Groups/"+gid, obj{"schemas": arr{groupURN}, "id": gid, "displayName": "Engineering", "members": arr{obj{"value": id2}}}).want(t, http.StatusOK)
+	checkMembers("PUT /Groups/{id}", r.JSON, map[string]string{id2: "Bob Builder"})
+	checkGroups(id1)
+	checkGroups(id2, gid)
+
+	// An unknown member id: 400 invalidValue and nothing is stored.
+	r = s.do(t, http.MethodPut, "/Groups/"+gid, obj{"schemas": arr{groupURN}, "displayName": "Renamed", "members": arr{obj{"value": id1}, obj{"value": "8e3a8f0e-dead-4bee-8000-000000000000"}}})
+	r.wantError(t, http.StatusBadRequest, "invalidValue")
+	r = s.do(t, http.MethodGet, "/Groups/"+gid, nil).want(t, http.StatusOK)
+	if str(r.JSON, "displayName") != "Engineering" {
+		t.Errorf("a rejected PUT renamed the group to %q", str(r.JSON, "displayName"))
+	}
+	checkMembers("GET after rejected PUT", r.JSON, map[string]string{id2: "Bob Builder"})
+	s.do(t, http.MethodPost, "/Groups", obj{"schemas": arr{groupURN}, "displayName": "Ghosts", "members": arr{obj{"value": "8e3a8f0e-dead-4bee-8000-000000000000"}}}).
+		wantError(t, http.StatusBadRequest, "invalidValue")
+	if n := s.count(t, "/Groups", `displayName eq "Ghosts"`); n != 0 {
+		t.Errorf("a rejected POST /Groups stored %d groups", n)
+	}
+	if n := s.count(t, "/Groups", ""); n != 2 {
+		t.Errorf("%d groups, want 2", n)
+	}
+
+	// Deleting a user removes it from its groups.
+	s.do(t, http.MethodDelete, "/Users/"+id2, nil).want(t, http.StatusNoContent)
+	r = s.do(t, http.MethodGet, "/Groups/"+gid, nil).want(t, http.StatusOK)
+	if m, ok := r.JSON["members"].([]any); !ok || len(m) != 0 {
+		t.Errorf("after deleting its only member the group has members %#v, want []", r.JSON["members"])
+	}
+	if n := s.count(t, "/Groups", `members.value eq "`+id2+`"`); n != 0 {
+		t.Errorf("filter members.value eq deleted user finds %d groups", n)
+	}
+
+	// OK-G6.
+	s.do(t, http.MethodDelete, "/Groups/"+gid, nil).want(t, http.StatusNoContent)
+	s.do(t, http.MethodGet, "/Groups/"+gid, nil).wantError(t, http.StatusNotFound)
+	checkGroups(id1)
+}
+
+// TestPaging: RFC 7644 §3.4.2.4 with the clients' expectations (OK-U4,
+// the Microsoft validator's count=5 pages, E7).
+func TestPaging(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	var created []string
+	for i := 0; i < 12; i++ {
+		u := s.create(t, "/Users", newUser(fmt.Sprintf("page.user.%02d@example.com", i)))
+		created = append(created, str(u, "id"))
+	}
+	full := s.do(t, http.MethodGet, "/Users?count=100", nil).list(t)
+	if full.Total != 12 || len(full.Resources) != 12 {
+		t.Fatalf("GET /Users?count=100: total %d items %d, want 12 12", full.Total, len(full.Resources))
+	}
+	all := full.ids()
+	if a, b := slices.Sorted(slices.Values(all)), slices.Sorted(slices.Values(created)); !slices.Equal(a, b) {
+		t.Fatalf("listed ids %v differ from created ids %v", a, b)
+	}
+
+	pages := func(desc string) {
+		t.Helper()
+		var got []string
+		for _, p := range []struct{ start, items int64 }{{1, 5}, {6, 5}, {11, 2}} {
+			r := s.do(t, http.MethodGet, fmt.Sprintf("/Users?startIndex=%d&count=5", p.start), nil)
+			l := r.list(t)
+			if l.Total != 12 || l.StartIndex != p.start || l.ItemsPerPage != p.items {
+				t.Errorf("%s %s: totalResults %d startIndex %d itemsPerPage %d, want 12 %d %d", desc, r.desc, l.Total, l.StartIndex, l.ItemsPerPage, p.start, p.items)
+			}
+			got = append(got, l.ids()...)
+		}
+		if !slices.Equal(got, all) {
+			t.Errorf("%s: pages give %v, want the full list order %v (no duplicates, none missing)", desc, got, all)
+		}
+	}
+	pages("initial")
+	// An update between page fetches must not reorder the pages.
+	mid := s.do(t, http.MethodGet, "/Users/"+all[7], nil).want(t, http.StatusOK).JSON
+	mid["displayName"] = "Updated In The Middle"
+	s.do(t, http.MethodPut, "/Users/"+all[7], mid).want(t, http.StatusOK)
+	pages("after an update")
+
+	cases := []struct {
+		query                  string
+		total, start, items    int64
+		first                  string // expected first id, if any
+	}{
+		{"count=0", 12, 1, 0, ""},
+		{"startIndex=1&count=0", 12, 1, 0, ""},
+		{"startIndex=13&count=5", 12, 13, 0, ""},
+		{"startIndex=1000", 12, 1000, 0, ""},
+		{"count=-3", 12, 1, 0, ""},       // negative count means 0
+		{"startIndex=0&count=2", 12, 1, 2, all[0]},  // below 1 means 1
+		{"startIndex=-5&count=2", 12, 1, 2, all[0]}, // below 1 means 1
+		{"startIndex=12&count=5", 12, 12, 1, all[11]},
+		{"count=5000", 12, 1, 12, all[0]},
+	}
+	for _, c := range cases {
+		r := s.do(t, http.MethodGet, "/Users?"+c.query, nil)
+		l := r.list(t)
+		if l.Total != c.total || l.StartIndex != c.start || l.ItemsPerPage != c.items {
+			t.Errorf("%s: totalResults %d startIndex %d itemsPerPage %d, want %d %d %d", r.desc, l.Total, l.StartIndex, l.ItemsPerPage, c.total, c.start, c.items)
+		}
+		if c.first != "" && len(l.Resources) > 0 && str(l.Resources[0], "id") != c.first {
+			t.Errorf("%s: first id %s, want %s", r.desc, str(l.Resources[0], "id"), c.first)
+		}
+	}
+
+	// Filter together with paging (Okta's existence check and imports).
+	flt := s.find(t, "/Users", `userName sw "page.user.0"`, "count", "100")
+	if flt.Total != 10 {
+		t.Fatalf("filter userName sw page.user.0: total %d, want 10", flt.Total)
+	}
+	l := s.find(t, "/Users", `userName sw "page.user.0"`, "startIndex", "6", "count", "5")
+	if l.Total != 10 || l.StartIndex != 6 || !slices.Equal(l.ids(), flt.ids()[5:10]) {
+		t.Errorf("filtered page 2: total %d startIndex %d ids %v, want 10 6 %v", l.Total, l.StartIndex, l.ids(), flt.ids()[5:10])
+	}
+
+	// sortBy / sortOrder.
+	names := func(l listResponse) []string {
+		var out []string
+		for _, r := range l.Resources {
+			out = append(out, str(r, "userName"))
+		}
+		return out
+	}
+	var asc []string
+	for i := 0; i < 12; i++ {
+		asc = append(asc, fmt.Sprintf("page.user.%02d@example.com", i))
+	}
+	desc := slices.Clone(asc)
+	slices.Reverse(desc)
+	if got := names(s.do(t, http.MethodGet, "/Users?sortBy=userName&count=100", nil).list(t)); !slices.Equal(got, asc) {
+		t.Errorf("sortBy=userName: %v, want %v", got, asc)
+	}
+	if got := names(s.do(t, http.MethodGet, "/Users?sortBy=userName&sortOrder=descending&startIndex=1&count=5", nil).list(t)); !slices.Equal(got, desc[:5]) {
+		t.Errorf("sortBy=userName descending, first page: %v, want %v", got, desc[:5])
+	}
+	if got := names(s.do(t, http.MethodGet, "/Users?sortBy=userName&sortOrder=descending&startIndex=6&count=5", nil).list(t)); !slices.Equal(got, desc[5:10]) {
+		t.Errorf("sortBy=userName descending, second page: %v, want %v", got, desc[5:10])
+	}
+	s.do(t, http.MethodGet, "/Users?sortBy=noSuchAttribute", nil).wantError(t, http.StatusBadRequest)
+	s.do(t, http.MethodGet, "/Users?sortBy=userName&sortOrder=sideways", nil).wantError(t, http.StatusBadRequest)
+
+	// Groups page the same way (OK-G2).
+	var gids []string
+	for i := 0; i < 3; i++ {
+		gids = append(gids, str(s.create(t, "/Groups", obj{"schemas": arr{groupURN}, "displayName": fmt.Sprintf("Paged Group %d", i)}), "id"))
+	}
+	var got []string
+	for _, start := range []int{1, 3} {
+		l := s.do(t, http.MethodGet, fmt.Sprintf("/Groups?startIndex=%d&count=2", start), nil).list(t)
+		if l.Total != 3 || l.StartIndex != int64(start) {
+			t.Errorf("groups page at %d: total %d startIndex %d", start, l.Total, l.StartIndex)
+		}
+		got = append(got, l.ids()...)
+	}
+	if !slices.Equal(slices.Sorted(slices.Values(got)), slices.Sorted(slices.Values(gids))) || len(got) != 3 {
+		t.Errorf("group pages give %v, want each of %v once", got, gids)
+	}
+}
+
+// TestCountCap: a count above filter.maxResults (1000) is capped, not
+// honoured and not an error.
+func TestCountCap(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	const n = 1003
+	// Create the users over a few connections; errors are collected here
+	// because t.Fatal must not be called from other goroutines.
+	errs := make(chan error, n)
+	work := make(chan int)
+	done := make(chan struct{})
+	const workers = 4
+	for w := 0; w < workers; w++ {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for i := range work {
+				b := fmt.Sprintf(`{"schemas":["%s"],"userName":"cap.user.%04d@example.com"}`, userURN, i)
+				req, _ := http.NewRequest(http.MethodPost, s.base+"/Users", strings.NewReader(b))
+				req.Header.Set("Authorization", "Bearer "+token)
+				req.Header.Set("Content-Type", scimMedia)
+				resp, err := s.client.Do(req)
+				if err != nil {
+					errs <- err
+					continue
+				}
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusCreated {
+					errs <- fmt.Errorf("POST user %d: status %d", i, resp.StatusCode)
+				}
+			}
+		}()
+	}
+	for i := 0; i < n; i++ {
+		work <- i
+	}
+	close(work)
+	for w := 0; w < workers; w++ {
+		<-done
+	}
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+
+	l := s.do(t, http.MethodGet, "/Users?count=5000&attributes=userName", nil).list(t)
+	if l.Total != n || l.ItemsPerPage != 1000 {
+		t.Errorf("count=5000: totalResults %d itemsPerPage %d, want %d and 1000 (filter.maxResults)", l.Total, l.ItemsPerPage, n)
+	}
+	l = s.do(t, http.MethodGet, "/Users?startIndex=1000&count=5000&attributes=userName", nil).list(t)
+	if l.Total != n || l.ItemsPerPage != n-999 || l.StartIndex != 1000 {
+		t.Errorf("startIndex=1000&count=5000: totalResults %d itemsPerPage %d startIndex %d, want %d %d 1000", l.Total, l.ItemsPerPage, l.StartIndex, n, n-999)
+	}
+	l = s.do(t, http.MethodGet, "/Users?attributes=userName", nil).list(t)
+	if l.Total != n || l.ItemsPerPage < 1 || l.ItemsPerPage > 1000 {
+		t.Errorf("no count: totalResults %d itemsPerPage %d, want %d and a default page of 1..1000", l.Total, l.ItemsPerPage, n)
+	}
+	l = s.find(t, "/Users", `userName sw "cap.user.09"`, "count", "2000")
+	if l.Total != 100 || l.ItemsPerPage != 100 {
+		t.Errorf("filtered count=2000: totalResults %d itemsPerPage %d, want 100 100", l.Total, l.ItemsPerPage)
+	}
+}
+
+// TestErrors: every failure is a SCIM Error with the right status and
+// scimType, and a rejected write leaves nothing behind.
+func TestErrors(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	seed := s.create(t, "/Users", newUser("seed.errors@example.com"))
+	seedID := str(seed, "id")
+
+	t.Run("bad user bodies", func(t *testing.T) {
+		u := func(extra string) string {
+			return `{"schemas":["` + userURN + `"],"userName":"rejected.user@example.com"` + extra + `}`
+		}
+		cases := []struct {
+			name, body string
+			scimTypes  []string
+		}{
+			{"not JSON", `{bad`, []string{"invalidSyntax"}},
+			{"truncated JSON", u(`,"name":{"givenName":"x"`)[:60], []string{"invalidSyntax"}},
+			{"JSON array", `[]`, []string{"invalidSyntax"}},
+			{"JSON string", `"user"`, []string{"invalidSyntax"}},
+			{"empty body", ``, []string{"invalidSyntax"}},
+			{"userName number", `{"schemas":["` + userURN + `"],"userName":5}`, []string{"invalidValue"}},
+			{"active yes", u(`,"active":"yes"`), []string{"invalidValue"}},
+			{"active number", u(`,"active":1`), []string{"invalidValue"}},
+			{"emails string", u(`,"emails":"x"`), []string{"invalidValue"}},
+			{"name string", u(`,"name":"Bob"`), []string{"invalidValue"}},
+			{"missing userName", `{"schemas":["` + userURN + `"],"name":{"givenName":"x"}}`, []string{"invalidValue"}},
+			{"empty userName", `{"schemas":["` + userURN + `"],"userName":""}`, []string{"invalidValue"}},
+			{"null userName", `{"schemas":["` + userURN + `"],"userName":null}`, []string{"invalidValue"}},
+			{"no core schema", `{"schemas":["` + groupURN + `"],"userName":"rejected.user@example.com"}`, []string{"invalidValue", "invalidSyntax"}},
+			{"no schemas", `{"userName":"rejected.user@example.com"}`, []string{"invalidValue", "invalidSyntax"}},
+			{"two primary emails", u(`,"emails":[{"value":"a@example.com","primary":true},{"value":"b@example.com","primary":"True"}]`), []string{"invalidValue"}},
+			{"non-canonical email type", u(`,"emails":[{"value":"a@example.com","type":"bogus"}]`), []string{"invalidValue"}},
+			{"hireDate not a date", u(`,"` + acmeURN + `":{"hireDate":"not-a-date"}`), []string{"invalidValue"}},
+			{"clearanceLevel string", u(`,"` + acmeURN + `":{"clearanceLevel":"high"}`), []string{"invalidValue"}},
+			{"clearanceLevel fraction", u(`,"` + acmeURN + `":{"clearanceLevel":2.5}`), []string{"invalidValue"}},
+			{"remoteWorker yes", u(`,"` + acmeURN + `":{"remoteWorker":"yes"}`), []string{"invalidValue"}},
+			{"project without name", u(`,"` + acmeURN + `":{"projects":[{"role":"lead"}]}`), []string{"invalidValue"}},
+			{"project role bogus", u(`,"` + acmeURN + `":{"projects":[{"name":"X","role":"boss"}]}`), []string{"invalidValue"}},
+			{"duplicate userName", `{"schemas":["` + userURN + `"],"userName":"SEED.errors@example.com"}`, nil},
+		}
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				r := s.do(t, http.MethodPost, "/Users", c.body)
+				status := http.StatusBadRequest
+				if c.name == "duplicate userName" {
+					status, c.scimTypes = http.StatusConflict, []string{"uniqueness"}
+				}
+				r.wantError(t, status, c.scimTypes...)
+			})
+		}
+		// Nothing half-written.
+		if n := s.count(t, "/Users", ""); n != 1 {
+			l := s.do(t, http.MethodGet, "/Users", nil).list(t)
+			t.Errorf("after the rejected POSTs there are %d users (%v), want only the seed", n, l.ids())
+		}
+		if n := s.count(t, "/Users", `userName eq "rejected.user@example.com"`); n != 0 {
+			t.Errorf("a rejected POST stored its user")
+		}
+	})
+
+	t.Run("bad PUT bodies leave the user unchanged", func(t *testing.T) {
+		before := s.do(t, http.MethodGet, "/Users/"+seedID, nil).want(t, http.StatusOK)
+		for _, b := range []string{
+			`{bad`,
+			`{"schemas":["` + userURN + `"],"userName":5}`,
+			`{"schemas":["` + userURN + `"],"userName":"changed@example.com","emails":[{"value":"a@example.com","type":"bogus"}]}`,
+			`{"schemas":["` + userURN + `"],"name":{"givenName":"changed"}}`,
+			`{"schemas":["` + userURN + `"],"userName":"changed@example.com","` + acmeURN + `":{"hireDate":"yesterday"}}`,
+		} {
+			s.do(t, http.MethodPut, "/Users/"+seedID, b).wantError(t, http.StatusBadRequest)
+		}
+		after := s.do(t, http.MethodGet, "/Users/"+seedID, nil).want(t, http.StatusOK)
+		if string(after.Body) != string(before.Body) {
+			t.Errorf("rejected PUTs changed the user:\nbefore %s\nafter  %s", before.Body, after.Body)
+		}
+	})
+
+	t.Run("string booleans are accepted (Q2)", func(t *testing.T) {
+		for i, v := range []string{`"False"`, `"false"`, `"FALSE"`} {
+			r := s.do(t, http.MethodPost, "/Users", fmt.Sprintf(`{"schemas":["%s"],"userName":"stringbool%d@example.com","active":%s}`, userURN, i, v)).want(t, http.StatusCreated)
+			if r.JSON["active"] != false {
+				t.Errorf("%s with active %s: active = %#v, want the JSON boolean false", r.desc, v, r.JSON["active"])
+			}
+			s.do(t, http.MethodDelete, "/Users/"+str(r.JSON, "id"), nil).want(t, http.StatusNoContent)
+		}
+	})
+
+	t.Run("readOnly input is ignored", func(t *testing.T) {
+		b := newUser("readonly.input@example.com")
+		b["id"] = "client-chosen-id"
+		b["meta"] = obj{"resourceType": "Group", "created": "2001-01-01T00:00:00Z", "lastModified": "2001-01-01T00:00:00Z", "location": "https://evil.example.com/Users/x", "version": `W/"99"`}
+		b["groups"] = arr{obj{"value": "some-group", "display": "Admins"}}
+		u := s.create(t, "/Users", b)
+		id := str(u, "id")
+		if id == "client-chosen-id" || str(u, "meta", "resourceType") != "User" || strings.HasPrefix(str(u, "meta", "created"), "2001") ||
+			!strings.HasPrefix(str(u, "meta", "location"), s.base) {
+			t.Errorf("readOnly input was honoured: %v", u)
+		}
+		if gs, ok := u["groups"].([]any); ok && len(gs) != 0 {
+			t.Errorf("client-sent groups were stored: %v", gs)
+		}
+		s.do(t, http.MethodGet, "/Users/client-chosen-id", nil).wantError(t, http.StatusNotFound)
+		s.do(t, http.MethodDelete, "/Users/"+id, nil).want(t, http.StatusNoContent)
+	})
+
+	t.Run("unknown ids", func(t *testing.T) {
+		missing := "3f0e2f8a-0000-4000-8000-00000000dead"
+		for _, ep := range []string{"/Users/", "/Groups/"} {
+			s.do(t, http.MethodGet, ep+missing, nil).wantError(t, http.StatusNotFound)
+			s.do(t, http.MethodDelete, ep+missing, nil).wantError(t, http.StatusNotFound)
+		}
+		s.do(t, http.MethodPut, "/Users/"+missing, newUser("ghost@example.com")).wantError(t, http.StatusNotFound)
+		s.do(t, http.MethodPut, "/Groups/"+missing, obj{"schemas": arr{groupURN}, "displayName": "Ghost"}).wantError(t, http.StatusNotFound)
+		if n := s.count(t, "/Users", `userName eq "ghost@example.com"`); n != 0 {
+			t.Errorf("PUT to an unknown id created a user")
+		}
+		if n := s.count(t, "/Groups", ""); n != 0 {
+			t.Errorf("PUT to an unknown id created a group")
+		}
+	})
+
+	t.Run("unknown routes", func(t *testing.T) {
+		for _, u := range []string{s.base + "/Nope", s.root + "/", s.root + "/scim/v1/Users", s.base + "/Users/" + seedID + "/extra", s.base + "/Me"} {
+			s.doURL(t, http.MethodGet, u, nil).wantError(t, http.StatusNotFound)
+		}
+	})
+
+	t.Run("wrong methods", func(t *testing.T) {
+		for _, c := range []struct{ method, target string }{
+			{http.MethodPatch, "/ServiceProviderConfig"},
+			{http.MethodDelete, "/Users"},
+			{http.MethodPut, "/Groups"},
+			{http.MethodPost, "/Schemas"},
+			{http.MethodDelete, "/ResourceTypes/User"},
+			{http.MethodPost, "/Users/" + seedID},
+		} {
+			var body any
+			if c.method != http.MethodDelete {
+				body = obj{"schemas": arr{userURN}}
+			}
+			r := s.do(t, c.method, c.target, body)
+			r.wantError(t, http.StatusMethodNotAllowed)
+			if r.Header.Get("Allow") == "" {
+				t.Errorf("%s: 405 without an Allow header", r.desc)
+			}
+		}
+		s.do(t, http.MethodGet, "/Users/"+seedID, nil).want(t, http.StatusOK)
+	})
+
+	t.Run("authentication", func(t *testing.T) {
+		for _, auth := range []string{"", "non-token", "Bearer", "Bearer ", "Bearer wrong-token-0123456789", "Basic " + token, "Bearer " + token + "x", "Bearer " + strings.ToUpper(token)} {
+			for _, target := range []string{"/Users", "/ServiceProviderConfig", "/Users/" + seedID} {
+				var r *response
+				if auth == "" {
+					r = s.do(t, http.MethodGet, target, nil, "Authorization", "")
+				} else {
+					r = s.do(t, http.MethodGet, target, nil, "Authorization", auth)
+				}
+				r.wantError(t, http.StatusUnauthorized)
+				if h := r.Header.Get("WWW-Authenticate"); !strings.HasPrefix(strings.ToLower(h), "bearer") {
+					t.Errorf("%s with Authorization %q: WWW-Authenticate %q", r.desc, auth, h)
+				}
+			}
+		}
+		s.do(t, http.MethodPost, "/Users", newUser("anonymous@example.com"), "Authorization", "").wantError(t, http.StatusUnauthorized)
+		if n := s.count(t, "/Users", `userName eq "anonymous@example.com"`); n != 0 {
+			t.Errorf("an unauthenticated POST created a user")
+		}
+		// The scheme name is case-insensitive (RFC 7235 §2.1).
+		s.do(t, http.MethodGet, "/Users/"+seedID, nil, "Authorization", "bearer "+token).want(t, http.StatusOK)
+	})
+
+	t.Run("content types", func(t *testing.T) {
+		for _, ct := range []string{"text/xml", "text/plain", "application/x-www-form-urlencoded"} {
+			s.do(t, http.MethodPost, "/Users", newUser("xml.user@example.com"), "Content-Type", ct).wantError(t, http.StatusUnsupportedMediaType)
+			s.do(t, http.MethodPut, "/Users/"+seedID, newUser("xml.user@example.com"), "Content-Type", ct).wantError(t, http.StatusUnsupportedMediaType)
+		}
+		if n := s.count(t, "/Users", `userName eq "xml.user@example.com"`); n != 0 {
+			t.Errorf("a 415 request stored a user")
+		}
+		// E16/Q14: application/json and charset parameters are fine.
+		for i, ct := range []string{"application/json", "application/json; charset=utf-8", "application/scim+json; charset=utf-8", "Application/SCIM+JSON"} {
+			r := s.do(t, http.MethodPost, "/Users", newUser(fmt.Sprintf("ct%d@example.com", i)), "Content-Type", ct)
+			r.want(t, http.StatusCreated)
+		}
+	})
+
+	t.Run("invalid filters", func(t *testing.T) {
+		for _, c := range []struct{ endpoint, filter string }{
+			{"/Users", `userName eq`},
+			{"/Users", `nosuchattr eq "x"`},
+			{"/Users", `userName xx "a"`},
+			{"/Users", `(userName eq "a"`},
+			{"/Users", `userName eq "a" and`},
+			{"/Users", `userName eq "unterminated`},
+			{"/Users", `emails[type eq "work"`},
+			{"/Users", `emails[type eq "work"].nosuch eq "x"`},
+			{"/Users", `name.nosuch eq "x"`},
+			{"/Users", `urn:example:bogus:2.0:User:x eq "1"`},
+			{"/Users", acmeURN + `:clearanceLevel gt "abc"`},
+			{"/Users", `active co "t"`},
+			{"/Users", `meta.created gt "not-a-date"`},
+			{"/Users", `userName gt null`},
+			{"/Users", `password eq "x"`},
+			{"/Users", `userName`},
+			{"/Groups", `nosuchattr eq "x"`},
+			{"/Groups", `displayName eq`},
+		} {
+			r := s.do(t, http.MethodGet, c.endpoint+"?"+filterQ(c.filter), nil)
+			r.wantError(t, http.StatusBadRequest, "invalidFilter")
+			if r.JSON != nil && has(r.JSON, "Resources") {
+				t.Errorf("%s: an invalid filter returned resources: %s", r.desc, r.Body)
+			}
+		}
+	})
+
+	t.Run("bad list parameters", func(t *testing.T) {
+		for _, q := range []string{"count=abc", "startIndex=x", "count=1.5"} {
+			s.do(t, http.MethodGet, "/Users?"+q, nil).wantError(t, http.StatusBadRequest)
+		}
+	})
+}
+
+// TestProjection: attributes and excludedAttributes (RFC 7644 §3.4.2.5,
+// Q16).
+func TestProjection(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	b := newUser("projected.user@example.com")
+	b["displayName"] = "Projected User"
+	b["password"] = "Pr0jected-secret"
+	b[enterpriseURN] = obj{"employeeNumber": "701984", "department": "Tour Operations"}
+	b[acmeURN] = obj{"badgeNumber": "P-1"}
+	u := s.create(t, "/Users", b)
+	id := str(u, "id")
+	grp := s.create(t, "/Groups", obj{"schemas": arr{groupURN}, "displayName": "Projected Group", "members": arr{obj{"value": id}}})
+
+	only := func(desc string, res map[string]any, allowed ...string) {
+		t.Helper()
+		for _, k := range keys(res) {
+			if k != "id" && k != "schemas" && !slices.Contains(allowed, k) {
+				t.Errorf("%s: unexpected attribute %q in %v", desc, k, keys(res))
+			}
+		}
+		if str(res, "id") != id {
+			t.Errorf("%s: id %q, want %q (id is returned always)", desc, str(res, "id"), id)
+		}
+	}
+	// Each case runs on GET by id and on a filtered list.
+	cases := []struct {
+		query string
+		check func(desc string, res map[string]any)
+	}{
+		{"attributes=userName", func(desc string, res map[string]any) {
+			only(desc, res, "userName")
+			if str(res, "userName") != "projected.user@example.com" {
+				t.Errorf("%s: userName missing", desc)
+			}
+		}},
+		{"attributes=USERNAME", func(desc string, res map[string]any) {
+			only(desc, res, "userName")
+			if str(res, "userName") == "" {
+				t.Errorf("%s: userName missing (attribute names are case-insensitive)", desc)
+			}
+		}},
+		{"attributes=id", func(desc string, res map[string]any) { only(desc, res) }},
+		{"attributes=password", func(desc string, res map[string]any) { only(desc, res) }},
+		{"attributes=password,userName", func(desc string, res map[string]any) { only(desc, res, "userName") }},
+		{"attributes=name.givenName", func(desc string, res map[string]any) {
+			only(desc, res, "name")
+			if got := keys(res["name"]); !slices.Equal(got, []string{"givenName"}) {
+				t.Errorf("%s: name has %v, want [givenName]", desc, got)
+			}
+		}},
+		{"attributes=emails.value", func(desc string, res map[string]any) {
+			only(desc, res, "emails")
+			if got := keys(at(res, "emails", 0)); !slices.Equal(got, []string{"value"}) {
+				t.Errorf("%s: emails[0] has %v, want [value]", desc, got)
+			}
+		}},
+		{"attributes=userName,emails", func(desc string, res map[string]any) {
+			only(desc, res, "userName", "emails")
+			if str(res, "emails", 0, "value") == "" || str(res, "userName") == "" {
+				t.Errorf("%s: userName or emails missing: %v", desc, res)
+			}
+		}},
+		{"attributes=" + enterpriseURN + ":employeeNumber", func(desc string, res map[string]any) {
+			only(desc, res, enterpriseURN)
+			if got := keys(res[enterpriseURN]); !slices.Equal(got, []string{"employeeNumber"}) || str(res, enterpriseURN, "employeeNumber") != "701984" {
+				t.Errorf("%s: enterprise extension %v, want only employeeNumber 701984", desc, res[enterpriseURN])
+			}
+		}},
+		{"attributes=" + enterpriseURN, func(desc string, res map[string]any) {
+			only(desc, res, enterpriseURN)
+			if str(res, enterpriseURN, "employeeNumber") != "701984" || str(res, enterpriseURN, "department") != "Tour Operations" {
+				t.Errorf("%s: enterprise extension %v, want all of it", desc, res[enterpriseURN])
+			}
+		}},
+		{"excludedAttributes=emails", func(desc string, res map[string]any) {
+			if has(res, "emails") {
+				t.Errorf("%s: emails returned although excluded", desc)
+			}
+			for _, k := range []string{"userName", "name", "displayName", "meta", enterpriseURN, acmeURN, "groups"} {
+				if !has(res, k) {
+					t.Errorf("%s: %q missing; only emails is excluded", desc, k)
+				}
+			}
+		}},
+		{"excludedAttributes=groups," + acmeURN, func(desc string, res map[string]any) {
+			if has(res, "groups") || has(res, acmeURN) {
+				t.Errorf("%s: excluded attributes returned: %v", desc, keys(res))
+			}
+			if !has(res, "userName") || !has(res, enterpriseURN) {
+				t.Errorf("%s: too much excluded: %v", desc, keys(res))
+			}
+		}},
+		{"excludedAttributes=id", func(desc string, res map[string]any) {
+			if str(res, "id") != id || !has(res, "userName") {
+				t.Errorf("%s: id is returned always and userName by default: %v", desc, keys(res))
+			}
+		}},
+	}
+	for _, c := range cases {
+		r := s.do(t, http.MethodGet, "/Users/"+id+"?"+c.query, nil).want(t, http.StatusOK)
+		noPassword(t, r)
+		c.check(r.desc, r.JSON)
+		r = s.do(t, http.MethodGet, "/Users?"+c.query+"&"+filterQ(`userName eq "projected.user@example.com"`), nil)
+		l := r.list(t)
+		noPassword(t, r)
+		if len(l.Resources) != 1 {
+			t.Errorf("%s: %d resources, want 1", r.desc, len(l.Resources))
+			continue
+		}
+		c.check(r.desc, l.Resources[0])
+	}
+
+	// Groups.
+	r := s.do(t, http.MethodGet, "/Groups/"+str(grp, "id")+"?attributes=displayName", nil).want(t, http.StatusOK)
+	if has(r.JSON, "members") || str(r.JSON, "displayName") != "Projected Group" || str(r.JSON, "id") != str(grp, "id") {
+		t.Errorf("%s: got %s", r.desc, r.Body)
+	}
+	r = s.do(t, http.MethodGet, "/Groups?attributes=members.value", nil)
+	l := r.list(t)
+	if len(l.Resources) != 1 || str(l.Resources[0], "members", 0, "value") != id || has(l.Resources[0], "displayName") ||
+		!slices.Equal(keys(at(l.Resources[0], "members", 0)), []string{"value"}) {
+		t.Errorf("%s: got %s", r.desc, r.Body)
+	}
+}
+
+// TestDiscovery: /ServiceProviderConfig, /Schemas and /ResourceTypes
+// (RFC 7644 §4, AZ-3).
+func TestDiscovery(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	wantSchemas := []string{userURN, groupURN, enterpriseURN, acmeURN}
+
+	var checkAttrs func(desc string, attrs any)
+	checkAttrs = func(desc string, attrs any) {
+		a, _ := attrs.([]any)
+		for i := range a {
+			name := str(a, i, "name")
+			if name == "" || str(a, i, "type") == "" {
+				t.Errorf("%s: attribute %d has no name or type: %v", desc, i, a[i])
+			}
+			for key, allowed := range map[string][]string{
+				"mutability": {"readOnly", "readWrite", "immutable", "writeOnly"},
+				"returned":   {"always", "never", "default", "request"},
+				"uniqueness": {"none", "server", "global"},
+			} {
+				if v, ok := at(a, i, key).(string); ok && !slices.Contains(allowed, v) {
+					t.Errorf("%s: %s.%s = %q, want one of %v", desc, name, key, v, allowed)
+				}
+			}
+			checkAttrs(desc+"."+name, at(a, i, "subAttributes"))
+		}
+	}
+
+	r := s.do(t, http.MethodGet, "/Schemas", nil)
+	l := r.list(t)
+	noNulls(t, r.desc, r.JSON)
+	if l.Total != 4 || len(l.Resources) != 4 {
+		t.Errorf("/Schemas: totalResults %d with %d Resources, want 4", l.Total, len(l.Resources))
+	}
+	if got := slices.Sorted(slices.Values(l.ids())); !slices.Equal(got, slices.Sorted(slices.Values(wantSchemas))) {
+		t.Errorf("/Schemas lists %v, want %v", got, wantSchemas)
+	}
+	for _, sc := range l.Resources {
+		id := str(sc, "id")
+		if want := s.base + "/Schemas/" + id; str(sc, "meta", "location") != want {
+			t.Errorf("/Schemas: %s meta.location %q, want %q", id, str(sc, "meta", "location"), want)
+		}
+		if a, _ := sc["attributes"].([]any); len(a) == 0 {
+			t.Errorf("/Schemas: %s has no attributes", id)
+		}
+		checkAttrs(id, sc["attributes"])
+	}
+
+	attrNames := func(doc map[string]any) []string {
+		var out []string
+		a, _ := doc["attributes"].([]any)
+		for i := range a {
+			out = append(out, str(a, i, "name"))
+		}
+		return out
+	}
+	attr := func(doc map[string]any, name string) any {
+		a, _ := doc["attributes"].([]any)
+		for i := range a {
+			if str(a, i, "name") == name {
+				return a[i]
+			}
+		}
+		return nil
+	}
+	for _, urn := range wantSchemas {
+		r := s.do(t, http.MethodGet, "/Schemas/"+urn, nil).want(t, http.StatusOK)
+		noNulls(t, r.desc, r.JSON)
+		if str(r.JSON, "id") != urn || str(r.JSON, "meta", "location") != s.base+"/Schemas/"+urn || str(r.JSON, "meta", "resourceType") != "Schema" {
+			t.Errorf("%s: id %q meta %v", r.desc, str(r.JSON, "id"), r.JSON["meta"])
+		}
+		switch urn {
+		case userURN:
+			if str(attr(r.JSON, "userName"), "uniqueness") != "server" || str(attr(r.JSON, "password"), "returned") != "never" {
+				t.Errorf("%s: userName/password characteristics wrong", r.desc)
+			}
+		case acmeURN:
+			for _, n := range []string{"badgeNumber", "clearanceLevel", "remoteWorker", "hireDate", "fte", "tags", "projects"} {
+				if !slices.Contains(attrNames(r.JSON), n) {
+					t.Errorf("%s: no attribute %q", r.desc, n)
+				}
+			}
+		case groupURN:
+			if !slices.Contains(attrNames(r.JSON), "members") {
+				t.Errorf("%s: no members attribute", r.desc)
+			}
+		}
+	}
+	s.do(t, http.MethodGet, "/Schemas/urn:example:no:such:schema", nil).wantError(t, http.StatusNotFound)
+
+	r = s.do(t, http.MethodGet, "/ResourceTypes", nil)
+	l = r.list(t)
+	if got := slices.Sorted(slices.Values(l.ids())); l.Total != 2 || !slices.Equal(got, []string{"Group", "User"}) {
+		t.Errorf("/ResourceTypes: total %d ids %v, want Group and User", l.Total, got)
+	}
+	r = s.do(t, http.MethodGet, "/ResourceTypes/User", nil).want(t, http.StatusOK)
+	noNulls(t, r.desc, r.JSON)
+	if str(r.JSON, "endpoint") != "/Users" || str(r.JSON, "schema") != userURN || str(r.JSON, "meta", "location") != s.base+"/ResourceTypes/User" {
+		t.Errorf("%s: got %s", r.desc, r.Body)
+	}
+	exts, _ := r.JSON["schemaExtensions"].([]any)
+	var extURNs []string
+	for i := range exts {
+		extURNs = append(extURNs, str(exts, i, "schema"))
+		if at(exts, i, "required") != false {
+			t.Errorf("%s: extension %s required = %#v, want false", r.desc, str(exts, i, "schema"), at(exts, i, "required"))
+		}
+	}
+	if !slices.Equal(slices.Sorted(slices.Values(extURNs)), []string{acmeURN, enterpriseURN}) {
+		t.Errorf("%s: schemaExtensions %v, want the enterprise and acme extensions", r.desc, extURNs)
+	}
+	r = s.do(t, http.MethodGet, "/ResourceTypes/Group", nil).want(t, http.StatusOK)
+	if str(r.JSON, "endpoint") != "/Groups" || str(r.JSON, "schema") != groupURN || str(r.JSON, "meta", "location") != s.base+"/ResourceTypes/Group" {
+		t.Errorf("%s: got %s", r.desc, r.Body)
+	}
+	s.do(t, http.MethodGet, "/ResourceTypes/Nope", nil).wantError(t, http.StatusNotFound)
+
+	r = s.do(t, http.MethodGet, "/ServiceProviderConfig", nil).want(t, http.StatusOK)
+	spc := r.JSON
+	noNulls(t, r.desc, spc)
+	if !slices.Contains(strs(spc["schemas"]), "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig") {
+		t.Errorf("%s: schemas %v", r.desc, spc["schemas"])
+	}
+	if at(spc, "patch", "supported") != false {
+		t.Errorf("%s: patch.supported = %#v, want false (PATCH is not implemented yet)", r.desc, at(spc, "patch", "supported"))
+	}
+	if at(spc, "filter", "supported") != true {
+		t.Errorf("%s: filter.supported = %#v, want true", r.desc, at(spc, "filter", "supported"))
+	}
+	if n, ok := intOf(at(spc, "filter", "maxResults")); !ok || n != 1000 {
+		t.Errorf("%s: filter.maxResults = %#v, want the integer 1000", r.desc, at(spc, "filter", "maxResults"))
+	}
+	if at(spc, "bulk", "supported") != false {
+		t.Errorf("%s: bulk.supported = %#v, want false", r.desc, at(spc, "bulk", "supported"))
+	}
+	if str(spc, "authenticationSchemes", 0, "type") != "oauthbearertoken" {
+		t.Errorf("%s: authenticationSchemes %v", r.desc, spc["authenticationSchemes"])
+	}
+	if str(spc, "meta", "location") != s.base+"/ServiceProviderConfig" {
+		t.Errorf("%s: meta.location %q, want %q", r.desc, str(spc, "meta", "location"), s.base+"/ServiceProviderConfig")
+	}
+	// sortBy/sortOrder work (TestPaging), so the document must say so
+	// (RFC 7643 §5: sort.supported).
+	if at(spc, "sort", "supported") != true {
+		t.Errorf("%s: sort.supported = %#v, but the server implements sortBy/sortOrder; want true", r.desc, at(spc, "sort", "supported"))
+	}
+}
