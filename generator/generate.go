@@ -38,7 +38,7 @@ func Render(opt Options) ([]emit.File, error) {
 	var files []emit.File
 	for _, e := range []func(*model.Model) ([]emit.File, error){
 		gotypes.Emit,
-		store.Emit,
+		func(m *model.Model) ([]emit.File, error) { return store.Emit(m, os.DirFS(opt.Root)) },
 		discovery.Emit,
 		api.Emit,
 		openAPI,
@@ -134,5 +134,6 @@ func isGenerated(path string) bool {
 		return false
 	}
 	first, _, _ := bytes.Cut(b, []byte("\n"))
-	return strings.Contains(string(first), emit.Header) || (strings.HasSuffix(path, ".json") && strings.Contains(path, "generated/discovery/"))
+	// JSON cannot carry the header; every JSON file under generated/ is ours.
+	return strings.Contains(string(first), emit.Header) || strings.HasSuffix(path, ".json")
 }

@@ -7,6 +7,7 @@ package store
 import (
 	"fmt"
 	"go/format"
+	"io/fs"
 	"sort"
 	"strings"
 
@@ -20,8 +21,9 @@ import (
 
 const dir = "generated/store/"
 
-// Emit returns the files of package store.
-func Emit(m *model.Model) ([]emit.File, error) {
+// Emit returns the files of package store. prev is the repository as it is
+// (nil for none): the migrations already generated are kept and extended.
+func Emit(m *model.Model, prev fs.FS) ([]emit.File, error) {
 	var files []emit.File
 	f := emit.NewGoFile(emit.StorePkg, "store")
 	f.PackageComment("Package store holds the bun models, writers and filter mappings of every")
@@ -53,8 +55,11 @@ func Emit(m *model.Model) ([]emit.File, error) {
 		}
 		files = append(files, out)
 	}
-	files = append(files, emit.File{Path: dir + "migrations/sqlite/0001_init.tx.up.sql", Data: []byte(sqliteDDL(m))})
-	return files, nil
+	mig, err := migrations(m, prev, "sqlite", sqlitePlan(m))
+	if err != nil {
+		return nil, err
+	}
+	return append(files, mig...), nil
 }
 
 // columnGoType is the Go type of a nullable column in a bun model.
