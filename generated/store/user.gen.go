@@ -633,6 +633,7 @@ var UserMapping = &sqlfilter.Mapping{
 		Type:   "decimal",
 	}, {
 		Child: &sqlfilter.Child{
+			OrderColumn:  "ord",
 			ParentColumn: "user_id",
 			Table:        "scim_user_emails",
 		},
@@ -641,6 +642,7 @@ var UserMapping = &sqlfilter.Mapping{
 		Type:   "string",
 	}, {
 		Child: &sqlfilter.Child{
+			OrderColumn:  "ord",
 			ParentColumn: "user_id",
 			Table:        "scim_user_emails",
 		},
@@ -649,6 +651,7 @@ var UserMapping = &sqlfilter.Mapping{
 		Type:   "string",
 	}, {
 		Child: &sqlfilter.Child{
+			OrderColumn:  "ord",
 			ParentColumn: "user_id",
 			Table:        "scim_user_emails",
 		},
@@ -657,6 +660,7 @@ var UserMapping = &sqlfilter.Mapping{
 		Type:   "string",
 	}, {
 		Child: &sqlfilter.Child{
+			OrderColumn:  "ord",
 			ParentColumn: "user_id",
 			Table:        "scim_user_emails",
 		},
@@ -665,6 +669,7 @@ var UserMapping = &sqlfilter.Mapping{
 		Type:   "boolean",
 	}, {
 		Child: &sqlfilter.Child{
+			OrderColumn:  "ord",
 			ParentColumn: "user_id",
 			Table:        "scim_user_phone_numbers",
 		},
@@ -673,6 +678,7 @@ var UserMapping = &sqlfilter.Mapping{
 		Type:   "string",
 	}, {
 		Child: &sqlfilter.Child{
+			OrderColumn:  "ord",
 			ParentColumn: "user_id",
 			Table:        "scim_user_phone_numbers",
 		},
@@ -681,6 +687,7 @@ var UserMapping = &sqlfilter.Mapping{
 		Type:   "string",
 	}, {
 		Child: &sqlfilter.Child{
+			OrderColumn:  "ord",
 			ParentColumn: "user_id",
 			Table:        "scim_user_phone_numbers",
 		},
@@ -689,6 +696,7 @@ var UserMapping = &sqlfilter.Mapping{
 		Type:   "string",
 	}, {
 		Child: &sqlfilter.Child{
+			OrderColumn:  "ord",
 			ParentColumn: "user_id",
 			Table:        "scim_user_phone_numbers",
 		},
@@ -697,6 +705,7 @@ var UserMapping = &sqlfilter.Mapping{
 		Type:   "boolean",
 	}, {
 		Child: &sqlfilter.Child{
+			OrderColumn:  "ord",
 			ParentColumn: "user_id",
 			Table:        "scim_user_ims",
 		},
@@ -705,6 +714,7 @@ var UserMapping = &sqlfilter.Mapping{
 		Type:   "string",
 	}, {
 		Child: &sqlfilter.Child{
+			OrderColumn:  "ord",
 			ParentColumn: "user_id",
 			Table:        "scim_user_ims",
 		},
@@ -713,6 +723,7 @@ var UserMapping = &sqlfilter.Mapping{
 		Type:   "string",
 	}, {
 		Child: &sqlfilter.Child{
+			OrderColumn:  "ord",
 			ParentColumn: "user_id",
 			Table:        "scim_user_ims",
 		},
@@ -721,6 +732,7 @@ var UserMapping = &sqlfilter.Mapping{
 		Type:   "string",
 	}, {
 		Child: &sqlfilter.Child{
+			OrderColumn:  "ord",
 			ParentColumn: "user_id",
 			Table:        "scim_user_ims",
 		},
@@ -729,6 +741,7 @@ var UserMapping = &sqlfilter.Mapping{
 		Type:   "boolean",
 	}, {
 		Child: &sqlfilter.Child{
+			OrderColumn:  "ord",
 			ParentColumn: "user_id",
 			Table:        "scim_user_photos",
 		},
@@ -737,6 +750,7 @@ var UserMapping = &sqlfilter.Mapping{
 		Type:   "reference",
 	}, {
 		Child: &sqlfilter.Child{
+			OrderColumn:  "ord",
 			ParentColumn: "user_id",
 			Table:        "scim_user_photos",
 		},
@@ -745,6 +759,7 @@ var UserMapping = &sqlfilter.Mapping{
 		Type:   "string",
 	}, {
 		Child: &sqlfilter.Child{
+			OrderColumn:  "ord",
 			ParentColumn: "user_id",
 			Table:        "scim_user_photos",
 		},
@@ -753,6 +768,7 @@ var UserMapping = &sqlfilter.Mapping{
 		Type:   "string",
 	}, {
 		Child: &sqlfilter.Child{
+			OrderColumn:  "ord",
 			ParentColumn: "user_id",
 			Table:        "scim_user_photos",
 		},
@@ -761,6 +777,7 @@ var UserMapping = &sqlfilter.Mapping{
 		Type:   "boolean",
 	}, {
 		Child: &sqlfilter.Child{
+			OrderColumn:  "ord",
 			ParentColumn: "user_id",
 			Table:        "scim_user_addresses",
 		},
@@ -769,6 +786,7 @@ var UserMapping = &sqlfilter.Mapping{
 		Type:   "string",
 	}, {
 		Child: &sqlfilter.Child{
+			OrderColumn:  "ord",
 			ParentColumn: "user_id",
 			Table:        "scim_user_addresses",
 		},
@@ -777,6 +795,7 @@ var UserMapping = &sqlfilter.Mapping{
 		Type:   "string",
 	}, {
 		Child: &sqlfilter.Child{
+			OrderColumn:  "ord",
 			ParentColumn: "user_id",
 			Table:        "scim_user_addresses",
 		},
@@ -785,6 +804,7 @@ var UserMapping = &sqlfilter.Mapping{
 		Type:   "string",
 	}, {
 		Child: &sqlfilter.Child{
+			OrderColumn:  "ord",
 			ParentColumn: "user_id",
 			Table:        "scim_user_addresses",
 		},
@@ -793,6 +813,7 @@ var UserMapping = &sqlfilter.Mapping{
 		Type:   "string",
 	}, {
 		Child: &sqlfilter.Child{
+			OrderColumn:  "ord",
 			ParentColumn: "user_id",
 			Table:        "scim_user_addresses",
 		},
@@ -801,6 +822,7 @@ var UserMapping = &sqlfilter.Mapping{
 		Type:   "string",
 	}, {
 		Child: &sqlfilter.Child{
+			OrderColumn:  "ord",
 			ParentColumn: "user_id",
 			Table:        "scim_user_addresses",
 		},
@@ -809,6 +831,7 @@ var UserMapping = &sqlfilter.Mapping{
 		Type:   "string",
 	}, {
 		Child: &sqlfilter.Child{
+			OrderColumn:  "ord",
 			ParentColumn: "user_id",
 			Table:        "scim_user_addresses",
 		},
@@ -817,6 +840,7 @@ var UserMapping = &sqlfilter.Mapping{
 		Type:   "string",
 	}, {
 		Child: &sqlfilter.Child{
+			OrderColumn:  "ord",
 			ParentColumn: "user_id",
 			Table:        "scim_user_entitlements",
 		},
@@ -825,6 +849,7 @@ var UserMapping = &sqlfilter.Mapping{
 		Type:   "string",
 	}, {
 		Child: &sqlfilter.Child{
+			OrderColumn:  "ord",
 			ParentColumn: "user_id",
 			Table:        "scim_user_entitlements",
 		},
@@ -833,6 +858,7 @@ var UserMapping = &sqlfilter.Mapping{
 		Type:   "string",
 	}, {
 		Child: &sqlfilter.Child{
+			OrderColumn:  "ord",
 			ParentColumn: "user_id",
 			Table:        "scim_user_entitlements",
 		},
@@ -841,6 +867,7 @@ var UserMapping = &sqlfilter.Mapping{
 		Type:   "string",
 	}, {
 		Child: &sqlfilter.Child{
+			OrderColumn:  "ord",
 			ParentColumn: "user_id",
 			Table:        "scim_user_entitlements",
 		},
@@ -849,6 +876,7 @@ var UserMapping = &sqlfilter.Mapping{
 		Type:   "boolean",
 	}, {
 		Child: &sqlfilter.Child{
+			OrderColumn:  "ord",
 			ParentColumn: "user_id",
 			Table:        "scim_user_roles",
 		},
@@ -857,6 +885,7 @@ var UserMapping = &sqlfilter.Mapping{
 		Type:   "string",
 	}, {
 		Child: &sqlfilter.Child{
+			OrderColumn:  "ord",
 			ParentColumn: "user_id",
 			Table:        "scim_user_roles",
 		},
@@ -865,6 +894,7 @@ var UserMapping = &sqlfilter.Mapping{
 		Type:   "string",
 	}, {
 		Child: &sqlfilter.Child{
+			OrderColumn:  "ord",
 			ParentColumn: "user_id",
 			Table:        "scim_user_roles",
 		},
@@ -873,6 +903,7 @@ var UserMapping = &sqlfilter.Mapping{
 		Type:   "string",
 	}, {
 		Child: &sqlfilter.Child{
+			OrderColumn:  "ord",
 			ParentColumn: "user_id",
 			Table:        "scim_user_roles",
 		},
@@ -881,6 +912,7 @@ var UserMapping = &sqlfilter.Mapping{
 		Type:   "boolean",
 	}, {
 		Child: &sqlfilter.Child{
+			OrderColumn:  "ord",
 			ParentColumn: "user_id",
 			Table:        "scim_user_x509_certificates",
 		},
@@ -889,6 +921,7 @@ var UserMapping = &sqlfilter.Mapping{
 		Type:   "binary",
 	}, {
 		Child: &sqlfilter.Child{
+			OrderColumn:  "ord",
 			ParentColumn: "user_id",
 			Table:        "scim_user_x509_certificates",
 		},
@@ -897,6 +930,7 @@ var UserMapping = &sqlfilter.Mapping{
 		Type:   "string",
 	}, {
 		Child: &sqlfilter.Child{
+			OrderColumn:  "ord",
 			ParentColumn: "user_id",
 			Table:        "scim_user_x509_certificates",
 		},
@@ -905,6 +939,7 @@ var UserMapping = &sqlfilter.Mapping{
 		Type:   "string",
 	}, {
 		Child: &sqlfilter.Child{
+			OrderColumn:  "ord",
 			ParentColumn: "user_id",
 			Table:        "scim_user_x509_certificates",
 		},
@@ -913,6 +948,7 @@ var UserMapping = &sqlfilter.Mapping{
 		Type:   "boolean",
 	}, {
 		Child: &sqlfilter.Child{
+			OrderColumn:  "ord",
 			ParentColumn: "user_id",
 			Table:        "scim_user_acme_tags",
 		},
@@ -921,6 +957,7 @@ var UserMapping = &sqlfilter.Mapping{
 		Type:   "string",
 	}, {
 		Child: &sqlfilter.Child{
+			OrderColumn:  "ord",
 			ParentColumn: "user_id",
 			Table:        "scim_user_acme_projects",
 		},
@@ -929,6 +966,7 @@ var UserMapping = &sqlfilter.Mapping{
 		Type:   "string",
 	}, {
 		Child: &sqlfilter.Child{
+			OrderColumn:  "ord",
 			ParentColumn: "user_id",
 			Table:        "scim_user_acme_projects",
 		},
@@ -937,6 +975,7 @@ var UserMapping = &sqlfilter.Mapping{
 		Type:   "string",
 	}, {
 		Child: &sqlfilter.Child{
+			OrderColumn:  "ord",
 			ParentColumn: "user_id",
 			Table:        "scim_user_acme_projects",
 		},
@@ -945,6 +984,7 @@ var UserMapping = &sqlfilter.Mapping{
 		Type:   "dateTime",
 	}, {
 		Child: &sqlfilter.Child{
+			OrderColumn:  "ord",
 			ParentColumn: "user_id",
 			Table:        "scim_user_acme_projects",
 		},

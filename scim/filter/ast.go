@@ -167,10 +167,12 @@ type ValuePath struct {
 
 // Path is a PATCH path or attribute reference: Attr, optionally followed by
 // a value filter and a sub-attribute ("emails[type eq \"work\"].value").
+// Sub is only set together with ValueFilter; a plain "name.familyName"
+// keeps its sub-attribute in Attr.Sub.
 type Path struct {
 	Attr        AttrPath
-	ValueFilter Expr // nil if none
-	Sub         string
+	ValueFilter Expr   // nil if none
+	Sub         string // sub-attribute after "]."; "" if none
 }
 
 func (*Logical) isExpr()   {}

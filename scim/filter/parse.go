@@ -163,16 +163,23 @@ func (p *parser) describe(pos int) string {
 	return "'" + string(r) + "'"
 }
 
+// clip shortens a token for an error message and hides control
+// characters, so messages stay on one readable line.
 func clip(s string) string {
 	const max = 40
-	if len(s) <= max {
-		return s
+	if len(s) > max {
+		cut := max
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "..."
 	}
-	cut := max
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "..."
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return '?'
+		}
+		return r
+	}, s)
 }
 
 func (p *parser) eof() bool { return p.pos >= len(p.s) }

@@ -406,4 +406,7 @@ func TestOrderBySQLite(t *testing.T) {
 	check("emails.value", true, "u10 u3 u6 u8 u9 u7 u2 u5 u1 u4")
 	check("emails.type", false, "u5 u4 u1 u2 u9 u10 u3 u6 u7 u8")
 	check(entURN+":employeeNumber", false, "u1 u2 u4 u10 u3 u5 u6 u7 u8 u9")
+	// No primary: the first value by Child.OrderColumn (u1: vip, remote).
+	check("tags", false, "u2 u1 u10 u3 u4 u5 u6 u7 u8 u9")
+	check("tags", true, "u10 u3 u4 u5 u6 u7 u8 u9 u1 u2")
 }

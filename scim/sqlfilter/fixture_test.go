@@ -21,7 +21,7 @@ const (
 func newUserMapping() *Mapping {
 	emails := &Child{Table: "scim_user_emails", ParentColumn: "user_id"}
 	groups := &Child{Table: "scim_group_members", ParentColumn: "member_id"}
-	tags := &Child{Table: "scim_user_tags", ParentColumn: "user_id"}
+	tags := &Child{Table: "scim_user_tags", ParentColumn: "user_id", OrderColumn: "ord"}
 	return &Mapping{
 		Table:    "scim_users",
 		IDColumn: "id",
@@ -75,7 +75,7 @@ CREATE TABLE scim_users (
 	acme_badge TEXT
 );
 CREATE TABLE scim_user_emails (user_id TEXT NOT NULL REFERENCES scim_users(id), value TEXT COLLATE NOCASE, type TEXT COLLATE NOCASE, "primary" INTEGER);
-CREATE TABLE scim_user_tags (user_id TEXT NOT NULL REFERENCES scim_users(id), value TEXT COLLATE NOCASE);
+CREATE TABLE scim_user_tags (user_id TEXT NOT NULL REFERENCES scim_users(id), ord INTEGER NOT NULL, value TEXT COLLATE NOCASE);
 CREATE TABLE scim_group_members (group_id TEXT NOT NULL, member_id TEXT NOT NULL);
 CREATE INDEX scim_users_user_name ON scim_users(user_name);
 CREATE INDEX scim_user_emails_user ON scim_user_emails(user_id);
@@ -102,7 +102,7 @@ CREATE TABLE scim_users (
 	acme_badge text
 );
 CREATE TABLE scim_user_emails (user_id text NOT NULL REFERENCES scim_users(id), value text, type text, "primary" boolean);
-CREATE TABLE scim_user_tags (user_id text NOT NULL REFERENCES scim_users(id), value text);
+CREATE TABLE scim_user_tags (user_id text NOT NULL REFERENCES scim_users(id), ord integer NOT NULL, value text);
 CREATE TABLE scim_group_members (group_id text NOT NULL, member_id text NOT NULL);
 CREATE INDEX scim_users_user_name ON scim_users(lower(user_name));
 `
@@ -194,8 +194,8 @@ func openSQLite(tb testing.TB) *sql.DB {
 				tb.Fatal(err)
 			}
 		}
-		for _, t := range u.tags {
-			if _, err := db.Exec(`INSERT INTO scim_user_tags VALUES (?,?)`, u.id, t); err != nil {
+		for i, t := range u.tags {
+			if _, err := db.Exec(`INSERT INTO scim_user_tags VALUES (?,?,?)`, u.id, i, t); err != nil {
 				tb.Fatal(err)
 			}
 		}

@@ -230,6 +230,10 @@ func TestOrderByGolden(t *testing.T) {
 			}
 		}
 	}
+	tags, err := m.OrderBy("tags", false, Postgres)
+	if want := `(SELECT lower(s."value") FROM "scim_user_tags" AS s WHERE s."user_id" = r."id" AND s."value" IS NOT NULL ORDER BY s."ord", lower(s."value") LIMIT 1) ASC NULLS LAST`; err != nil || tags != want {
+		t.Errorf("tags: %v\n got  %s\n want %s", err, tags, want)
+	}
 	for _, bad := range []string{"name", "foo", `emails[type eq "work"].value`, "", "a b", entURN} {
 		if _, err := m.OrderBy(bad, false, SQLite); err == nil {
 			t.Errorf("OrderBy(%q) accepted", bad)

@@ -11,10 +11,11 @@ import (
 // when ascending and first when descending, in both dialects.
 // caseExact=false strings sort case-insensitively.
 //
-// A multi-valued attribute sorts by its primary value if it has a boolean
-// "primary" sub-attribute, else by its smallest value, through a correlated
-// subquery; a multi-valued complex attribute named without a sub-attribute
-// ("emails") sorts by its "value" sub-attribute.
+// A multi-valued attribute sorts, through a correlated subquery, by its
+// primary value (if it has a boolean "primary" sub-attribute and one value
+// is primary), else by its first value when Child.OrderColumn is set, else
+// by its smallest value. A multi-valued complex attribute named without a
+// sub-attribute ("emails") sorts by its "value" sub-attribute.
 //
 // The term alone is not a total order: append a unique tie-breaker such as
 // r."id" for stable paging. Errors caused by path are *Error.
@@ -73,6 +74,9 @@ func (m *Mapping) OrderBy(path string, descending bool, d Dialect) (string, erro
 		b.WriteString(" IS NOT NULL ORDER BY ")
 		if g := f.grp; g != nil && g.primary != nil && f != g.primary {
 			b.WriteString("s." + quoteIdent(g.primary.attr.Column) + " DESC NULLS LAST, ")
+		}
+		if ch.OrderColumn != "" {
+			b.WriteString("s." + quoteIdent(ch.OrderColumn) + ", ")
 		}
 		b.WriteString(col)
 		if fold && d == SQLite {

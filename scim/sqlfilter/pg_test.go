@@ -102,8 +102,8 @@ func seedPostgres(p *psql) {
 		for _, e := range u.emails {
 			fmt.Fprintf(&b, "INSERT INTO scim_user_emails VALUES (%s,%s,%s,%s);\n", literal(u.id), literal(e.value), literal(e.typ), literal(e.primary))
 		}
-		for _, tg := range u.tags {
-			fmt.Fprintf(&b, "INSERT INTO scim_user_tags VALUES (%s,%s);\n", literal(u.id), literal(tg))
+		for i, tg := range u.tags {
+			fmt.Fprintf(&b, "INSERT INTO scim_user_tags VALUES (%s,%d,%s);\n", literal(u.id), i, literal(tg))
 		}
 		for _, g := range u.groups {
 			fmt.Fprintf(&b, "INSERT INTO scim_group_members VALUES (%s,%s);\n", literal(g), literal(u.id))
@@ -185,6 +185,7 @@ func TestOrderByPostgres(t *testing.T) {
 		{"emails", false, "u4 u1 u5 u2 u7 u10 u3 u6 u8 u9"},
 		{"emails.type", false, "u5 u4 u1 u2 u9 u10 u3 u6 u7 u8"},
 		{"groups.value", true, "u10 u3 u5 u6 u7 u8 u9 u4 u1 u2"},
+		{"tags", false, "u2 u1 u10 u3 u4 u5 u6 u7 u8 u9"},
 	} {
 		ob, err := m.OrderBy(c.path, c.desc, Postgres)
 		if err != nil {

@@ -337,7 +337,7 @@ func mapping(f *jen.File, m *model.Model, r *model.Resource) {
 	}
 	for _, ch := range r.Children {
 		child := jen.Op("&").Qual(emit.SqlfilterPkg, "Child").Values(jen.Dict{
-			jen.Id("Table"): jen.Lit(ch.Table), jen.Id("ParentColumn"): jen.Lit(ch.ParentColumn)})
+			jen.Id("Table"): jen.Lit(ch.Table), jen.Id("ParentColumn"): jen.Lit(ch.ParentColumn), jen.Id("OrderColumn"): jen.Lit("ord")})
 		for _, c := range ch.Columns {
 			attrs = append(attrs, mappingAttr(c.FilterPath, c.Attr, c.Name, child))
 		}

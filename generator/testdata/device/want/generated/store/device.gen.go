@@ -171,6 +171,7 @@ var DeviceMapping = &sqlfilter.Mapping{
 		Type:   "boolean",
 	}, {
 		Child: &sqlfilter.Child{
+			OrderColumn:  "ord",
 			ParentColumn: "device_id",
 			Table:        "scim_device_tags",
 		},
@@ -179,6 +180,7 @@ var DeviceMapping = &sqlfilter.Mapping{
 		Type:   "string",
 	}, {
 		Child: &sqlfilter.Child{
+			OrderColumn:  "ord",
 			ParentColumn: "device_id",
 			Table:        "scim_device_ports",
 		},
@@ -187,6 +189,7 @@ var DeviceMapping = &sqlfilter.Mapping{
 		Type:   "string",
 	}, {
 		Child: &sqlfilter.Child{
+			OrderColumn:  "ord",
 			ParentColumn: "device_id",
 			Table:        "scim_device_ports",
 		},
@@ -195,6 +198,7 @@ var DeviceMapping = &sqlfilter.Mapping{
 		Type:   "integer",
 	}, {
 		Child: &sqlfilter.Child{
+			OrderColumn:  "ord",
 			ParentColumn: "device_id",
 			Table:        "scim_device_ports",
 		},
