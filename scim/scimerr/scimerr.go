@@ -105,8 +105,11 @@ func As(err error) *Error {
 // Write sends e as the response.
 func Write(w http.ResponseWriter, e *Error) {
 	h := w.Header()
-	for k, v := range e.Header {
-		h[k] = v
+	for k, vs := range e.Header {
+		h.Del(k)
+		for _, v := range vs {
+			h.Add(k, v) // Add canonicalises the key, as clients look it up
+		}
 	}
 	h.Set("Content-Type", ContentType)
 	body, _ := e.MarshalJSON()

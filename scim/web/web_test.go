@@ -1,0 +1,70 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/scimforge/scimforge/scim/scimerr"
+	"github.com/scimforge/scimforge/scim/scimtype"
+)
+
+func decodeErr(body string, v any) error {
+	return fmt.Errorf("can't decode JSON body: %w", json.Unmarshal([]byte(body), v))
+}
+
+func TestClassify(t *testing.T) {
+	var u struct {
+		UserName string            `json:"userName"`
+		Active   *scimtype.Boolean `json:"active"`
+	}
+	cases := []struct {
+		err    error
+		status int
+		typ    scimerr.Type
+	}{
+		{decodeErr(`{bad`, &u), 400, scimerr.InvalidSyntax},
+		{decodeErr(`{"userName":5}`, &u), 400, scimerr.InvalidValue},
+		{decodeErr(`{"active":"yes"}`, &u), 400, scimerr.InvalidValue},
+		{decodeErr(`[]`, &u), 400, scimerr.InvalidSyntax},
+		{fmt.Errorf("can't decode JSON body: %w", io.EOF), 400, scimerr.InvalidSyntax},
+		{&http.MaxBytesError{Limit: 10}, 413, ""},
+		{errors.New("Invalid format for parameter count: strconv.Atoi"), 400, scimerr.InvalidValue},
+		{scimerr.Conflict("x"), 409, scimerr.Uniqueness},
+	}
+	for _, c := range cases {
+		e := classify(c.err)
+		if e.Status != c.status || e.ScimType != c.typ {
+			t.Errorf("%v: got %d %q, want %d %q", c.err, e.Status, e.ScimType, c.status, c.typ)
+		}
+	}
+}
+
+func TestBearerAuth(t *testing.T) {
+	h := BearerAuth("s3cret-token-value", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) }))
+	for header, want := range map[string]int{
+		"":                          401,
+		"Bearer wrong":              401,
+		"Basic czNjcmV0":            401,
+		"non-token":                 401,
+		"Bearer s3cret-token-value": 204,
+		"bearer s3cret-token-value": 204,
+	} {
+		r := httptest.NewRequest("GET", "/scim/v2/Users", nil)
+		if header != "" {
+			r.Header.Set("Authorization", header)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		if rec.Code != want {
+			t.Errorf("%q: status %d, want %d", header, rec.Code, want)
+		}
+		if want == 401 && (rec.Header().Get("WWW-Authenticate") == "" || rec.Header().Get("Content-Type") != scimerr.ContentType) {
+			t.Errorf("%q: 401 without WWW-Authenticate or SCIM content type: %v", header, rec.Header())
+		}
+	}
+}
