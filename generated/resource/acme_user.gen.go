@@ -7,7 +7,7 @@ import scimtype "github.com/scimforge/scimforge/scim/scimtype"
 // AcmeUser: Example custom extension of the User resource for the fictional Acme Corporation. It is the worked example for scimforge users: it adds one attribute of each SCIM data type (string, integer, boolean, dateTime, decimal, a multi-valued string and a multi-valued complex attribute). Edit or copy it to define your own extension, then run 'make generate'.
 // It is the AcmeUser extension schema urn:example:params:scim:schemas:extension:acme:2.0:User.
 type AcmeUser struct {
-	// BadgeNumber: The number printed on the User's Acme building badge. Unique across all Users of this service provider and compared case-sensitively. (uniqueness server)
+	// BadgeNumber: The number printed on the User's Acme building badge. Unique across all Users of this service provider and compared case-sensitively. (uniqueness server; case-exact)
 	BadgeNumber string `json:"badgeNumber,omitempty"`
 	// ClearanceLevel: The User's security clearance level, a whole number where 0 means no clearance and higher numbers grant access to more restricted areas.
 	ClearanceLevel *int64 `json:"clearanceLevel,omitempty"`
@@ -27,7 +27,7 @@ type AcmeUser struct {
 type AcmeUserProject struct {
 	// Name: The name of the project, e.g., 'Rocket Skates'. REQUIRED. (required; case-insensitive)
 	Name string `json:"name,omitempty" validate:"required"`
-	// Role: The User's role in the project. Canonical values are 'lead', 'member', and 'reviewer'. (case-insensitive; canonical values lead, member, reviewer)
+	// Role: The User's role in the project. Canonical values are 'lead', 'member', and 'reviewer'. (case-insensitive; one of lead, member, reviewer (any case))
 	Role string `json:"role,omitempty" validate:"omitempty,scim_canonical=lead member reviewer"`
 	// StartDate: The date and time the User joined the project, as an xsd:dateTime.
 	StartDate string `json:"startDate,omitempty" validate:"omitempty,scim_datetime"`

@@ -28,7 +28,7 @@ type EnterpriseUser struct {
 type EnterpriseUserManager struct {
 	// Value: The id of the SCIM resource representing the User's manager. REQUIRED. (case-insensitive)
 	Value string `json:"value,omitempty"`
-	// Ref: The URI of the SCIM resource representing the User's manager. REQUIRED. (case-insensitive)
+	// Ref: The URI of the SCIM resource representing the User's manager. REQUIRED. (referenceTypes User)
 	Ref string `json:"$ref,omitempty"`
 	// DisplayName: The displayName of the User's manager. OPTIONAL and READ-ONLY. (readOnly; case-insensitive)
 	DisplayName string `json:"displayName,omitempty"`

@@ -30,7 +30,7 @@ type User struct {
 	DisplayName string `json:"displayName,omitempty"`
 	// NickName: The casual way to address the user in real life, e.g., 'Bob' or 'Bobby' instead of 'Robert'. This attribute SHOULD NOT be used to represent a User's username (e.g., 'bjensen' or 'mpepperidge'). (case-insensitive)
 	NickName string `json:"nickName,omitempty"`
-	// ProfileURL: A fully qualified URL pointing to a page representing the User's online profile. (case-insensitive)
+	// ProfileURL: A fully qualified URL pointing to a page representing the User's online profile. (referenceTypes external)
 	ProfileURL string `json:"profileUrl,omitempty" validate:"omitempty,scim_uri"`
 	// Title: The user's title, such as "Vice President." (case-insensitive)
 	Title string `json:"title,omitempty"`
@@ -92,7 +92,7 @@ type UserEmail struct {
 	Value string `json:"value,omitempty"`
 	// Display: A human-readable name, primarily used for display purposes. READ-ONLY. (case-insensitive)
 	Display string `json:"display,omitempty"`
-	// Type: A label indicating the attribute's function, e.g., 'work' or 'home'. (case-insensitive; canonical values work, home, other)
+	// Type: A label indicating the attribute's function, e.g., 'work' or 'home'. (case-insensitive; one of work, home, other (any case))
 	Type string `json:"type,omitempty" validate:"omitempty,scim_canonical=work home other"`
 	// Primary: A Boolean value indicating the 'primary' or preferred attribute value for this attribute, e.g., the preferred mailing address or primary email address. The primary attribute value 'true' MUST appear no more than once.
 	Primary *scimtype.Boolean `json:"primary,omitempty"`
@@ -104,7 +104,7 @@ type UserPhoneNumber struct {
 	Value string `json:"value,omitempty"`
 	// Display: A human-readable name, primarily used for display purposes. READ-ONLY. (case-insensitive)
 	Display string `json:"display,omitempty"`
-	// Type: A label indicating the attribute's function, e.g., 'work', 'home', 'mobile'. (case-insensitive; canonical values work, home, mobile, fax, pager, other)
+	// Type: A label indicating the attribute's function, e.g., 'work', 'home', 'mobile'. (case-insensitive; one of work, home, mobile, fax, pager, other (any case))
 	Type string `json:"type,omitempty" validate:"omitempty,scim_canonical=work home mobile fax pager other"`
 	// Primary: A Boolean value indicating the 'primary' or preferred attribute value for this attribute, e.g., the preferred phone number or primary phone number. The primary attribute value 'true' MUST appear no more than once.
 	Primary *scimtype.Boolean `json:"primary,omitempty"`
@@ -116,7 +116,7 @@ type UserIM struct {
 	Value string `json:"value,omitempty"`
 	// Display: A human-readable name, primarily used for display purposes. READ-ONLY. (case-insensitive)
 	Display string `json:"display,omitempty"`
-	// Type: A label indicating the attribute's function, e.g., 'aim', 'gtalk', 'xmpp'. (case-insensitive; canonical values aim, gtalk, icq, xmpp, msn, skype, qq, yahoo)
+	// Type: A label indicating the attribute's function, e.g., 'aim', 'gtalk', 'xmpp'. (case-insensitive; one of aim, gtalk, icq, xmpp, msn, skype, qq, yahoo (any case))
 	Type string `json:"type,omitempty" validate:"omitempty,scim_canonical=aim gtalk icq xmpp msn skype qq yahoo"`
 	// Primary: A Boolean value indicating the 'primary' or preferred attribute value for this attribute, e.g., the preferred messenger or primary messenger. The primary attribute value 'true' MUST appear no more than once.
 	Primary *scimtype.Boolean `json:"primary,omitempty"`
@@ -124,11 +124,11 @@ type UserIM struct {
 
 // UserPhoto is a value of the "photos" attribute of User.
 type UserPhoto struct {
-	// Value: URL of a photo of the User. (case-insensitive)
+	// Value: URL of a photo of the User. (referenceTypes external)
 	Value string `json:"value,omitempty" validate:"omitempty,scim_uri"`
 	// Display: A human-readable name, primarily used for display purposes. READ-ONLY. (case-insensitive)
 	Display string `json:"display,omitempty"`
-	// Type: A label indicating the attribute's function, i.e., 'photo' or 'thumbnail'. (case-insensitive; canonical values photo, thumbnail)
+	// Type: A label indicating the attribute's function, i.e., 'photo' or 'thumbnail'. (case-insensitive; one of photo, thumbnail (any case))
 	Type string `json:"type,omitempty" validate:"omitempty,scim_canonical=photo thumbnail"`
 	// Primary: A Boolean value indicating the 'primary' or preferred attribute value for this attribute, e.g., the preferred photo or thumbnail. The primary attribute value 'true' MUST appear no more than once.
 	Primary *scimtype.Boolean `json:"primary,omitempty"`
@@ -148,7 +148,7 @@ type UserAddress struct {
 	PostalCode string `json:"postalCode,omitempty"`
 	// Country: The country name component. (case-insensitive)
 	Country string `json:"country,omitempty"`
-	// Type: A label indicating the attribute's function, e.g., 'work' or 'home'. (case-insensitive; canonical values work, home, other)
+	// Type: A label indicating the attribute's function, e.g., 'work' or 'home'. (case-insensitive; one of work, home, other (any case))
 	Type string `json:"type,omitempty" validate:"omitempty,scim_canonical=work home other"`
 }
 
@@ -156,11 +156,11 @@ type UserAddress struct {
 type UserGroup struct {
 	// Value: The identifier of the User's group. (readOnly; case-insensitive)
 	Value string `json:"value,omitempty"`
-	// Ref: The URI of the corresponding 'Group' resource to which the user belongs. (readOnly; case-insensitive)
+	// Ref: The URI of the corresponding 'Group' resource to which the user belongs. (readOnly; referenceTypes User, Group)
 	Ref string `json:"$ref,omitempty"`
 	// Display: A human-readable name, primarily used for display purposes. READ-ONLY. (readOnly; case-insensitive)
 	Display string `json:"display,omitempty"`
-	// Type: A label indicating the attribute's function, e.g., 'direct' or 'indirect'. (readOnly; case-insensitive; canonical values direct, indirect)
+	// Type: A label indicating the attribute's function, e.g., 'direct' or 'indirect'. (readOnly; case-insensitive; one of direct, indirect (any case))
 	Type string `json:"type,omitempty" validate:"omitempty,scim_canonical=direct indirect"`
 }
 

@@ -257,3 +257,36 @@ func (s *Set) ResourceType(name string) *ResourceType {
 	}
 	return nil
 }
+
+// Characteristics summarises what a client must know about an attribute
+// beyond its type, for generated documentation (Go doc comments, OpenAPI
+// descriptions), e.g. ["required", "uniqueness server", "case-insensitive"].
+func (a *Attribute) Characteristics() []string {
+	var c []string
+	if a.Required {
+		c = append(c, "required")
+	}
+	if a.Mutability != ReadWrite {
+		c = append(c, string(a.Mutability))
+	}
+	if a.Returned != ReturnedDefault {
+		c = append(c, "returned "+string(a.Returned))
+	}
+	if a.Uniqueness != UniqueNone {
+		c = append(c, "uniqueness "+string(a.Uniqueness))
+	}
+	if a.Type == String {
+		if a.CaseExact {
+			c = append(c, "case-exact")
+		} else {
+			c = append(c, "case-insensitive")
+		}
+	}
+	if a.Type == Reference && len(a.ReferenceTypes) > 0 {
+		c = append(c, "referenceTypes "+strings.Join(a.ReferenceTypes, ", "))
+	}
+	if len(a.CanonicalValues) > 0 {
+		c = append(c, "one of "+strings.Join(a.CanonicalValues, ", ")+" (any case)")
+	}
+	return c
+}

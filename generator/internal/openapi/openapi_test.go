@@ -310,7 +310,7 @@ func TestAttributeMapping(t *testing.T) {
 	if len(typ.Enum) != 0 {
 		t.Errorf("canonical values became an enum: %v", typ.Enum)
 	}
-	if !strings.Contains(typ.Description, "canonical values work, home") {
+	if !strings.Contains(typ.Description, "one of work, home (any case)") {
 		t.Errorf("UserEmail.type description %q lacks the canonical values", typ.Description)
 	}
 	if !slices.Equal(email.Required, []string{"value"}) {

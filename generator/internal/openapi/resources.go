@@ -277,32 +277,7 @@ func (b *builder) mutability(s *openapi3.Schema, a *schema.Attribute) {
 // a client needs and OpenAPI cannot say, e.g.
 // "… (required; uniqueness server; case-insensitive)".
 func describe(a *schema.Attribute) string {
-	var c []string
-	if a.Required {
-		c = append(c, "required")
-	}
-	if a.Mutability != schema.ReadWrite {
-		c = append(c, string(a.Mutability))
-	}
-	if a.Returned != schema.ReturnedDefault {
-		c = append(c, "returned "+string(a.Returned))
-	}
-	if a.Uniqueness != schema.UniqueNone {
-		c = append(c, "uniqueness "+string(a.Uniqueness))
-	}
-	if a.Type == schema.String {
-		if a.CaseExact {
-			c = append(c, "case-exact")
-		} else {
-			c = append(c, "case-insensitive")
-		}
-	}
-	if a.Type == schema.Reference && len(a.ReferenceTypes) > 0 {
-		c = append(c, "referenceTypes "+strings.Join(a.ReferenceTypes, ", "))
-	}
-	if len(a.CanonicalValues) > 0 {
-		c = append(c, "canonical values "+strings.Join(a.CanonicalValues, ", ")+"; others are allowed")
-	}
+	c := a.Characteristics()
 	d := clean(a.Description)
 	if len(c) > 0 {
 		d += " (" + strings.Join(c, "; ") + ")"

@@ -229,25 +229,7 @@ func validateTag(a *schema.Attribute) string {
 
 // characteristics is the short doc suffix of an attribute.
 func characteristics(a *schema.Attribute) string {
-	var c []string
-	if a.Required {
-		c = append(c, "required")
-	}
-	if a.Mutability != schema.ReadWrite {
-		c = append(c, string(a.Mutability))
-	}
-	if a.Returned != schema.ReturnedDefault {
-		c = append(c, "returned "+string(a.Returned))
-	}
-	if a.Uniqueness != schema.UniqueNone {
-		c = append(c, "uniqueness "+string(a.Uniqueness))
-	}
-	if (a.Type == schema.String || a.Type == schema.Reference) && !a.CaseExact {
-		c = append(c, "case-insensitive")
-	}
-	if len(a.CanonicalValues) > 0 {
-		c = append(c, "canonical values "+strings.Join(a.CanonicalValues, ", "))
-	}
+	c := a.Characteristics()
 	if len(c) == 0 {
 		return ""
 	}

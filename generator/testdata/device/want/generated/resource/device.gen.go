@@ -22,7 +22,7 @@ type Device struct {
 	ExternalID string `json:"externalId,omitempty"`
 	// Meta is maintained by the server (readOnly).
 	Meta *scimtype.Meta `json:"meta,omitempty"`
-	// SerialNumber: Manufacturer serial number. (required; immutable; uniqueness server)
+	// SerialNumber: Manufacturer serial number. (required; immutable; uniqueness server; case-exact)
 	SerialNumber string `json:"serialNumber,omitempty" validate:"required"`
 	// DisplayName: Name shown to administrators. (case-insensitive)
 	DisplayName string `json:"displayName,omitempty"`
