@@ -74,25 +74,27 @@ func (b *bench) run(ctx context.Context) error {
 	if err := b.startBare(ctx, body); err != nil {
 		return err
 	}
-	fmt.Fprintf(b.out, "bare:       this binary re-executed (%s) serving the %d bytes of a real GET /Users/{id} response\n\n", bareServerCmd, len(body))
+	fmt.Fprintf(b.out, "bare:       this binary re-executed (%s) serving the %d bytes of a real GET /Users/{id} response\n", bareServerCmd, len(body))
 
 	getByID := b.getRequest(func() string { return b.base })
 	bare := b.getRequest(func() string { return b.bareURL })
+	srvPID, barePID := b.server.cmd.Process.Pid, b.bare.cmd.Process.Pid
 	phases := []struct {
 		name  string
+		pid   int
 		next  requestFunc
 		check checkFunc
 	}{
-		{"bare #1", bare, expectStatus(http.StatusOK)},
-		{"GET /Users/{id}", getByID, expectStatus(http.StatusOK)},
-		{"bare #2", bare, expectStatus(http.StatusOK)},
-		{`filter userName eq`, b.filterRequest(), checkOneResult},
-		{"bare #3", bare, expectStatus(http.StatusOK)},
+		{"bare #1", barePID, bare, expectStatus(http.StatusOK)},
+		{"GET /Users/{id}", srvPID, getByID, expectStatus(http.StatusOK)},
+		{"bare #2", barePID, bare, expectStatus(http.StatusOK)},
+		{`filter userName eq`, srvPID, b.filterRequest(), checkOneResult},
+		{"bare #3", barePID, bare, expectStatus(http.StatusOK)},
 	}
 	results := make([]*result, 0, len(phases))
 	for _, p := range phases {
 		b.progress("%-20s %s warm-up + %s measured, %d workers", p.name, b.o.warmup, b.o.duration, b.o.concurrency)
-		r := runTimed(ctx, b.client, p.name, b.o.concurrency, b.o.warmup, b.o.duration, p.next, p.check)
+		r := runTimed(ctx, b.client, p.name, p.pid, b.o.concurrency, b.o.warmup, b.o.duration, p.next, p.check)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -245,6 +247,8 @@ func (b *bench) load(ctx context.Context) (*result, error) {
 		next.Store(int64(lo))
 		workers := make([]*worker, b.o.concurrency)
 		var wg sync.WaitGroup
+		meter := cpuMeter{pid: b.server.cmd.Process.Pid}
+		meter.begin()
 		t0 := time.Now()
 		for k := range workers {
 			w := &worker{}
@@ -264,7 +268,11 @@ func (b *bench) load(ctx context.Context) (*result, error) {
 			})
 		}
 		wg.Wait()
-		return collect("create POST /Users", time.Since(t0), workers)
+		elapsed := time.Since(t0)
+		meter.end()
+		r := collect("create POST /Users", elapsed, workers)
+		r.cpu = meter
+		return r
 	}
 	warmRes := createRange(0, warm)
 	res := createRange(warm, total)

@@ -43,6 +43,20 @@ type result struct {
 	lat     []time.Duration // latencies of those requests, sorted
 	errors  int             // failed requests, warm-up included
 	samples []string        // the first few error messages
+	cpu     cpuMeter        // CPU used by the serving process and the client in the window
+}
+
+// cpuPerOp is the CPU time per successful request of the serving process
+// (server) or of the client; ok is false when it could not be measured.
+func (r *result) cpuPerOp(server bool) (time.Duration, bool) {
+	d, ok := r.cpu.client, r.cpu.cliOK
+	if server {
+		d, ok = r.cpu.server, r.cpu.srvOK
+	}
+	if !ok || r.ok == 0 {
+		return 0, false
+	}
+	return d / time.Duration(r.ok), true
 }
 
 func (r *result) opsPerSec() float64 {
@@ -117,10 +131,28 @@ func do(ctx context.Context, c *http.Client, w *worker, next requestFunc, check 
 }
 
 // runTimed runs a phase: concurrency workers send requests back to back for
-// warmup+duration; requests completed in the last duration are measured.
-func runTimed(ctx context.Context, c *http.Client, name string, concurrency int, warmup, duration time.Duration, next requestFunc, check checkFunc) *result {
+// warmup+duration; requests completed in the last duration are measured,
+// and so is the CPU time of process pid (the server) and of the client.
+func runTimed(ctx context.Context, c *http.Client, name string, pid, concurrency int, warmup, duration time.Duration, next requestFunc, check checkFunc) *result {
 	start := time.Now()
 	from, end := start.Add(warmup), start.Add(warmup+duration)
+	meter := cpuMeter{pid: pid}
+	meterDone := make(chan struct{})
+	go func() {
+		defer close(meterDone)
+		for _, at := range []time.Time{from, end} {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(time.Until(at)):
+			}
+			if at == from {
+				meter.begin()
+			} else {
+				meter.end()
+			}
+		}
+	}()
 	workers := make([]*worker, concurrency)
 	var wg sync.WaitGroup
 	for i := range workers {
@@ -142,7 +174,10 @@ func runTimed(ctx context.Context, c *http.Client, name string, concurrency int,
 		})
 	}
 	wg.Wait()
-	return collect(name, duration, workers)
+	<-meterDone
+	r := collect(name, duration, workers)
+	r.cpu = meter
+	return r
 }
 
 func collect(name string, window time.Duration, workers []*worker) *result {

@@ -105,8 +105,8 @@ func TestEntraUserSequence(t *testing.T) {
 				t.Errorf("%s: %q returned (%#v); null input means no value", desc, k, u[k])
 			}
 		}
-		if roles, ok := u["roles"]; ok && len(roles.([]any)) != 0 {
-			t.Errorf("%s: roles = %v, want none", desc, roles)
+		if rs, ok := u["roles"].([]any); has(u, "roles") && (!ok || len(rs) != 0) {
+			t.Errorf("%s: roles = %#v, want none", desc, u["roles"])
 		}
 		if has(at(u, enterpriseURN), "department") {
 			t.Errorf("%s: enterprise department returned for a null input", desc)
@@ -227,6 +227,27 @@ func TestEntraUserSequence(t *testing.T) {
 					}
 				}
 			}
+		}
+	})
+
+	// AZ-U10 / Q8: the other manager shapes Entra sends in POST bodies
+	// all come back in the RFC form.
+	t.Run("AZ-U10 manager shapes", func(t *testing.T) {
+		for i, m := range []any{
+			obj{"value": mgrID, "$ref": s.base + "/Users/" + mgrID},
+			arr{obj{"value": mgrID, "$ref": s.base + "/Users/" + mgrID}},
+			mgrID,
+		} {
+			b := newUser(fmt.Sprintf("managed.%d@contoso.com", i))
+			b[enterpriseURN] = obj{"manager": m}
+			u := s.create(t, "/Users", b)
+			if str(u, enterpriseURN, "manager", "value") != mgrID {
+				t.Errorf("manager sent as %#v came back as %#v", m, at(u, enterpriseURN, "manager"))
+			}
+			if l := s.find(t, "/Users", enterpriseURN+`:manager.value eq "`+mgrID+`"`, "attributes", "userName"); !slices.Contains(l.ids(), str(u, "id")) {
+				t.Errorf("manager sent as %#v: filter on manager.value does not find the user", m)
+			}
+			s.do(t, http.MethodDelete, "/Users/"+str(u, "id"), nil).want(t, http.StatusNoContent)
 		}
 	})
 
@@ -481,7 +502,7 @@ func TestOktaUserLifecycle(t *testing.T) {
 	if n := s.count(t, "/Users", `userName eq "test.user@okta.local"`); n != 0 {
 		t.Errorf("after the rename the old userName still finds %d users", n)
 	}
-	if l := s.find(t, "/Users", `userName eq "renamed.user@okta.local"`); l.Total != 1 || str(l.Resources[0], "id") != id {
+	if l := s.find(t, "/Users", `userName eq "renamed.user@okta.local"`); l.Total != 1 || len(l.Resources) != 1 || str(l.Resources[0], "id") != id {
 		t.Errorf("after the rename the new userName finds %v", l.ids())
 	}
 
@@ -499,6 +520,29 @@ func TestOktaUserLifecycle(t *testing.T) {
 	}
 	if n := s.count(t, "/Users", `title eq "Engineer"`); n != 0 {
 		t.Errorf("filter title eq \"Engineer\" finds %d users after the PUT cleared it", n)
+	}
+
+	// Null-valued attributes in a PUT mean "no value" (Q12).
+	withNulls := newUser("renamed.user@okta.local")
+	withNulls["nickName"] = "Nick"
+	s.do(t, http.MethodPut, "/Users/"+id, withNulls).want(t, http.StatusOK)
+	withNulls["nickName"] = nil
+	withNulls["displayName"] = nil
+	withNulls["phoneNumbers"] = nil
+	r = s.do(t, http.MethodPut, "/Users/"+id, withNulls).want(t, http.StatusOK)
+	if has(r.JSON, "nickName") || has(r.JSON, "displayName") || has(r.JSON, "phoneNumbers") {
+		t.Errorf("PUT with null values: %s", r.Body)
+	}
+	noNulls(t, r.desc, r.JSON)
+
+	// The ETag header and meta.version agree, and change on every write.
+	g1 := s.do(t, http.MethodGet, "/Users/"+id, nil).want(t, http.StatusOK)
+	if e := g1.Header.Get("ETag"); e != "" && e != str(g1.JSON, "meta", "version") {
+		t.Errorf("GET: ETag %q but meta.version %q", e, str(g1.JSON, "meta", "version"))
+	}
+	p2 := s.do(t, http.MethodPut, "/Users/"+id, withNulls).want(t, http.StatusOK)
+	if v1, v2 := str(g1.JSON, "meta", "version"), str(p2.JSON, "meta", "version"); v1 != "" && v1 == v2 {
+		t.Errorf("meta.version %q did not change on PUT", v1)
 	}
 
 	// PUT with another id in the body never changes the id.
@@ -532,7 +576,7 @@ func TestOktaUserLifecycle(t *testing.T) {
 		t.Errorf("GET deactivated user: active = %#v, want false", r.JSON["active"])
 	}
 	l := s.find(t, "/Users", `userName eq "renamed.user@okta.local"`)
-	if l.Total != 1 || at(l.Resources[0], "active") != false {
+	if l.Total != 1 || len(l.Resources) != 1 || at(l.Resources[0], "active") != false {
 		t.Errorf("filter on a deactivated user: total %d resources %v; want it with active false", l.Total, l.Resources)
 	}
 	for _, f := range []string{`active eq false`, `active eq "False"`} {
@@ -649,6 +693,27 @@ func TestOktaGroups(t *testing.T) {
 		t.Errorf("%d groups, want 2", n)
 	}
 
+	// A group can be a member of a group; a group cannot contain itself;
+	// a member's "type" must match what the id is.
+	nested := s.create(t, "/Groups", obj{"schemas": arr{groupURN}, "displayName": "Parent", "members": arr{obj{"value": str(empty, "id"), "type": "Group"}}})
+	if str(nested, "members", 0, "value") != str(empty, "id") || str(nested, "members", 0, "type") != "Group" ||
+		str(nested, "members", 0, "$ref") != s.base+"/Groups/"+str(empty, "id") || str(nested, "members", 0, "display") != "Empty Group" {
+		t.Errorf("nested group member: %v", nested["members"])
+	}
+	s.do(t, http.MethodPut, "/Groups/"+str(nested, "id"), obj{"schemas": arr{groupURN}, "displayName": "Parent", "members": arr{obj{"value": str(nested, "id")}}}).
+		wantError(t, http.StatusBadRequest, "invalidValue")
+	s.do(t, http.MethodPut, "/Groups/"+str(nested, "id"), obj{"schemas": arr{groupURN}, "displayName": "Parent", "members": arr{obj{"value": id1, "type": "Group"}}}).
+		wantError(t, http.StatusBadRequest, "invalidValue")
+	if r := s.do(t, http.MethodGet, "/Groups/"+str(nested, "id"), nil).want(t, http.StatusOK); str(r.JSON, "members", 0, "value") != str(empty, "id") {
+		t.Errorf("rejected PUTs changed the nested group: %s", r.Body)
+	}
+	// A PUT is a full replace: no members key means no members.
+	r = s.do(t, http.MethodPut, "/Groups/"+str(nested, "id"), obj{"schemas": arr{groupURN}, "displayName": "Parent"}).want(t, http.StatusOK)
+	if m, ok := r.JSON["members"].([]any); !ok || len(m) != 0 {
+		t.Errorf("PUT /Groups without members: members = %#v, want []", r.JSON["members"])
+	}
+	s.do(t, http.MethodDelete, "/Groups/"+str(nested, "id"), nil).want(t, http.StatusNoContent)
+
 	// Deleting a user removes it from its groups.
 	s.do(t, http.MethodDelete, "/Users/"+id2, nil).want(t, http.StatusNoContent)
 	r = s.do(t, http.MethodGet, "/Groups/"+gid, nil).want(t, http.StatusOK)
@@ -707,15 +772,15 @@ func TestPaging(t *testing.T) {
 	pages("after an update")
 
 	cases := []struct {
-		query                  string
-		total, start, items    int64
-		first                  string // expected first id, if any
+		query               string
+		total, start, items int64
+		first               string // expected first id, if any
 	}{
 		{"count=0", 12, 1, 0, ""},
 		{"startIndex=1&count=0", 12, 1, 0, ""},
 		{"startIndex=13&count=5", 12, 13, 0, ""},
 		{"startIndex=1000", 12, 1000, 0, ""},
-		{"count=-3", 12, 1, 0, ""},       // negative count means 0
+		{"count=-3", 12, 1, 0, ""},                  // negative count means 0
 		{"startIndex=0&count=2", 12, 1, 2, all[0]},  // below 1 means 1
 		{"startIndex=-5&count=2", 12, 1, 2, all[0]}, // below 1 means 1
 		{"startIndex=12&count=5", 12, 12, 1, all[11]},
@@ -1036,6 +1101,43 @@ func TestErrors(t *testing.T) {
 		}
 	})
 
+	t.Run("body too large", func(t *testing.T) {
+		big := `{"schemas":["` + userURN + `"],"userName":"big.user@example.com","displayName":"` + strings.Repeat("x", 2<<20) + `"}`
+		s.do(t, http.MethodPost, "/Users", big).wantError(t, http.StatusRequestEntityTooLarge)
+		if n := s.count(t, "/Users", `userName eq "big.user@example.com"`); n != 0 {
+			t.Errorf("an oversized POST stored a user")
+		}
+	})
+
+	// E11 / [MS1]: "type values must be unique within a multi-valued
+	// attribute; for example, only one work email". Since stored values
+	// must not be rewritten (E9), the sane answer is a 400; a server that
+	// stores such a user must at least never return duplicate types.
+	t.Run("duplicate type values (E11)", func(t *testing.T) {
+		for _, c := range []struct{ name, extra string }{
+			{"two work emails", `,"emails":[{"value":"one@example.com","type":"work"},{"value":"two@example.com","type":"work"}]`},
+			{"two mobile phones", `,"phoneNumbers":[{"value":"+1 555 0100","type":"mobile"},{"value":"+1 555 0101","type":"Mobile"}]`},
+		} {
+			r := s.do(t, http.MethodPost, "/Users", `{"schemas":["`+userURN+`"],"userName":"dup.type@example.com"`+c.extra+`}`)
+			if r.Status == http.StatusCreated {
+				for _, attr := range []string{"emails", "phoneNumbers"} {
+					seen := map[string]bool{}
+					vals, _ := r.JSON[attr].([]any)
+					for i := range vals {
+						typ := strings.ToLower(str(vals, i, "type"))
+						if typ != "" && seen[typ] {
+							t.Errorf("%s: POST with %s returned %s with type %q twice (E11): %s", r.desc, c.name, attr, typ, r.Body)
+						}
+						seen[typ] = true
+					}
+				}
+				s.do(t, http.MethodDelete, "/Users/"+str(r.JSON, "id"), nil).want(t, http.StatusNoContent)
+				continue
+			}
+			r.wantError(t, http.StatusBadRequest, "invalidValue")
+		}
+	})
+
 	t.Run("invalid filters", func(t *testing.T) {
 		for _, c := range []struct{ endpoint, filter string }{
 			{"/Users", `userName eq`},
@@ -1343,5 +1445,296 @@ func TestDiscovery(t *testing.T) {
 	// (RFC 7643 §5: sort.supported).
 	if at(spc, "sort", "supported") != true {
 		t.Errorf("%s: sort.supported = %#v, but the server implements sortBy/sortOrder; want true", r.desc, at(spc, "sort", "supported"))
+	}
+}
+
+// TestAcmeExtension: the custom extension round-trips with its types, is
+// filterable and enforces badgeNumber uniqueness.
+func TestAcmeExtension(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+
+	// remoteWorker as the string "True" (Q2); the extension URN in schemas.
+	b1 := newUser("acme.lead@example.com")
+	b1["schemas"] = arr{userURN, acmeURN}
+	b1[acmeURN] = obj{
+		"badgeNumber":    "AC-1001",
+		"clearanceLevel": 3,
+		"remoteWorker":   "True",
+		"hireDate":       "2024-03-01T09:00:00Z",
+		"fte":            0.5,
+		"tags":           arr{"oncall", "Mentor"},
+		"projects": arr{
+			obj{"name": "Rocket Skates", "role": "lead", "startDate": "2024-04-01T00:00:00Z", "primary": true},
+			obj{"name": "Giant Magnet", "role": "member"},
+		},
+	}
+	// The extension URN missing from schemas (Entra, Q10); hireDate with
+	// an offset.
+	b2 := newUser("acme.member@example.com")
+	b2[acmeURN] = obj{
+		"badgeNumber":    "AC-1002",
+		"clearanceLevel": 1,
+		"remoteWorker":   false,
+		"hireDate":       "2025-01-15T10:30:00+01:00",
+		"fte":            1.0,
+		"projects":       arr{obj{"name": "Rocket Skates", "role": "member"}},
+	}
+	u1 := s.create(t, "/Users", b1)
+	u2 := s.create(t, "/Users", b2)
+	id1, id2 := str(u1, "id"), str(u2, "id")
+
+	check := func(desc string, u map[string]any) {
+		t.Helper()
+		if !slices.Contains(strs(u["schemas"]), acmeURN) {
+			t.Errorf("%s: schemas %v lack %s", desc, u["schemas"], acmeURN)
+		}
+		x, _ := u[acmeURN].(map[string]any)
+		if x == nil {
+			t.Fatalf("%s: no acme extension: %v", desc, u)
+		}
+		if x["badgeNumber"] != "AC-1001" {
+			t.Errorf("%s: badgeNumber %#v", desc, x["badgeNumber"])
+		}
+		if n, ok := intOf(x["clearanceLevel"]); !ok || n != 3 {
+			t.Errorf("%s: clearanceLevel %#v, want the JSON integer 3", desc, x["clearanceLevel"])
+		}
+		if x["remoteWorker"] != true {
+			t.Errorf("%s: remoteWorker %#v, want the JSON boolean true", desc, x["remoteWorker"])
+		}
+		if h, _ := x["hireDate"].(string); !sameInstant(h, "2024-03-01T09:00:00Z") {
+			t.Errorf("%s: hireDate %#v, want 2024-03-01T09:00:00Z", desc, x["hireDate"])
+		}
+		if f, ok := floatOf(x["fte"]); !ok || f != 0.5 {
+			t.Errorf("%s: fte %#v, want the number 0.5", desc, x["fte"])
+		}
+		if got := strs(x["tags"]); !slices.Equal(got, []string{"oncall", "Mentor"}) {
+			t.Errorf("%s: tags %v, want [oncall Mentor] as sent", desc, x["tags"])
+		}
+		if str(x, "projects", 0, "name") != "Rocket Skates" || str(x, "projects", 0, "role") != "lead" ||
+			at(x, "projects", 0, "primary") != true || !sameInstant(str(x, "projects", 0, "startDate"), "2024-04-01T00:00:00Z") ||
+			str(x, "projects", 1, "name") != "Giant Magnet" || str(x, "projects", 1, "role") != "member" {
+			t.Errorf("%s: projects %v", desc, x["projects"])
+		}
+		noNulls(t, desc, u)
+	}
+	check("POST", u1)
+	check("GET", s.do(t, http.MethodGet, "/Users/"+id1, nil).want(t, http.StatusOK).JSON)
+	if !slices.Contains(strs(u2["schemas"]), acmeURN) || !sameInstant(str(u2, acmeURN, "hireDate"), "2025-01-15T09:30:00Z") {
+		t.Errorf("POST with the extension URN missing from schemas: %v", u2)
+	}
+	if at(u2, acmeURN, "remoteWorker") != false {
+		t.Errorf("remoteWorker false came back as %#v", at(u2, acmeURN, "remoteWorker"))
+	}
+
+	for _, c := range []struct {
+		filter string
+		want   []string
+	}{
+		{acmeURN + `:clearanceLevel gt 2`, []string{id1}},
+		{acmeURN + `:clearanceLevel ge 1`, []string{id1, id2}},
+		{acmeURN + `:clearanceLevel eq "3"`, []string{id1}},
+		{`clearanceLevel lt 3`, []string{id2}},
+		{acmeURN + `:projects[role eq "lead"]`, []string{id1}},
+		{`projects[role eq "lead"]`, []string{id1}},
+		{acmeURN + `:projects[name eq "rocket skates" and role eq "member"]`, []string{id2}},
+		{acmeURN + `:projects[name eq "Giant Magnet" and role eq "lead"]`, nil}, // both conditions on one value
+		{acmeURN + `:projects.name eq "Giant Magnet"`, []string{id1}},
+		{acmeURN + `:remoteWorker eq true`, []string{id1}},
+		{acmeURN + `:remoteWorker eq "False"`, []string{id2}},
+		{acmeURN + `:hireDate gt "2024-12-31T00:00:00Z"`, []string{id2}},
+		{acmeURN + `:hireDate eq "2025-01-15T09:30:00Z"`, []string{id2}},
+		{acmeURN + `:fte lt 1`, []string{id1}},
+		{acmeURN + `:tags eq "ONCALL"`, []string{id1}},
+		{acmeURN + `:tags pr`, []string{id1}},
+		{acmeURN + `:badgeNumber eq "AC-1002"`, []string{id2}},
+		{acmeURN + `:badgeNumber eq "ac-1002"`, nil}, // caseExact
+		{acmeURN + `:badgeNumber sw "AC-"`, []string{id1, id2}},
+	} {
+		l := s.find(t, "/Users", c.filter)
+		if got, want := slices.Sorted(slices.Values(l.ids())), slices.Sorted(slices.Values(c.want)); !slices.Equal(got, want) {
+			t.Errorf("filter %s: %v, want %v", c.filter, got, want)
+		}
+	}
+
+	// badgeNumber is unique (uniqueness "server"), compared case-sensitively.
+	dup := newUser("acme.dup@example.com")
+	dup[acmeURN] = obj{"badgeNumber": "AC-1001"}
+	s.do(t, http.MethodPost, "/Users", dup).wantError(t, http.StatusConflict, "uniqueness")
+	if n := s.count(t, "/Users", `userName eq "acme.dup@example.com"`); n != 0 {
+		t.Errorf("the rejected duplicate badge stored a user")
+	}
+	b2put := newUser("acme.member@example.com")
+	b2put[acmeURN] = obj{"badgeNumber": "AC-1001"}
+	s.do(t, http.MethodPut, "/Users/"+id2, b2put).wantError(t, http.StatusConflict, "uniqueness")
+	if got := str(s.do(t, http.MethodGet, "/Users/"+id2, nil).want(t, http.StatusOK).JSON, acmeURN, "badgeNumber"); got != "AC-1002" {
+		t.Errorf("after the rejected PUT the badge is %q, want AC-1002", got)
+	}
+	dup[acmeURN] = obj{"badgeNumber": "ac-1001"}
+	s.create(t, "/Users", dup)
+
+	// PUT without the extension removes it.
+	r := s.do(t, http.MethodPut, "/Users/"+id2, newUser("acme.member@example.com")).want(t, http.StatusOK)
+	if has(r.JSON, acmeURN) || slices.Contains(strs(r.JSON["schemas"]), acmeURN) {
+		t.Errorf("PUT without the extension kept it: %s", r.Body)
+	}
+	if l := s.find(t, "/Users", acmeURN+`:badgeNumber eq "AC-1002"`); l.Total != 0 {
+		t.Errorf("the removed badge is still found")
+	}
+	// ... and frees its badge number.
+	reuse := newUser("acme.reuse@example.com")
+	reuse[acmeURN] = obj{"badgeNumber": "AC-1002"}
+	s.create(t, "/Users", reuse)
+}
+
+// TestRestartPersistence: data survives a restart on the same SQLite file
+// and the migrations do not run again destructively.
+func TestRestartPersistence(t *testing.T) {
+	t.Parallel()
+	db := t.TempDir() + "/persist.db"
+	s := startServer(t, db)
+	b := newUser("persistent.user@example.com")
+	b["password"] = "Persist-me-1"
+	b[enterpriseURN] = obj{"employeeNumber": "42", "manager": "someone"}
+	b[acmeURN] = obj{"badgeNumber": "PB-1", "projects": arr{obj{"name": "Durable", "role": "lead"}}}
+	u := s.create(t, "/Users", b)
+	id := str(u, "id")
+	g := s.create(t, "/Groups", obj{"schemas": arr{groupURN}, "displayName": "Persistent Group", "members": arr{obj{"value": id}}})
+	gid := str(g, "id")
+	userBefore := s.do(t, http.MethodGet, "/Users/"+id, nil).want(t, http.StatusOK)
+	groupBefore := s.do(t, http.MethodGet, "/Groups/"+gid, nil).want(t, http.StatusOK)
+	s.stop(t)
+
+	for round := 1; round <= 2; round++ {
+		s2 := startServer(t, db)
+		// Hosts differ (new port), so compare without the base URL.
+		norm := func(r *response, base string) string { return strings.ReplaceAll(string(r.Body), base, "BASE") }
+		r := s2.do(t, http.MethodGet, "/Users/"+id, nil).want(t, http.StatusOK)
+		if norm(r, s2.base) != norm(userBefore, s.base) {
+			t.Errorf("restart %d: user changed:\nbefore %s\nafter  %s", round, userBefore.Body, r.Body)
+		}
+		r = s2.do(t, http.MethodGet, "/Groups/"+gid, nil).want(t, http.StatusOK)
+		if norm(r, s2.base) != norm(groupBefore, s.base) {
+			t.Errorf("restart %d: group changed:\nbefore %s\nafter  %s", round, groupBefore.Body, r.Body)
+		}
+		for _, f := range []string{`userName eq "PERSISTENT.user@example.com"`, `emails[type eq "work"].value eq "persistent.user@example.com"`, acmeURN + `:projects[role eq "lead"]`, `groups.value eq "` + gid + `"`} {
+			if l := s2.find(t, "/Users", f); !slices.Equal(l.ids(), []string{id}) {
+				t.Errorf("restart %d: filter %s finds %v, want [%s]", round, f, l.ids(), id)
+			}
+		}
+		// The unique indexes survived too.
+		s2.do(t, http.MethodPost, "/Users", newUser("Persistent.User@example.com")).wantError(t, http.StatusConflict, "uniqueness")
+		// And the store still takes writes.
+		s2.create(t, "/Users", newUser(fmt.Sprintf("after.restart.%d@example.com", round)))
+		if n := s2.count(t, "/Users", ""); n != int64(1+round) {
+			t.Errorf("restart %d: %d users, want %d", round, n, 1+round)
+		}
+		s2.stop(t)
+	}
+}
+
+// TestUserNameCaseInsensitiveBeyondASCII: userName is caseExact false
+// (RFC 7643 §4.1.1, Q18), so uniqueness and filters must fold case for
+// every letter, not only A-Z.
+func TestUserNameCaseInsensitiveBeyondASCII(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	u := s.create(t, "/Users", newUser("Ärger.Øyvind@example.com"))
+	for _, v := range []string{"ärger.øyvind@example.com", "ÄRGER.ØYVIND@EXAMPLE.COM"} {
+		l := s.find(t, "/Users", `userName eq "`+v+`"`)
+		if !slices.Equal(l.ids(), []string{str(u, "id")}) {
+			t.Errorf("filter userName eq %q: %v, want [%s]", v, l.ids(), str(u, "id"))
+		}
+	}
+	s.do(t, http.MethodPost, "/Users", newUser("ärger.øyvind@example.com")).wantError(t, http.StatusConflict, "uniqueness")
+	if n := s.count(t, "/Users", ""); n != 1 {
+		t.Errorf("%d users, want 1: a userName differing only in the case of non-ASCII letters was accepted as new", n)
+	}
+}
+
+// TestFilterOperators: the RFC 7644 §3.4.2.2 grammar as the server
+// compiles it to SQL: every operator, logical precedence, value paths,
+// escaping, and LIKE wildcards taken literally.
+func TestFilterOperators(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	a := s.create(t, "/Users", obj{
+		"schemas": arr{userURN}, "userName": "alice@example.com", "displayName": "Alice Smith", "title": "Engineer",
+		"name":         obj{"givenName": "Alice", "familyName": "Smith"},
+		"emails":       arr{obj{"value": "alice@example.com", "type": "work", "primary": true}, obj{"value": "alice@home.org", "type": "home"}},
+		"phoneNumbers": arr{obj{"value": "+1 (555) 010-9999", "type": "work"}},
+		"active":       true,
+		enterpriseURN:  obj{"employeeNumber": "A-1"},
+	})
+	b := s.create(t, "/Users", obj{
+		"schemas": arr{userURN}, "userName": "bob_b@example.com", "displayName": "Bob 100%", "title": "Manager",
+		"name":   obj{"givenName": "Bob", "familyName": "Jones"},
+		"emails": arr{obj{"value": "bob@example.com", "type": "work"}},
+		"active": false,
+	})
+	c := s.create(t, "/Users", obj{"schemas": arr{userURN}, "userName": `q"uo\te@example.com`, "active": true})
+	A, B, C := str(a, "id"), str(b, "id"), str(c, "id")
+	if got := str(a, "phoneNumbers", 0, "value"); got != "+1 (555) 010-9999" {
+		t.Errorf("phone number reformatted to %q (E9)", got)
+	}
+
+	for _, tc := range []struct {
+		filter string
+		want   []string
+	}{
+		{`userName eq "ALICE@example.com"`, []string{A}},
+		{`displayName eq "alice smith"`, []string{A}},
+		{`userName co "_"`, []string{B}},
+		{`displayName co "%"`, []string{B}},
+		{`displayName ew "100%"`, []string{B}},
+		{`userName co "e@"`, []string{A, C}},
+		{`userName sw "ALICE"`, []string{A}},
+		{`userName ew "@EXAMPLE.com"`, []string{A, B, C}},
+		{`userName eq "q\"uo\\te@example.com"`, []string{C}},
+		{`userName co "\""`, []string{C}},
+		{`title ne "Engineer"`, []string{B, C}},
+		{`title pr`, []string{A, B}},
+		{`not (title pr)`, []string{C}},
+		{`emails pr`, []string{A, B}},
+		{`emails co "home.org"`, []string{A}},
+		{`emails.type eq "home"`, []string{A}},
+		{`emails[type eq "home"]`, []string{A}},
+		{`emails[type eq "work" and primary eq true]`, []string{A}},
+		{`emails[type eq "work" and value co "bob"]`, []string{B}},
+		{`emails[type eq "home" and value co "bob"]`, nil},
+		{`emails[not (type eq "work")]`, []string{A}},
+		{`phoneNumbers[type eq "work"].value eq "+1 (555) 010-9999"`, []string{A}},
+		{`active eq true`, []string{A, C}},
+		{`active eq false`, []string{B}},
+		{`active ne true`, []string{B}},
+		{`active eq "TRUE"`, []string{A, C}},
+		{`title eq "Engineer" or title eq "Manager"`, []string{A, B}},
+		{`title eq "Engineer" or title eq "Manager" and active eq true`, []string{A}},
+		{`(title eq "Engineer" or title eq "Manager") and active eq false`, []string{B}},
+		{`not (active eq true) and userName sw "b"`, []string{B}},
+		{`name.familyName gt "K"`, []string{A}},
+		{`name.familyName le "jones"`, []string{B}},
+		{`name.familyName lt "a"`, nil},
+		{`meta.created gt "2000-01-01T00:00:00Z"`, []string{A, B, C}},
+		{`meta.created lt "2000-01-01T00:00:00Z"`, nil},
+		{`meta.lastModified ge "` + str(c, "meta", "lastModified") + `"`, []string{C}},
+		// RFC 7644 §3.4.2.2 examples.
+		{`schemas eq "` + enterpriseURN + `"`, []string{A}},
+		{`schemas eq "` + userURN + `"`, []string{A, B, C}},
+		{`userType ne "Employee" and not (emails co "example.com" or emails.value co "example.org")`, []string{C}},
+		{`emails[type eq "work" and value co "@example.com"] or ims[type eq "xmpp" and value co "@foo.com"]`, []string{A, B}},
+		{`id eq "` + B + `"`, []string{B}},
+		{`id eq "` + strings.ToUpper(B) + `"`, nil}, // ids are case-sensitive
+		{`id eq "` + A + `" or id eq "` + C + `"`, []string{A, C}},
+	} {
+		r := s.do(t, http.MethodGet, "/Users?"+filterQ(tc.filter), nil)
+		if !r.check(t, http.StatusOK) {
+			continue
+		}
+		l := r.list(t)
+		got, want := slices.Sorted(slices.Values(l.ids())), slices.Sorted(slices.Values(tc.want))
+		if !slices.Equal(got, want) || l.Total != int64(len(want)) {
+			t.Errorf("filter %s: totalResults %d ids %v, want %v", tc.filter, l.Total, got, want)
+		}
 	}
 }

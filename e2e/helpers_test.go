@@ -449,3 +449,13 @@ func after(a, b string) bool {
 	tb, err2 := time.Parse(time.RFC3339Nano, b)
 	return err1 == nil && err2 == nil && ta.After(tb)
 }
+
+// floatOf returns v as a float when it is a JSON number.
+func floatOf(v any) (float64, bool) {
+	n, ok := v.(json.Number)
+	if !ok {
+		return 0, false
+	}
+	f, err := n.Float64()
+	return f, err == nil
+}

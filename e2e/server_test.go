@@ -82,14 +82,14 @@ func (l *lockedBuffer) String() string {
 
 // server is one running scimforge process.
 type server struct {
-	root   string // http://127.0.0.1:PORT
-	base   string // http://127.0.0.1:PORT/scim/v2
-	dbPath string
-	cmd    *exec.Cmd
-	logs   *lockedBuffer
-	done   chan struct{} // closed when the process has exited
+	root    string // http://127.0.0.1:PORT
+	base    string // http://127.0.0.1:PORT/scim/v2
+	dbPath  string
+	cmd     *exec.Cmd
+	logs    *lockedBuffer
+	done    chan struct{} // closed when the process has exited
 	waitErr error
-	client *http.Client
+	client  *http.Client
 }
 
 // newServer starts a server over a fresh SQLite file in t's temp folder.

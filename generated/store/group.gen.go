@@ -27,6 +27,15 @@ type GroupRow struct {
 	DisplayName *string `bun:"display_name"`
 }
 
+// GroupSchemaRow is a row of scim_group_schemas: one value of schemas.
+type GroupSchemaRow struct {
+	bun.BaseModel `bun:"table:scim_group_schemas"`
+	GroupID       string `bun:"group_id,pk"`
+	// Ord keeps the values in the order the client sent them.
+	Ord   int     `bun:"ord,pk"`
+	Value *string `bun:"value"`
+}
+
 func groupRow(rec *engine.Record[resource.Group]) (*GroupRow, error) {
 	v := rec.Value
 	row := &GroupRow{
@@ -37,11 +46,25 @@ func groupRow(rec *engine.Record[resource.Group]) (*GroupRow, error) {
 		Version:      rec.Version,
 	}
 	row.ExternalID = sqlstore.Str(v.ExternalID)
-	row.DisplayName = sqlstore.Str(v.DisplayName)
+	row.DisplayName = sqlstore.Fold(v.DisplayName)
 	return row, nil
 }
 
 func insertGroupChildren(ctx context.Context, db bun.IDB, rec *engine.Record[resource.Group]) error {
+	v := rec.Value
+	if len(v.Schemas) > 0 {
+		rows := make([]GroupSchemaRow, 0, len(v.Schemas))
+		for i, e := range v.Schemas {
+			rows = append(rows, GroupSchemaRow{
+				GroupID: rec.ID,
+				Ord:     i,
+				Value:   sqlstore.Fold(e),
+			})
+		}
+		if _, err := db.NewInsert().Model(&rows).Exec(ctx); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -72,6 +95,9 @@ func updateGroup(ctx context.Context, db bun.IDB, rec *engine.Record[resource.Gr
 
 // deleteGroupRows removes the child rows of a Group.
 func deleteGroupRows(ctx context.Context, db bun.IDB, id string) error {
+	if _, err := db.NewDelete().Model((*GroupSchemaRow)(nil)).Where("group_id = ?", id).Exec(ctx); err != nil {
+		return err
+	}
 	return nil
 }
 
@@ -99,6 +125,15 @@ var GroupMapping = &sqlfilter.Mapping{
 		Column: "display_name",
 		Path:   "displayName",
 		Type:   "string",
+	}, {
+		Child: &sqlfilter.Child{
+			OrderColumn:  "ord",
+			ParentColumn: "group_id",
+			Table:        "scim_group_schemas",
+		},
+		Column: "value",
+		Path:   "schemas",
+		Type:   "reference",
 	}, {
 		Child: &sqlfilter.Child{
 			ParentColumn: "group_id",

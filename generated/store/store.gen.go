@@ -16,7 +16,7 @@ var Migrations embed.FS
 
 // Membership is the join table behind Group.members and the members' groups.
 var Membership = engine.Membership{
-	GroupDisplay:  "NULLIF(g.\"display_name\", '')",
+	GroupDisplay:  "NULLIF(json_extract(g.\"doc\", '$.displayName'), '')",
 	GroupEndpoint: "/Groups",
 	GroupTable:    "scim_groups",
 	Table:         "scim_group_members",
@@ -24,12 +24,12 @@ var Membership = engine.Membership{
 
 // MemberTypes are the resource types that can be group members.
 var MemberTypes = []engine.MemberType{{
-	Display:  "NULLIF(x.\"display_name\", '')",
+	Display:  "NULLIF(json_extract(x.\"doc\", '$.displayName'), '')",
 	Endpoint: "/Groups",
 	Name:     "Group",
 	Table:    "scim_groups",
 }, {
-	Display:  "COALESCE(NULLIF(x.\"display_name\", ''), NULLIF(x.\"user_name\", ''))",
+	Display:  "COALESCE(NULLIF(json_extract(x.\"doc\", '$.displayName'), ''), NULLIF(json_extract(x.\"doc\", '$.userName'), ''))",
 	Endpoint: "/Users",
 	Name:     "User",
 	Table:    "scim_users",

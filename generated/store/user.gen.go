@@ -87,6 +87,15 @@ type UserRow struct {
 	AcmeFte *float64 `bun:"acme_fte"`
 }
 
+// UserSchemaRow is a row of scim_user_schemas: one value of schemas.
+type UserSchemaRow struct {
+	bun.BaseModel `bun:"table:scim_user_schemas"`
+	UserID        string `bun:"user_id,pk"`
+	// Ord keeps the values in the order the client sent them.
+	Ord   int     `bun:"ord,pk"`
+	Value *string `bun:"value"`
+}
+
 // UserEmailRow is a row of scim_user_emails: one value of emails.value.
 type UserEmailRow struct {
 	bun.BaseModel `bun:"table:scim_user_emails"`
@@ -217,15 +226,15 @@ func userRow(rec *engine.Record[resource.User]) (*UserRow, error) {
 		Version:      rec.Version,
 	}
 	row.ExternalID = sqlstore.Str(v.ExternalID)
-	row.UserName = sqlstore.Str(v.UserName)
-	row.DisplayName = sqlstore.Str(v.DisplayName)
-	row.NickName = sqlstore.Str(v.NickName)
-	row.ProfileURL = sqlstore.Str(v.ProfileURL)
-	row.Title = sqlstore.Str(v.Title)
-	row.UserType = sqlstore.Str(v.UserType)
-	row.PreferredLanguage = sqlstore.Str(v.PreferredLanguage)
-	row.Locale = sqlstore.Str(v.Locale)
-	row.Timezone = sqlstore.Str(v.Timezone)
+	row.UserName = sqlstore.Fold(v.UserName)
+	row.DisplayName = sqlstore.Fold(v.DisplayName)
+	row.NickName = sqlstore.Fold(v.NickName)
+	row.ProfileURL = sqlstore.Fold(v.ProfileURL)
+	row.Title = sqlstore.Fold(v.Title)
+	row.UserType = sqlstore.Fold(v.UserType)
+	row.PreferredLanguage = sqlstore.Fold(v.PreferredLanguage)
+	row.Locale = sqlstore.Fold(v.Locale)
+	row.Timezone = sqlstore.Fold(v.Timezone)
 	row.Active = sqlstore.Bool(v.Active)
 	if v.Password != "" {
 		h, err := secret.Hash(v.Password)
@@ -235,24 +244,24 @@ func userRow(rec *engine.Record[resource.User]) (*UserRow, error) {
 		row.PasswordHash = &h
 	}
 	if v.Name != nil {
-		row.NameFormatted = sqlstore.Str(v.Name.Formatted)
-		row.NameFamilyName = sqlstore.Str(v.Name.FamilyName)
-		row.NameGivenName = sqlstore.Str(v.Name.GivenName)
-		row.NameMiddleName = sqlstore.Str(v.Name.MiddleName)
-		row.NameHonorificPrefix = sqlstore.Str(v.Name.HonorificPrefix)
-		row.NameHonorificSuffix = sqlstore.Str(v.Name.HonorificSuffix)
+		row.NameFormatted = sqlstore.Fold(v.Name.Formatted)
+		row.NameFamilyName = sqlstore.Fold(v.Name.FamilyName)
+		row.NameGivenName = sqlstore.Fold(v.Name.GivenName)
+		row.NameMiddleName = sqlstore.Fold(v.Name.MiddleName)
+		row.NameHonorificPrefix = sqlstore.Fold(v.Name.HonorificPrefix)
+		row.NameHonorificSuffix = sqlstore.Fold(v.Name.HonorificSuffix)
 	}
 	if v.EnterpriseUser != nil {
-		row.EnterpriseEmployeeNumber = sqlstore.Str(v.EnterpriseUser.EmployeeNumber)
-		row.EnterpriseCostCenter = sqlstore.Str(v.EnterpriseUser.CostCenter)
-		row.EnterpriseOrganization = sqlstore.Str(v.EnterpriseUser.Organization)
-		row.EnterpriseDivision = sqlstore.Str(v.EnterpriseUser.Division)
-		row.EnterpriseDepartment = sqlstore.Str(v.EnterpriseUser.Department)
+		row.EnterpriseEmployeeNumber = sqlstore.Fold(v.EnterpriseUser.EmployeeNumber)
+		row.EnterpriseCostCenter = sqlstore.Fold(v.EnterpriseUser.CostCenter)
+		row.EnterpriseOrganization = sqlstore.Fold(v.EnterpriseUser.Organization)
+		row.EnterpriseDivision = sqlstore.Fold(v.EnterpriseUser.Division)
+		row.EnterpriseDepartment = sqlstore.Fold(v.EnterpriseUser.Department)
 	}
 	if v.EnterpriseUser != nil && v.EnterpriseUser.Manager != nil {
-		row.EnterpriseManagerValue = sqlstore.Str(v.EnterpriseUser.Manager.Value)
-		row.EnterpriseManagerRef = sqlstore.Str(v.EnterpriseUser.Manager.Ref)
-		row.EnterpriseManagerDisplayName = sqlstore.Str(v.EnterpriseUser.Manager.DisplayName)
+		row.EnterpriseManagerValue = sqlstore.Fold(v.EnterpriseUser.Manager.Value)
+		row.EnterpriseManagerRef = sqlstore.Fold(v.EnterpriseUser.Manager.Ref)
+		row.EnterpriseManagerDisplayName = sqlstore.Fold(v.EnterpriseUser.Manager.DisplayName)
 	}
 	if v.AcmeUser != nil {
 		row.AcmeBadgeNumber = sqlstore.Str(v.AcmeUser.BadgeNumber)
@@ -266,16 +275,29 @@ func userRow(rec *engine.Record[resource.User]) (*UserRow, error) {
 
 func insertUserChildren(ctx context.Context, db bun.IDB, rec *engine.Record[resource.User]) error {
 	v := rec.Value
+	if len(v.Schemas) > 0 {
+		rows := make([]UserSchemaRow, 0, len(v.Schemas))
+		for i, e := range v.Schemas {
+			rows = append(rows, UserSchemaRow{
+				Ord:    i,
+				UserID: rec.ID,
+				Value:  sqlstore.Fold(e),
+			})
+		}
+		if _, err := db.NewInsert().Model(&rows).Exec(ctx); err != nil {
+			return err
+		}
+	}
 	if len(v.Emails) > 0 {
 		rows := make([]UserEmailRow, 0, len(v.Emails))
 		for i, e := range v.Emails {
 			rows = append(rows, UserEmailRow{
-				Display: sqlstore.Str(e.Display),
+				Display: sqlstore.Fold(e.Display),
 				Ord:     i,
 				Primary: sqlstore.Bool(e.Primary),
-				Type:    sqlstore.Str(e.Type),
+				Type:    sqlstore.Fold(e.Type),
 				UserID:  rec.ID,
-				Value:   sqlstore.Str(e.Value),
+				Value:   sqlstore.Fold(e.Value),
 			})
 		}
 		if _, err := db.NewInsert().Model(&rows).Exec(ctx); err != nil {
@@ -286,12 +308,12 @@ func insertUserChildren(ctx context.Context, db bun.IDB, rec *engine.Record[reso
 		rows := make([]UserPhoneNumberRow, 0, len(v.PhoneNumbers))
 		for i, e := range v.PhoneNumbers {
 			rows = append(rows, UserPhoneNumberRow{
-				Display: sqlstore.Str(e.Display),
+				Display: sqlstore.Fold(e.Display),
 				Ord:     i,
 				Primary: sqlstore.Bool(e.Primary),
-				Type:    sqlstore.Str(e.Type),
+				Type:    sqlstore.Fold(e.Type),
 				UserID:  rec.ID,
-				Value:   sqlstore.Str(e.Value),
+				Value:   sqlstore.Fold(e.Value),
 			})
 		}
 		if _, err := db.NewInsert().Model(&rows).Exec(ctx); err != nil {
@@ -302,12 +324,12 @@ func insertUserChildren(ctx context.Context, db bun.IDB, rec *engine.Record[reso
 		rows := make([]UserIMRow, 0, len(v.IMs))
 		for i, e := range v.IMs {
 			rows = append(rows, UserIMRow{
-				Display: sqlstore.Str(e.Display),
+				Display: sqlstore.Fold(e.Display),
 				Ord:     i,
 				Primary: sqlstore.Bool(e.Primary),
-				Type:    sqlstore.Str(e.Type),
+				Type:    sqlstore.Fold(e.Type),
 				UserID:  rec.ID,
-				Value:   sqlstore.Str(e.Value),
+				Value:   sqlstore.Fold(e.Value),
 			})
 		}
 		if _, err := db.NewInsert().Model(&rows).Exec(ctx); err != nil {
@@ -318,12 +340,12 @@ func insertUserChildren(ctx context.Context, db bun.IDB, rec *engine.Record[reso
 		rows := make([]UserPhotoRow, 0, len(v.Photos))
 		for i, e := range v.Photos {
 			rows = append(rows, UserPhotoRow{
-				Display: sqlstore.Str(e.Display),
+				Display: sqlstore.Fold(e.Display),
 				Ord:     i,
 				Primary: sqlstore.Bool(e.Primary),
-				Type:    sqlstore.Str(e.Type),
+				Type:    sqlstore.Fold(e.Type),
 				UserID:  rec.ID,
-				Value:   sqlstore.Str(e.Value),
+				Value:   sqlstore.Fold(e.Value),
 			})
 		}
 		if _, err := db.NewInsert().Model(&rows).Exec(ctx); err != nil {
@@ -334,14 +356,14 @@ func insertUserChildren(ctx context.Context, db bun.IDB, rec *engine.Record[reso
 		rows := make([]UserAddressRow, 0, len(v.Addresses))
 		for i, e := range v.Addresses {
 			rows = append(rows, UserAddressRow{
-				Country:       sqlstore.Str(e.Country),
-				Formatted:     sqlstore.Str(e.Formatted),
-				Locality:      sqlstore.Str(e.Locality),
+				Country:       sqlstore.Fold(e.Country),
+				Formatted:     sqlstore.Fold(e.Formatted),
+				Locality:      sqlstore.Fold(e.Locality),
 				Ord:           i,
-				PostalCode:    sqlstore.Str(e.PostalCode),
-				Region:        sqlstore.Str(e.Region),
-				StreetAddress: sqlstore.Str(e.StreetAddress),
-				Type:          sqlstore.Str(e.Type),
+				PostalCode:    sqlstore.Fold(e.PostalCode),
+				Region:        sqlstore.Fold(e.Region),
+				StreetAddress: sqlstore.Fold(e.StreetAddress),
+				Type:          sqlstore.Fold(e.Type),
 				UserID:        rec.ID,
 			})
 		}
@@ -353,12 +375,12 @@ func insertUserChildren(ctx context.Context, db bun.IDB, rec *engine.Record[reso
 		rows := make([]UserEntitlementRow, 0, len(v.Entitlements))
 		for i, e := range v.Entitlements {
 			rows = append(rows, UserEntitlementRow{
-				Display: sqlstore.Str(e.Display),
+				Display: sqlstore.Fold(e.Display),
 				Ord:     i,
 				Primary: sqlstore.Bool(e.Primary),
-				Type:    sqlstore.Str(e.Type),
+				Type:    sqlstore.Fold(e.Type),
 				UserID:  rec.ID,
-				Value:   sqlstore.Str(e.Value),
+				Value:   sqlstore.Fold(e.Value),
 			})
 		}
 		if _, err := db.NewInsert().Model(&rows).Exec(ctx); err != nil {
@@ -369,12 +391,12 @@ func insertUserChildren(ctx context.Context, db bun.IDB, rec *engine.Record[reso
 		rows := make([]UserRoleRow, 0, len(v.Roles))
 		for i, e := range v.Roles {
 			rows = append(rows, UserRoleRow{
-				Display: sqlstore.Str(e.Display),
+				Display: sqlstore.Fold(e.Display),
 				Ord:     i,
 				Primary: sqlstore.Bool(e.Primary),
-				Type:    sqlstore.Str(e.Type),
+				Type:    sqlstore.Fold(e.Type),
 				UserID:  rec.ID,
-				Value:   sqlstore.Str(e.Value),
+				Value:   sqlstore.Fold(e.Value),
 			})
 		}
 		if _, err := db.NewInsert().Model(&rows).Exec(ctx); err != nil {
@@ -385,10 +407,10 @@ func insertUserChildren(ctx context.Context, db bun.IDB, rec *engine.Record[reso
 		rows := make([]UserX509CertificateRow, 0, len(v.X509Certificates))
 		for i, e := range v.X509Certificates {
 			rows = append(rows, UserX509CertificateRow{
-				Display: sqlstore.Str(e.Display),
+				Display: sqlstore.Fold(e.Display),
 				Ord:     i,
 				Primary: sqlstore.Bool(e.Primary),
-				Type:    sqlstore.Str(e.Type),
+				Type:    sqlstore.Fold(e.Type),
 				UserID:  rec.ID,
 				Value:   sqlstore.Str(e.Value),
 			})
@@ -403,7 +425,7 @@ func insertUserChildren(ctx context.Context, db bun.IDB, rec *engine.Record[reso
 			rows = append(rows, UserAcmeTagRow{
 				Ord:    i,
 				UserID: rec.ID,
-				Value:  sqlstore.Str(e),
+				Value:  sqlstore.Fold(e),
 			})
 		}
 		if _, err := db.NewInsert().Model(&rows).Exec(ctx); err != nil {
@@ -414,10 +436,10 @@ func insertUserChildren(ctx context.Context, db bun.IDB, rec *engine.Record[reso
 		rows := make([]UserAcmeProjectRow, 0, len(v.AcmeUser.Projects))
 		for i, e := range v.AcmeUser.Projects {
 			rows = append(rows, UserAcmeProjectRow{
-				Name:      sqlstore.Str(e.Name),
+				Name:      sqlstore.Fold(e.Name),
 				Ord:       i,
 				Primary:   sqlstore.Bool(e.Primary),
-				Role:      sqlstore.Str(e.Role),
+				Role:      sqlstore.Fold(e.Role),
 				StartDate: sqlstore.Time(e.StartDate),
 				UserID:    rec.ID,
 			})
@@ -461,6 +483,9 @@ func updateUser(ctx context.Context, db bun.IDB, rec *engine.Record[resource.Use
 
 // deleteUserRows removes the child rows of a User.
 func deleteUserRows(ctx context.Context, db bun.IDB, id string) error {
+	if _, err := db.NewDelete().Model((*UserSchemaRow)(nil)).Where("user_id = ?", id).Exec(ctx); err != nil {
+		return err
+	}
 	if _, err := db.NewDelete().Model((*UserEmailRow)(nil)).Where("user_id = ?", id).Exec(ctx); err != nil {
 		return err
 	}
@@ -631,6 +656,15 @@ var UserMapping = &sqlfilter.Mapping{
 		Column: "acme_fte",
 		Path:   "urn:example:params:scim:schemas:extension:acme:2.0:User:fte",
 		Type:   "decimal",
+	}, {
+		Child: &sqlfilter.Child{
+			OrderColumn:  "ord",
+			ParentColumn: "user_id",
+			Table:        "scim_user_schemas",
+		},
+		Column: "value",
+		Path:   "schemas",
+		Type:   "reference",
 	}, {
 		Child: &sqlfilter.Child{
 			OrderColumn:  "ord",

@@ -110,7 +110,8 @@ type Service[T any] struct {
 	hooks Hooks[T]
 	log   *slog.Logger
 
-	returnedRequest bool // the schema has returned:"request" attributes
+	returnedRequest bool   // the schema has returned:"request" attributes
+	columns         string // what every read selects (alias r)
 	selectByID      string
 }
 
@@ -118,8 +119,22 @@ type Service[T any] struct {
 func New[T any](d *Descriptor[T], db *sqlstore.DB, hooks Hooks[T], log *slog.Logger) *Service[T] {
 	s := &Service[T]{d: d, db: db, hooks: hooks, log: log}
 	s.returnedRequest = hasReturnedRequest(d.Type)
-	s.selectByID = fmt.Sprintf(`SELECT "id", "version", "created", "last_modified", "doc" FROM %q WHERE "id" = %s`, d.Table, db.Placeholder(1))
+	s.columns = `r."id", r."version", r."created", r."last_modified", r."doc"`
+	if d.GroupsOf != nil {
+		// The derived "groups" come back in the same statement as the row: a
+		// second query per read would cost as much as the read itself.
+		s.columns += ", " + d.GroupsOf.groupsColumn()
+	}
+	s.selectByID = fmt.Sprintf(`SELECT %s FROM %q r WHERE r."id" = %s`, s.columns, d.Table, db.Placeholder(1))
 	return s
+}
+
+// readArgs are the arguments that s.columns binds before those of the WHERE clause.
+func (s *Service[T]) readArgs(ctx context.Context, where ...any) []any {
+	if s.d.GroupsOf == nil {
+		return where
+	}
+	return append([]any{BaseURL(ctx) + s.d.GroupsOf.GroupEndpoint + "/"}, where...)
 }
 
 func hasReturnedRequest(rt *schema.ResourceType) bool {
@@ -195,7 +210,8 @@ func (s *Service[T]) Create(ctx context.Context, v *T) (*Response, error) {
 	if err != nil {
 		return nil, s.storeError(err)
 	}
-	resp, err := s.respond(ctx, http.StatusCreated, rec.ID, rec.Version, rec.Created, rec.LastModified, rec.Doc, nil)
+	// A new resource belongs to no group yet, so only members need loading.
+	resp, err := s.respond(ctx, http.StatusCreated, &loaded{id: rec.ID, version: rec.Version, created: rec.Created, last: rec.LastModified, doc: rec.Doc, derivedDone: s.d.Members == nil}, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -243,25 +259,46 @@ type loaded struct {
 	version       int64
 	created, last time.Time
 	doc           []byte
+	// derived is the `"groups":[…]` fragment when derivedDone; otherwise
+	// respond loads the derived attributes itself.
+	derived     []byte
+	derivedDone bool
 }
 
-func (s *Service[T]) load(ctx context.Context, id string) (*loaded, error) {
+// scan reads one row selected with s.columns.
+func (s *Service[T]) scan(sc interface{ Scan(...any) error }) (*loaded, error) {
 	var l loaded
 	var created, last string
-	err := s.db.QueryRow(ctx, s.selectByID, id).Scan(&l.id, &l.version, &created, &last, &l.doc)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, scimerr.NotFound("%s %q not found", s.d.Type.Name, id)
+	dest := []any{&l.id, &l.version, &created, &last, &l.doc}
+	var groups *string
+	if s.d.GroupsOf != nil {
+		dest = append(dest, &groups)
 	}
-	if err != nil {
+	if err := sc.Scan(dest...); err != nil {
 		return nil, err
 	}
+	var err error
 	if l.created, err = sqlstore.ParseTime(created); err != nil {
 		return nil, err
 	}
 	if l.last, err = sqlstore.ParseTime(last); err != nil {
 		return nil, err
 	}
+	if s.d.GroupsOf != nil {
+		l.derivedDone = true
+		if groups != nil && *groups != "[]" {
+			l.derived = append([]byte(`"groups":`), *groups...)
+		}
+	}
 	return &l, nil
+}
+
+func (s *Service[T]) load(ctx context.Context, id string) (*loaded, error) {
+	l, err := s.scan(s.db.QueryRow(ctx, s.selectByID, s.readArgs(ctx, id)...))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, scimerr.NotFound("%s %q not found", s.d.Type.Name, id)
+	}
+	return l, err
 }
 
 // Get implements GET /{endpoint}/{id} (RFC 7644 §3.4.1).
@@ -274,7 +311,7 @@ func (s *Service[T]) Get(ctx context.Context, id, attributes, excluded string) (
 	if err != nil {
 		return nil, s.readError(err)
 	}
-	return s.respond(ctx, http.StatusOK, l.id, l.version, l.created, l.last, l.doc, proj)
+	return s.respond(ctx, http.StatusOK, l, proj)
 }
 
 func (s *Service[T]) readError(err error) error {
@@ -341,7 +378,7 @@ func (s *Service[T]) Replace(ctx context.Context, id string, v *T) (*Response, e
 	if err != nil {
 		return nil, s.storeError(err)
 	}
-	resp, err := s.respond(ctx, http.StatusOK, id, rec.Version, rec.Created, rec.LastModified, rec.Doc, nil)
+	resp, err := s.respond(ctx, http.StatusOK, &loaded{id: id, version: rec.Version, created: rec.Created, last: rec.LastModified, doc: rec.Doc}, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -403,18 +440,21 @@ func (s *Service[T]) meta(ctx context.Context, id string, version int64, created
 // document without decoding it: {"id":…, <doc members>, <derived>, "meta":{…}}.
 // Only when the client asked for a projection (or the schema has
 // returned:"request" attributes) is the body decoded and re-encoded.
-func (s *Service[T]) respond(ctx context.Context, status int, id string, version int64, created, last time.Time, doc []byte, proj Projection) (*Response, error) {
-	var derived []byte
+func (s *Service[T]) respond(ctx context.Context, status int, l *loaded, proj Projection) (*Response, error) {
+	derived := l.derived
 	var err error
-	if s.d.Members != nil && (proj == nil || proj.Wants("", "members")) {
-		derived, err = s.d.Members.fragment(ctx, s.db, id)
-	} else if s.d.GroupsOf != nil && (proj == nil || proj.Wants("", "groups")) {
-		derived, err = s.d.GroupsOf.groupsFragment(ctx, s.db, id)
+	if !l.derivedDone {
+		if s.d.Members != nil && (proj == nil || proj.Wants("", "members")) {
+			derived, err = s.d.Members.fragment(ctx, s.db, l.id)
+		} else if s.d.GroupsOf != nil && (proj == nil || proj.Wants("", "groups")) {
+			derived, err = s.d.GroupsOf.groupsFragment(ctx, s.db, l.id)
+		}
 	}
 	if err != nil {
 		return nil, s.readError(err)
 	}
-	m := s.meta(ctx, id, version, created, last)
+	id, doc := l.id, l.doc
+	m := s.meta(ctx, id, l.version, l.created, l.last)
 	body := compose(make([]byte, 0, len(doc)+len(derived)+256), id, doc, derived, m)
 	if s.returnedRequest || (proj != nil && !proj.Default()) {
 		if proj == nil {

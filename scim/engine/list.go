@@ -9,7 +9,6 @@ import (
 	"github.com/scimforge/scimforge/scim/projection"
 	"github.com/scimforge/scimforge/scim/schema"
 	"github.com/scimforge/scimforge/scim/scimerr"
-	"github.com/scimforge/scimforge/scim/sqlstore"
 )
 
 // Paging limits (RFC 7644 §3.4.2.4). MaxResults is what
@@ -97,9 +96,9 @@ func (s *Service[T]) List(ctx context.Context, p ListParams) (*Response, error) 
 	}
 	var rows []*loaded
 	if count > 0 {
-		q := `SELECT r."id", r."version", r."created", r."last_modified", r."doc" FROM "` + s.d.Table + `" r` + whereSQL +
+		q := `SELECT ` + s.columns + ` FROM "` + s.d.Table + `" r` + whereSQL +
 			" ORDER BY " + order + " LIMIT " + strconv.Itoa(count) + " OFFSET " + strconv.Itoa(startIndex-1)
-		if rows, err = s.query(ctx, q, args); err != nil {
+		if rows, err = s.query(ctx, q, s.readArgs(ctx, args...)); err != nil {
 			return nil, s.readError(err)
 		}
 	}
@@ -120,8 +119,6 @@ func (s *Service[T]) List(ctx context.Context, p ListParams) (*Response, error) 
 	switch {
 	case s.d.Members != nil && (proj == nil || proj.Wants("", "members")):
 		derived, err = s.d.Members.fragments(ctx, s.db, ids)
-	case s.d.GroupsOf != nil && (proj == nil || proj.Wants("", "groups")):
-		derived, err = s.d.GroupsOf.groupsFragments(ctx, s.db, ids)
 	}
 	if err != nil {
 		return nil, s.readError(err)
@@ -141,10 +138,10 @@ func (s *Service[T]) List(ctx context.Context, p ListParams) (*Response, error) 
 		}
 		m := s.meta(ctx, r.id, r.version, r.created, r.last)
 		if !project {
-			b = compose(b, r.id, r.doc, derived[r.id], m)
+			b = compose(b, r.id, r.doc, r.fragment(derived), m)
 			continue
 		}
-		one, err := proj.ApplyJSON(compose(nil, r.id, r.doc, derived[r.id], m))
+		one, err := proj.ApplyJSON(compose(nil, r.id, r.doc, r.fragment(derived), m))
 		if err != nil {
 			return nil, s.readError(err)
 		}
@@ -162,18 +159,19 @@ func (s *Service[T]) query(ctx context.Context, q string, args []any) ([]*loaded
 	defer rs.Close()
 	var out []*loaded
 	for rs.Next() {
-		var l loaded
-		var created, last string
-		if err := rs.Scan(&l.id, &l.version, &created, &last, &l.doc); err != nil {
+		l, err := s.scan(rs)
+		if err != nil {
 			return nil, err
 		}
-		if l.created, err = sqlstore.ParseTime(created); err != nil {
-			return nil, err
-		}
-		if l.last, err = sqlstore.ParseTime(last); err != nil {
-			return nil, err
-		}
-		out = append(out, &l)
+		out = append(out, l)
 	}
 	return out, rs.Err()
+}
+
+// fragment is the derived-attribute fragment of a listed row.
+func (l *loaded) fragment(batch map[string][]byte) []byte {
+	if l.derivedDone {
+		return l.derived
+	}
+	return batch[l.id]
 }

@@ -258,3 +258,11 @@ func anys(ss []string) []any {
 	}
 	return out
 }
+
+// groupsColumn is a scalar subquery returning the JSON array of the groups
+// that row r belongs to (SQLite JSON1). It binds one argument: the prefix
+// of the groups' $ref ("https://host/scim/v2/Groups/").
+func (m *Membership) groupsColumn() string {
+	return fmt.Sprintf(`(SELECT json_group_array(json(x.j)) FROM (SELECT json_remove(json_object('value', g."id", '$ref', ? || g."id", 'display', %[1]s, 'type', 'direct'), CASE WHEN %[1]s IS NULL THEN '$.display' ELSE '$.none' END) AS j FROM "%[2]s" m JOIN "%[3]s" g ON g."id" = m."group_id" WHERE m."member_id" = r."id" ORDER BY g."id") x)`,
+		m.GroupDisplay, m.Table, m.GroupTable)
+}

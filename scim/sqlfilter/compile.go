@@ -190,10 +190,11 @@ func (c *compiler) compare(cmp *filter.Compare, sc *scope) error {
 				c.groupPresent(g)
 				return nil
 			}
-			if g.child == nil || g.value == nil {
+			if g.value == nil {
 				return complexError(cmp.Attr, g)
 			}
-			// RFC 7644 §3.4.2.2: "emails co x" compares emails.value.
+			// RFC 7644 §3.4.2.2: "emails co x" compares emails.value; Azure AD
+			// writes "manager eq x" for the singular manager.value too.
 			f = g.value
 		}
 	}
@@ -321,6 +322,15 @@ var sqlOps = map[filter.CompareOp]string{
 func (c *compiler) cond(col string, f *field, op filter.CompareOp, v operand) {
 	fold := f.typ == tString || f.typ == tReference
 	fold = fold && !f.attr.CaseExact
+	if fold {
+		// The columns of caseExact=false attributes hold Fold(value), so the
+		// value is folded too; this is what makes non-ASCII letters compare
+		// without case (SQLite's NOCASE and LIKE fold only A-Z).
+		v.pattern = Fold(v.pattern)
+		if s, ok := v.v.(string); ok {
+			v.v = Fold(s)
+		}
+	}
 	switch op {
 	case filter.Co, filter.Sw, filter.Ew:
 		c.substring(col, fold, op, v.pattern)
@@ -537,3 +547,8 @@ func isNumber(s string) bool {
 	}
 	return i == n
 }
+
+// Fold is the case folding of caseExact=false values in search columns:
+// the store writes Fold(value) into the column (the resource document keeps
+// the value as sent) and Compile folds filter values the same way.
+func Fold(s string) string { return strings.ToLower(s) }

@@ -150,6 +150,7 @@ var execCases = []execCase{
 	{filter: `employeeNumber eq "A-1"`, want: ""},
 	{filter: acmeURN + `:employeeNumber eq "A-1"`, want: "1"},
 	{filter: entURN + `:manager.value eq "u2"`, want: "1"},
+	{filter: entURN + `:manager eq "u2"`, want: "1"}, // Azure AD's form: the singular complex's value
 	{filter: entURN + `:Manager.Value pr`, want: "1"},
 	{filter: entURN + `:manager pr`, want: "1"},
 	{filter: coreURN + `:userName eq "jsmith"`, want: "2"},
@@ -271,7 +272,6 @@ var errorCases = []struct {
 	{entURN + ` pr`, `is a schema URN, not an attribute`},
 	{entURN + `:foo eq "x"`, `unknown attribute`},
 	{`name eq "x"`, `"name" is a complex attribute; name one of its sub-attributes (name.familyName, name.givenName)`},
-	{entURN + `:manager eq "x"`, `is a complex attribute`},
 	{`emails[foo eq "x"]`, `emails has no sub-attribute "foo"`},
 	{`emails[emails.type eq "x"]`, `inside emails[...] name sub-attributes of emails directly`},
 	{`userName[value eq "x"]`, `"userName" is not a complex or multi-valued attribute`},

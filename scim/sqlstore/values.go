@@ -1,6 +1,9 @@
 package sqlstore
 
-import "github.com/scimforge/scimforge/scim/scimtype"
+import (
+	"github.com/scimforge/scimforge/scim/scimtype"
+	"github.com/scimforge/scimforge/scim/sqlfilter"
+)
 
 // Column value conversions used by the generated store code. An absent value
 // (empty string, nil pointer) is SQL NULL, so "pr" filters and indexes see
@@ -32,4 +35,14 @@ func Time(s string) *string {
 		return &t
 	}
 	return &s
+}
+
+// Fold returns the search-column form of a caseExact=false string: folded
+// with sqlfilter.Fold, nil for "".
+func Fold(s string) *string {
+	if s == "" {
+		return nil
+	}
+	f := sqlfilter.Fold(s)
+	return &f
 }

@@ -212,11 +212,22 @@ func build(set *schema.Set, side *Sidecar, sidecarFile string) (*Model, error) {
 	return m, nil
 }
 
+// schemasAttr describes the "schemas" attribute every resource has (RFC 7643 §3).
+var schemasAttr = &schema.Attribute{Name: "schemas", Type: schema.Reference, MultiValued: true,
+	Mutability: schema.ReadWrite, Returned: schema.ReturnedAlways, Uniqueness: schema.UniqueNone, ReferenceTypes: []string{"uri"}}
+
 // plan lays out the tables of one resource type.
 func plan(r *Resource) {
 	single := "scim_" + naming.Snake(r.Type.Name)
 	parentCol := naming.Snake(r.Type.Name) + "_id"
 	r.Columns = append(r.Columns, &Column{Name: "external_id", Attr: schema.Common("externalId"), FilterPath: "externalId"})
+	// "schemas" is stored like any multi-valued attribute so that filters
+	// such as schemas eq "urn:…:enterprise:2.0:User" run in SQL.
+	r.Children = append(r.Children, &Child{
+		Table: single + "_schemas", Attr: schemasAttr, Part: r.Parts[0], ParentColumn: parentCol,
+		RowGoName: r.GoName + "SchemaRow",
+		Columns:   []*Column{{Name: "value", Attr: schemasAttr, FilterPath: "schemas"}},
+	})
 	for _, p := range r.Parts {
 		prefix := p.ColumnPrefix
 		pathPrefix := ""

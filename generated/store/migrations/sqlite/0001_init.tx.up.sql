@@ -17,6 +17,13 @@ CREATE INDEX "scim_groups_external_id_idx" ON "scim_groups" ("external_id");
 --bun:split
 CREATE INDEX "scim_groups_display_name_idx" ON "scim_groups" ("display_name");
 --bun:split
+CREATE TABLE "scim_group_schemas" (
+  "group_id" TEXT NOT NULL REFERENCES "scim_groups" ("id") ON DELETE CASCADE,
+  "ord" INTEGER NOT NULL,
+  "value" TEXT COLLATE NOCASE,
+  PRIMARY KEY ("group_id", "ord")
+);
+--bun:split
 CREATE TABLE "scim_users" (
   "id" TEXT NOT NULL PRIMARY KEY,
   "version" INTEGER NOT NULL,
@@ -65,6 +72,13 @@ CREATE UNIQUE INDEX "scim_users_user_name_key" ON "scim_users" ("user_name");
 CREATE INDEX "scim_users_display_name_idx" ON "scim_users" ("display_name");
 --bun:split
 CREATE UNIQUE INDEX "scim_users_acme_badge_number_key" ON "scim_users" ("acme_badge_number");
+--bun:split
+CREATE TABLE "scim_user_schemas" (
+  "user_id" TEXT NOT NULL REFERENCES "scim_users" ("id") ON DELETE CASCADE,
+  "ord" INTEGER NOT NULL,
+  "value" TEXT COLLATE NOCASE,
+  PRIMARY KEY ("user_id", "ord")
+);
 --bun:split
 CREATE TABLE "scim_user_emails" (
   "user_id" TEXT NOT NULL REFERENCES "scim_users" ("id") ON DELETE CASCADE,

@@ -119,6 +119,10 @@ func valueExpr(a *schema.Attribute, expr string) *jen.Statement {
 		return jen.Op(expr)
 	case schema.DateTime:
 		return jen.Qual(emit.SqlstorePkg, "Time").Call(jen.Op(expr))
+	case schema.String, schema.Reference:
+		if !a.CaseExact {
+			return jen.Qual(emit.SqlstorePkg, "Fold").Call(jen.Op(expr))
+		}
 	}
 	return jen.Qual(emit.SqlstorePkg, "Str").Call(jen.Op(expr))
 }
@@ -374,13 +378,15 @@ func mapping(f *jen.File, m *model.Model, r *model.Resource) {
 	})
 }
 
-// displayExpr is the SQL expression (over alias) naming a member for display.
+// displayExpr is the SQL expression (over alias) naming a member for
+// display. It reads the stored document, not the search columns: those
+// hold case-folded values.
 func displayExpr(r *model.Resource, alias string) string {
 	var parts []string
 	for _, path := range []string{"displayName", "userName"} {
 		for _, c := range r.Columns {
 			if c.FilterPath == path {
-				parts = append(parts, fmt.Sprintf(`NULLIF(%s."%s", '')`, alias, c.Name))
+				parts = append(parts, fmt.Sprintf(`NULLIF(json_extract(%s."doc", '$.%s'), '')`, alias, path))
 			}
 		}
 	}

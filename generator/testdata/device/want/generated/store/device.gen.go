@@ -31,6 +31,15 @@ type DeviceRow struct {
 	Enrolled *bool `bun:"enrolled"`
 }
 
+// DeviceSchemaRow is a row of scim_device_schemas: one value of schemas.
+type DeviceSchemaRow struct {
+	bun.BaseModel `bun:"table:scim_device_schemas"`
+	DeviceID      string `bun:"device_id,pk"`
+	// Ord keeps the values in the order the client sent them.
+	Ord   int     `bun:"ord,pk"`
+	Value *string `bun:"value"`
+}
+
 // DeviceTagRow is a row of scim_device_tags: one value of tags.
 type DeviceTagRow struct {
 	bun.BaseModel `bun:"table:scim_device_tags"`
@@ -62,20 +71,33 @@ func deviceRow(rec *engine.Record[resource.Device]) (*DeviceRow, error) {
 	}
 	row.ExternalID = sqlstore.Str(v.ExternalID)
 	row.SerialNumber = sqlstore.Str(v.SerialNumber)
-	row.DisplayName = sqlstore.Str(v.DisplayName)
+	row.DisplayName = sqlstore.Fold(v.DisplayName)
 	row.Enrolled = sqlstore.Bool(v.Enrolled)
 	return row, nil
 }
 
 func insertDeviceChildren(ctx context.Context, db bun.IDB, rec *engine.Record[resource.Device]) error {
 	v := rec.Value
+	if len(v.Schemas) > 0 {
+		rows := make([]DeviceSchemaRow, 0, len(v.Schemas))
+		for i, e := range v.Schemas {
+			rows = append(rows, DeviceSchemaRow{
+				DeviceID: rec.ID,
+				Ord:      i,
+				Value:    sqlstore.Fold(e),
+			})
+		}
+		if _, err := db.NewInsert().Model(&rows).Exec(ctx); err != nil {
+			return err
+		}
+	}
 	if len(v.Tags) > 0 {
 		rows := make([]DeviceTagRow, 0, len(v.Tags))
 		for i, e := range v.Tags {
 			rows = append(rows, DeviceTagRow{
 				DeviceID: rec.ID,
 				Ord:      i,
-				Value:    sqlstore.Str(e),
+				Value:    sqlstore.Fold(e),
 			})
 		}
 		if _, err := db.NewInsert().Model(&rows).Exec(ctx); err != nil {
@@ -87,7 +109,7 @@ func insertDeviceChildren(ctx context.Context, db bun.IDB, rec *engine.Record[re
 		for i, e := range v.Ports {
 			rows = append(rows, DevicePortRow{
 				DeviceID: rec.ID,
-				Name:     sqlstore.Str(e.Name),
+				Name:     sqlstore.Fold(e.Name),
 				Ord:      i,
 				Primary:  sqlstore.Bool(e.Primary),
 				Speed:    e.Speed,
@@ -127,6 +149,9 @@ func updateDevice(ctx context.Context, db bun.IDB, rec *engine.Record[resource.D
 
 // deleteDeviceRows removes the child rows of a Device.
 func deleteDeviceRows(ctx context.Context, db bun.IDB, id string) error {
+	if _, err := db.NewDelete().Model((*DeviceSchemaRow)(nil)).Where("device_id = ?", id).Exec(ctx); err != nil {
+		return err
+	}
 	if _, err := db.NewDelete().Model((*DeviceTagRow)(nil)).Where("device_id = ?", id).Exec(ctx); err != nil {
 		return err
 	}
@@ -169,6 +194,15 @@ var DeviceMapping = &sqlfilter.Mapping{
 		Column: "enrolled",
 		Path:   "enrolled",
 		Type:   "boolean",
+	}, {
+		Child: &sqlfilter.Child{
+			OrderColumn:  "ord",
+			ParentColumn: "device_id",
+			Table:        "scim_device_schemas",
+		},
+		Column: "value",
+		Path:   "schemas",
+		Type:   "reference",
 	}, {
 		Child: &sqlfilter.Child{
 			OrderColumn:  "ord",

@@ -17,6 +17,13 @@ CREATE INDEX "scim_devices_created_idx" ON "scim_devices" ("created", "id");
 --bun:split
 CREATE UNIQUE INDEX "scim_devices_serial_number_key" ON "scim_devices" ("serial_number");
 --bun:split
+CREATE TABLE "scim_device_schemas" (
+  "device_id" TEXT NOT NULL REFERENCES "scim_devices" ("id") ON DELETE CASCADE,
+  "ord" INTEGER NOT NULL,
+  "value" TEXT COLLATE NOCASE,
+  PRIMARY KEY ("device_id", "ord")
+);
+--bun:split
 CREATE TABLE "scim_device_tags" (
   "device_id" TEXT NOT NULL REFERENCES "scim_devices" ("id") ON DELETE CASCADE,
   "ord" INTEGER NOT NULL,

@@ -1,0 +1,187 @@
+package main
+
+// These tests check the bench's own logic. None of them asserts anything
+// about wall-clock time: the machines are small and noisy.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestPercentile(t *testing.T) {
+	var d []time.Duration
+	for i := 1; i <= 100; i++ {
+		d = append(d, time.Duration(i))
+	}
+	for _, c := range []struct {
+		q    float64
+		want time.Duration
+	}{{0.5, 50}, {0.99, 99}, {1, 100}, {0.001, 1}} {
+		if got := percentile(d, c.q); got != c.want {
+			t.Errorf("percentile(1..100, %v) = %v, want %v", c.q, got, c.want)
+		}
+	}
+	if got := percentile(nil, 0.5); got != 0 {
+		t.Errorf("percentile(nil) = %v, want 0", got)
+	}
+	if got := percentile([]time.Duration{7}, 0.99); got != 7 {
+		t.Errorf("percentile([7], 0.99) = %v, want 7", got)
+	}
+}
+
+func TestTotalResults(t *testing.T) {
+	for body, want := range map[string]int{
+		`{"schemas":[],"totalResults":1,"Resources":[]}`:  1,
+		`{"totalResults" : 12 ,"x":1}`:                    12,
+		`{"schemas":[],"totalResults":0,"Resources":[]}`:  0,
+		`{"Resources":[{"totalResults":"x"}]}`:            -1,
+		`{"detail":"no"}`:                                 -1,
+		`{"totalResults":`:                                -1,
+		`{"schemas":[],"totalResults":10,"Resources":[]}`: 10,
+	} {
+		n, ok := totalResults([]byte(body))
+		if want < 0 {
+			if ok {
+				t.Errorf("totalResults(%s) = %d, ok; want not ok", body, n)
+			}
+			continue
+		}
+		if !ok || n != want {
+			t.Errorf("totalResults(%s) = %d, %v; want %d", body, n, ok, want)
+		}
+	}
+}
+
+func TestCheckOneResult(t *testing.T) {
+	if err := checkOneResult(200, []byte(`{"totalResults":1}`)); err != nil {
+		t.Errorf("one result: %v", err)
+	}
+	if err := checkOneResult(200, []byte(`{"totalResults":0}`)); err == nil {
+		t.Error("zero results accepted")
+	}
+	if err := checkOneResult(500, []byte(`{"totalResults":1}`)); err == nil {
+		t.Error("status 500 accepted")
+	}
+}
+
+func TestParseStatCPU(t *testing.T) {
+	// Fields: pid (comm) state ppid ... utime(14) stime(15) ...; comm may
+	// hold spaces and parentheses.
+	stat := "4242 (my (odd) cmd) S 1 4242 4242 0 -1 4194560 500 0 0 0 250 50 0 0 20 0 8 0 100 0 0"
+	d, ok := parseStatCPU([]byte(stat))
+	if !ok || d != 3*time.Second {
+		t.Errorf("parseStatCPU = %v, %v; want 3s (300 ticks)", d, ok)
+	}
+	if _, ok := parseStatCPU([]byte("garbage")); ok {
+		t.Error("garbage parsed")
+	}
+	if _, ok := procCPU(0); !ok {
+		t.Log("no /proc here: CPU columns print -")
+	}
+}
+
+func TestUserBody(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	seen := map[string]bool{}
+	for i := range 3000 {
+		name, body := userBody(i, rng)
+		if seen[strings.ToLower(name)] {
+			t.Fatalf("user %d: userName %q repeats (case-insensitively)", i, name)
+		}
+		seen[strings.ToLower(name)] = true
+		var m map[string]any
+		if err := json.Unmarshal(body, &m); err != nil {
+			t.Fatalf("user %d: %v", i, err)
+		}
+		if m["userName"] != name {
+			t.Fatalf("user %d: userName %v, want %q", i, m["userName"], name)
+		}
+		if _, has := m["password"]; has {
+			t.Fatalf("user %d: has a password", i)
+		}
+		if _, has := m[enterpriseUserURN].(map[string]any)["employeeNumber"]; !has {
+			t.Fatalf("user %d: no enterprise employeeNumber", i)
+		}
+		if strings.ContainsAny(name, " \"") {
+			t.Fatalf("user %d: userName %q needs quoting in a filter", i, name)
+		}
+	}
+}
+
+func TestMixCase(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	s := "Ada.Lovelace17@contoso.com"
+	changed := false
+	for range 20 {
+		m := mixCase(s, rng)
+		if !strings.EqualFold(m, s) {
+			t.Fatalf("mixCase(%q) = %q: not the same letters", s, m)
+		}
+		changed = changed || m != s
+	}
+	if !changed {
+		t.Errorf("mixCase never changed %q", s)
+	}
+}
+
+// runTimed must count non-2xx answers as errors and keep samples of them.
+func TestRunTimedCountsErrors(t *testing.T) {
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1)%2 == 0 {
+			http.Error(w, "boom", http.StatusInternalServerError)
+			return
+		}
+		w.Write([]byte("{}"))
+	}))
+	defer srv.Close()
+	c := newClient(1)
+	next := func(ctx context.Context, w *worker) (*http.Request, error) {
+		return http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/x", nil)
+	}
+	r := runTimed(context.Background(), c, "t", 0, 1, 0, 100*time.Millisecond, next, expectStatus(http.StatusOK))
+	if r.errors == 0 {
+		t.Fatalf("no errors counted (ok %d)", r.ok)
+	}
+	if len(r.samples) == 0 || !strings.Contains(r.samples[0], "status 500") {
+		t.Errorf("samples = %q, want a status 500 message", r.samples)
+	}
+	if r.ok != len(r.lat) {
+		t.Errorf("ok %d != %d latencies", r.ok, len(r.lat))
+	}
+	for i := 1; i < len(r.lat); i++ {
+		if r.lat[i] < r.lat[i-1] {
+			t.Fatal("latencies not sorted")
+		}
+	}
+}
+
+func TestWriteTableFlagsErrors(t *testing.T) {
+	var b bytes.Buffer
+	writeTable(&b, []row{
+		{name: "GET", ops: 100, ratio: 0.8, target: 0.7},
+		{name: "filter", ops: 100, ratio: 0.4, target: 0.5},
+		{name: "bad", ops: 100, ratio: 0.9, target: 0.5, errors: 3},
+	})
+	out := b.String()
+	for _, want := range []string{"PASS", "BELOW", "ERRORS"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %s:\n%s", want, out)
+		}
+	}
+}
+
+func TestWithoutScimforgeEnv(t *testing.T) {
+	got := withoutScimforgeEnv([]string{"PATH=/bin", "SCIMFORGE_ALLOWED_DOMAINS=x.com", "HOME=/root"})
+	if strings.Join(got, " ") != "PATH=/bin HOME=/root" {
+		t.Errorf("got %q", got)
+	}
+}
