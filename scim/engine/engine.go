@@ -210,6 +210,9 @@ func (s *Service[T]) Create(ctx context.Context, v *T) (*Response, error) {
 	if err != nil {
 		return nil, s.storeError(err)
 	}
+	if s.d.Members != nil {
+		s.invalidateMembers(refValues(s.d.Members.Get(v)))
+	}
 	// A new resource belongs to no group yet, so only members need loading.
 	resp, err := s.respond(ctx, http.StatusCreated, &loaded{id: rec.ID, version: rec.Version, created: rec.Created, last: rec.LastModified, doc: rec.Doc, derivedDone: s.d.Members == nil}, nil)
 	if err != nil {
@@ -307,9 +310,16 @@ func (s *Service[T]) Get(ctx context.Context, id, attributes, excluded string) (
 	if err != nil {
 		return nil, err
 	}
-	l, err := s.load(ctx, id)
-	if err != nil {
-		return nil, s.readError(err)
+	base := BaseURL(ctx)
+	var l *loaded
+	if row, ok := s.db.Cache.Get(s.d.Table, id, base); ok {
+		l = row.(*loaded)
+	} else {
+		epoch := s.db.Cache.Begin()
+		if l, err = s.load(ctx, id); err != nil {
+			return nil, s.readError(err)
+		}
+		s.db.Cache.Put(s.d.Table, id, l, base, epoch)
 	}
 	return s.respond(ctx, http.StatusOK, l, proj)
 }
@@ -352,7 +362,14 @@ func (s *Service[T]) Replace(ctx context.Context, id string, v *T) (*Response, e
 	if !rec.LastModified.After(l.last) {
 		rec.LastModified = l.last.Add(time.Microsecond)
 	}
+	var oldMembers []string
 	err = s.db.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if s.d.Members != nil {
+			var err error
+			if oldMembers, err = s.d.Members.memberIDs(ctx, tx, id); err != nil {
+				return err
+			}
+		}
 		// The version check makes a concurrent replace of the same resource
 		// fail instead of silently losing one of the two writes.
 		res, err := tx.NewUpdate().Table(s.d.Table).
@@ -378,6 +395,10 @@ func (s *Service[T]) Replace(ctx context.Context, id string, v *T) (*Response, e
 	if err != nil {
 		return nil, s.storeError(err)
 	}
+	s.db.Cache.Invalidate(s.d.Table, id)
+	if s.d.Members != nil {
+		s.invalidateMembers(append(oldMembers, refValues(s.d.Members.Get(v))...))
+	}
 	resp, err := s.respond(ctx, http.StatusOK, &loaded{id: id, version: rec.Version, created: rec.Created, last: rec.LastModified, doc: rec.Doc}, nil)
 	if err != nil {
 		return nil, err
@@ -394,11 +415,16 @@ func (s *Service[T]) Delete(ctx context.Context, id string) error {
 	if err := s.hooks.BeforeDelete(ctx, id); err != nil {
 		return s.hookError("BeforeDelete", err)
 	}
+	var oldMembers []string
 	err := s.db.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		if err := s.d.DeleteRows(ctx, tx, id); err != nil {
 			return err
 		}
 		if s.d.Members != nil {
+			var err error
+			if oldMembers, err = s.d.Members.memberIDs(ctx, tx, id); err != nil {
+				return err
+			}
 			if _, err := tx.NewDelete().Table(s.d.Members.Table).Where("group_id = ?", id).Exec(ctx); err != nil {
 				return err
 			}
@@ -420,6 +446,8 @@ func (s *Service[T]) Delete(ctx context.Context, id string) error {
 	if err != nil {
 		return s.storeError(err)
 	}
+	s.db.Cache.Invalidate(s.d.Table, id)
+	s.invalidateMembers(oldMembers)
 	if err := s.hooks.AfterDelete(ctx, id); err != nil {
 		s.log.Error("AfterDelete hook failed", "resourceType", s.d.Type.Name, "id", id, "err", err)
 	}
@@ -494,4 +522,23 @@ func compose(b []byte, id string, doc, derived []byte, m MetaValues) []byte {
 	b = append(b, `,"version":`...)
 	b = appendJSONString(b, m.Version)
 	return append(b, "}}"...)
+}
+
+// invalidateMembers forgets cached member rows whose derived "groups"
+// changed with a group write.
+func (s *Service[T]) invalidateMembers(ids []string) {
+	if s.d.Members == nil || len(ids) == 0 {
+		return
+	}
+	for _, t := range s.d.Members.Types {
+		s.db.Cache.Invalidate(t.Table, ids...)
+	}
+}
+
+func refValues(refs []MemberRef) []string {
+	ids := make([]string, len(refs))
+	for i, r := range refs {
+		ids[i] = r.Value
+	}
+	return ids
 }

@@ -266,3 +266,10 @@ func (m *Membership) groupsColumn() string {
 	return fmt.Sprintf(`(SELECT json_group_array(json(x.j)) FROM (SELECT json_remove(json_object('value', g."id", '$ref', ? || g."id", 'display', %[1]s, 'type', 'direct'), CASE WHEN %[1]s IS NULL THEN '$.display' ELSE '$.none' END) AS j FROM "%[2]s" m JOIN "%[3]s" g ON g."id" = m."group_id" WHERE m."member_id" = r."id" ORDER BY g."id") x)`,
 		m.GroupDisplay, m.Table, m.GroupTable)
 }
+
+// memberIDs returns the ids of the members of group id.
+func (m *MembersSpec[T]) memberIDs(ctx context.Context, tx bun.IDB, id string) ([]string, error) {
+	var ids []string
+	err := tx.NewSelect().TableExpr("?", bun.Ident(m.Table)).Column("member_id").Where("group_id = ?", id).Scan(ctx, &ids)
+	return ids, err
+}

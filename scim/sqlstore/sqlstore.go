@@ -9,6 +9,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/url"
 	"os"
@@ -28,17 +29,24 @@ import (
 	"github.com/scimforge/scimforge/scim/sqlfilter"
 )
 
-// DB is an open store. Writes go through Write (bun, one connection for
-// SQLite: SQLite has one writer anyway, and a single connection turns
-// lock contention into an orderly queue); reads go through Read with
-// prepared statements, because reads are the hot path (GET by id, filters).
+// DB is an open store. Writes go through Write (bun), reads through Read
+// with prepared statements, because reads are the hot path (GET by id,
+// filters). When this process holds the database's lock, both are one
+// SQLite connection in exclusive locking mode; see Open.
 type DB struct {
 	Write   *bun.DB
 	Read    *sql.DB
 	Dialect sqlfilter.Dialect
 
+	// Cache is the row cache; nil unless this process holds the database's
+	// exclusive lock.
+	Cache *Cache
+
+	single bool // Read and Write share one connection
+
 	stmts  sync.Map // query text -> *sql.Stmt on Read
 	nstmts atomic.Int64
+	lock   io.Closer
 }
 
 // Location describes where a database URL points, for logs.
@@ -101,10 +109,25 @@ func Open(ctx context.Context, rawURL string, migrations fs.FS, opt Options) (*D
 			return nil, fmt.Errorf("create database folder: %w", err)
 		}
 	}
-	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)"
+	lock, err := lockFile(loc.Path + ".lock")
+	if err != nil {
+		return nil, err
+	}
+	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)" +
+		"&_pragma=mmap_size(268435456)" // read pages through a mapping, not a pread call each
+	if lock != nil {
+		// This process is the database's only user (the lock says so), so
+		// SQLite may skip its shared-memory locks: with EXCLUSIVE locking set
+		// before WAL is first used there is no -shm file and no fcntl per
+		// transaction. Measured with make bench: filter requests +20%,
+		// creates +50%. It needs a single connection, shared by reads and
+		// writes; SQLite serialises writers anyway.
+		pragmas = "_pragma=locking_mode(EXCLUSIVE)&" + pragmas
+	}
 	dsn := "file:" + loc.Path + "?" + pragmas
 	wsql, err := sql.Open(sqliteshim.ShimName, dsn+"&_txlock=immediate")
 	if err != nil {
+		closeLock(lock)
 		return nil, err
 	}
 	wsql.SetMaxOpenConns(1)
@@ -112,13 +135,22 @@ func Open(ctx context.Context, rawURL string, migrations fs.FS, opt Options) (*D
 	wsql.SetConnMaxLifetime(0)
 	if err := wsql.PingContext(ctx); err != nil {
 		wsql.Close()
+		closeLock(lock)
 		return nil, fmt.Errorf("open %s: %w", loc.Path, err)
 	}
-	db := &DB{Write: bun.NewDB(wsql, sqlitedialect.New()), Dialect: sqlfilter.SQLite}
+	db := &DB{Write: bun.NewDB(wsql, sqlitedialect.New()), Dialect: sqlfilter.SQLite, lock: lock}
 	if err := db.migrate(ctx, migrations, "sqlite"); err != nil {
 		db.Close()
 		return nil, err
 	}
+	if lock != nil {
+		db.Read = wsql
+		db.single = true
+		db.Cache = NewCache(50000)
+		return db, nil
+	}
+	// Without the lock (platforms without flock) other processes may use
+	// the file: shared locking, a separate read pool, and no row cache.
 	rsql, err := sql.Open(sqliteshim.ShimName, dsn+"&_pragma=query_only(1)")
 	if err != nil {
 		db.Close()
@@ -133,6 +165,12 @@ func Open(ctx context.Context, rawURL string, migrations fs.FS, opt Options) (*D
 	rsql.SetConnMaxLifetime(0)
 	db.Read = rsql
 	return db, nil
+}
+
+func closeLock(l io.Closer) {
+	if l != nil {
+		l.Close()
+	}
 }
 
 func (db *DB) migrate(ctx context.Context, migrations fs.FS, dialect string) error {
@@ -160,11 +198,14 @@ func (db *DB) migrate(ctx context.Context, migrations fs.FS, dialect string) err
 // Close closes both pools.
 func (db *DB) Close() error {
 	var errs []error
-	if db.Read != nil {
+	if db.Read != nil && !db.single {
 		errs = append(errs, db.Read.Close())
 	}
 	if db.Write != nil {
 		errs = append(errs, db.Write.Close())
+	}
+	if db.lock != nil {
+		errs = append(errs, db.lock.Close())
 	}
 	return errors.Join(errs...)
 }
@@ -195,9 +236,21 @@ func (db *DB) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	return s, nil
 }
 
+type inTxKey struct{}
+
+// notInTx guards against reading through the pool inside a write
+// transaction: with one shared connection that read would wait forever for
+// the connection the transaction holds. Use the transaction instead.
+func notInTx(ctx context.Context) {
+	if ctx.Value(inTxKey{}) != nil {
+		panic("sqlstore: read through DB.Query inside RunInTx; use the transaction (it would deadlock on the single connection)")
+	}
+}
+
 // Query runs a read query, prepared once per query text (reads are the hot
 // path: a prepared point read costs about 30% less with the SQLite driver).
 func (db *DB) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	notInTx(ctx)
 	s, err := db.stmt(ctx, query)
 	if err != nil {
 		return nil, err
@@ -210,6 +263,7 @@ func (db *DB) Query(ctx context.Context, query string, args ...any) (*sql.Rows, 
 
 // QueryRow is Query for one row.
 func (db *DB) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	notInTx(ctx)
 	s, err := db.stmt(ctx, query)
 	if err != nil || s == nil {
 		return db.Read.QueryRowContext(ctx, query, args...)
@@ -272,5 +326,5 @@ func IsBusy(err error) bool {
 // RunInTx runs fn in a write transaction; the transaction is rolled back
 // when fn returns an error, so nothing is half-written.
 func (db *DB) RunInTx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
-	return db.Write.RunInTx(ctx, nil, fn)
+	return db.Write.RunInTx(context.WithValue(ctx, inTxKey{}, true), nil, fn)
 }

@@ -85,6 +85,16 @@ func oapiCodegen(files []emit.File) (emit.File, error) {
 	}
 	out := filepath.Join(tmp, "server.gen.go")
 	cfg = bytes.ReplaceAll(cfg, []byte(serverGen), []byte(out))
+	// oapi-codegen falls back to downloading a user template it cannot find
+	// as a file; make the path absolute and check it, so it never goes online.
+	tmplDir, err := filepath.Abs("templates/oapi-codegen")
+	if err != nil {
+		return emit.File{}, err
+	}
+	if _, err := os.Stat(tmplDir); err != nil {
+		return emit.File{}, fmt.Errorf("oapi-codegen templates: %w (run from the repository root)", err)
+	}
+	cfg = bytes.ReplaceAll(cfg, []byte(" templates/oapi-codegen/"), []byte(" "+tmplDir+"/"))
 	cfgPath := filepath.Join(tmp, "oapi-codegen.yaml")
 	if err := os.WriteFile(cfgPath, cfg, 0o644); err != nil {
 		return emit.File{}, err
