@@ -143,6 +143,10 @@ func Open(ctx context.Context, rawURL string, migrations fs.FS, opt Options) (*D
 		db.Close()
 		return nil, err
 	}
+	if err := db.verify(ctx, migrations, "sqlite"); err != nil {
+		db.Close()
+		return nil, err
+	}
 	if lock != nil {
 		db.Read = wsql
 		db.single = true

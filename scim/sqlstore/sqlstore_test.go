@@ -1,8 +1,11 @@
 package sqlstore
 
 import (
+	"context"
+	"path/filepath"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 )
 
@@ -39,4 +42,31 @@ func TestTimeFormatSortsAsText(t *testing.T) {
 	if _, ok := CanonicalTime("2024-01-02"); ok {
 		t.Error("date-only accepted as dateTime")
 	}
+}
+
+func TestOpenRefusesADatabaseFromAnotherBuild(t *testing.T) {
+	v1 := fstest.MapFS{
+		"sqlite/0001_init.tx.up.sql": {Data: []byte(`CREATE TABLE "things" ("id" TEXT PRIMARY KEY);`)},
+		"sqlite/plan.json":           {Data: []byte(`{"tables":[{"name":"things","columns":[{"name":"id"}]}]}`)},
+	}
+	// The same migration name with other content: what a rewritten 0001 looks like.
+	v2 := fstest.MapFS{
+		"sqlite/0001_init.tx.up.sql": {Data: []byte(`CREATE TABLE "things" ("id" TEXT PRIMARY KEY, "size" INTEGER);`)},
+		"sqlite/plan.json":           {Data: []byte(`{"tables":[{"name":"things","columns":[{"name":"id"},{"name":"size"}]}]}`)},
+	}
+	url := "sqlite://" + filepath.Join(t.TempDir(), "x.db")
+	db, err := Open(context.Background(), url, v1, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	_, err = Open(context.Background(), url, v2, Options{})
+	if err == nil || !strings.Contains(err.Error(), "missing column things.size") {
+		t.Fatalf("got %v", err)
+	}
+	db, err = Open(context.Background(), url, v1, Options{})
+	if err != nil {
+		t.Fatalf("the matching build no longer opens: %v", err)
+	}
+	db.Close()
 }
