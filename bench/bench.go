@@ -173,6 +173,9 @@ func (b *bench) startServer(ctx context.Context, bin string) error {
 		"SCIMFORGE_DATABASE_URL=sqlite://"+filepath.Join(b.tmp, "bench.db"),
 		"SCIMFORGE_TOKEN="+b.token,
 	)
+	if b.o.rowCache >= 0 {
+		cmd.Env = append(cmd.Env, fmt.Sprintf("SCIMFORGE_ROW_CACHE=%d", b.o.rowCache))
+	}
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if b.server, err = startChild("scimforge", cmd); err != nil {
 		return setupError{err}

@@ -45,6 +45,7 @@ type options struct {
 	users       int
 	keep        bool
 	serverBin   string
+	rowCache    int
 }
 
 // Exit statuses.
@@ -67,6 +68,7 @@ func main() {
 	fs.IntVar(&o.users, "users", 2000, "users to create (measured) before the read phases")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary folder (database, server log)")
 	fs.StringVar(&o.serverBin, "server-bin", "", "use this scimforge binary instead of building ./app/cmd/scimforge")
+	fs.IntVar(&o.rowCache, "row-cache", -1, "pass SCIMFORGE_ROW_CACHE to the server (0 measures uncached reads; -1 keeps the server default)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: go run ./bench [flags]\n\nStarts the SCIM server on a fresh database, loads users, and compares\ncreate, GET by id and userName filter with a bare net/http handler.\n\n")
 		fs.PrintDefaults()

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 )
 
@@ -16,6 +17,9 @@ type Config struct {
 	DatabaseURL string // SCIMFORGE_DATABASE_URL
 	Token       string // SCIMFORGE_TOKEN
 	BaseURL     string // SCIMFORGE_BASE_URL (optional)
+	// RowCache is how many resources to keep in memory for GET by id
+	// (SCIMFORGE_ROW_CACHE; 0 turns the cache off).
+	RowCache int
 	// AllowedDomains restricts userName domains (SCIMFORGE_ALLOWED_DOMAINS,
 	// comma-separated; empty allows all). Enforced by app/hooks.
 	AllowedDomains []string
@@ -44,6 +48,7 @@ func Load(args []string) (*Config, error) {
 	fs.StringVar(&c.DatabaseURL, "database-url", env("SCIMFORGE_DATABASE_URL", DefaultDB), "sqlite://PATH (SCIMFORGE_DATABASE_URL)")
 	fs.StringVar(&c.Token, "token", env("SCIMFORGE_TOKEN", ""), "bearer token clients must send (SCIMFORGE_TOKEN)")
 	fs.StringVar(&c.BaseURL, "base-url", env("SCIMFORGE_BASE_URL", ""), "public base URL for meta.location, e.g. https://scim.example.com/scim/v2 (SCIMFORGE_BASE_URL; default: from each request)")
+	rowCache := fs.String("row-cache", env("SCIMFORGE_ROW_CACHE", "50000"), "resources kept in memory for GET by id; 0 disables (SCIMFORGE_ROW_CACHE)")
 	domains := fs.String("allowed-domains", env("SCIMFORGE_ALLOWED_DOMAINS", ""), "comma-separated userName domains to accept (SCIMFORGE_ALLOWED_DOMAINS; default: all)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -53,6 +58,11 @@ func Load(args []string) (*Config, error) {
 			c.AllowedDomains = append(c.AllowedDomains, strings.ToLower(d))
 		}
 	}
+	n, err := strconv.Atoi(*rowCache)
+	if err != nil || n < 0 {
+		return nil, fmt.Errorf("SCIMFORGE_ROW_CACHE %q: want a number of resources, 0 or more", *rowCache)
+	}
+	c.RowCache = n
 	if c.Token == "" {
 		return nil, errors.New("SCIMFORGE_TOKEN is not set: the server never runs without authentication (make run generates a token for you)")
 	}

@@ -32,7 +32,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 	if err != nil {
 		return nil, err
 	}
-	db, err := sqlstore.Open(ctx, cfg.DatabaseURL, migrations, sqlstore.Options{})
+	db, err := sqlstore.Open(ctx, cfg.DatabaseURL, migrations, sqlstore.Options{CacheRows: cfg.RowCache, NoCache: cfg.RowCache == 0})
 	if err != nil {
 		return nil, err
 	}

@@ -95,7 +95,16 @@ type Options struct {
 	// or two connections beat larger pools: the pure-Go driver's connections
 	// contend with each other.
 	ReadConns int
+	// CacheRows bounds the row cache (0: off). The zero Options value, as
+	// tests use it, gets DefaultCacheRows; callers that read configuration
+	// pass the configured value, with 0 meaning off.
+	CacheRows int
+	// NoCache turns the row cache off regardless of CacheRows.
+	NoCache bool
 }
+
+// DefaultCacheRows is the row cache size when Options leave it at 0.
+const DefaultCacheRows = 50000
 
 // Open opens (creating if needed) the database and applies every migration
 // in migrations (a tree with one folder per dialect, e.g. "sqlite/").
@@ -150,7 +159,13 @@ func Open(ctx context.Context, rawURL string, migrations fs.FS, opt Options) (*D
 	if lock != nil {
 		db.Read = wsql
 		db.single = true
-		db.Cache = NewCache(50000)
+		switch {
+		case opt.NoCache:
+		case opt.CacheRows > 0:
+			db.Cache = NewCache(opt.CacheRows)
+		default:
+			db.Cache = NewCache(DefaultCacheRows)
+		}
 		return db, nil
 	}
 	// Without the lock (platforms without flock) other processes may use
