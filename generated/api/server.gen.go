@@ -549,8 +549,17 @@ type InternalError = Error
 // NotFound The SCIM error message (RFC 7644 §3.12), sent with every 4xx and 5xx response.
 type NotFound = Error
 
+// PayloadTooLarge The SCIM error message (RFC 7644 §3.12), sent with every 4xx and 5xx response.
+type PayloadTooLarge = Error
+
+// ServiceUnavailable The SCIM error message (RFC 7644 §3.12), sent with every 4xx and 5xx response.
+type ServiceUnavailable = Error
+
 // Unauthorized The SCIM error message (RFC 7644 §3.12), sent with every 4xx and 5xx response.
 type Unauthorized = Error
+
+// UnsupportedMediaType The SCIM error message (RFC 7644 §3.12), sent with every 4xx and 5xx response.
+type UnsupportedMediaType = Error
 
 // ListGroupsParams defines parameters for ListGroups.
 type ListGroupsParams struct {
@@ -1401,7 +1410,27 @@ type InternalErrorApplicationScimPlusJSONResponse Error
 
 type NotFoundApplicationScimPlusJSONResponse Error
 
-type UnauthorizedApplicationScimPlusJSONResponse Error
+type PayloadTooLargeApplicationScimPlusJSONResponse Error
+
+type ServiceUnavailableResponseHeaders struct {
+	RetryAfter *int
+}
+type ServiceUnavailableApplicationScimPlusJSONResponse struct {
+	Body Error
+
+	Headers ServiceUnavailableResponseHeaders
+}
+
+type UnauthorizedResponseHeaders struct {
+	WWWAuthenticate *string
+}
+type UnauthorizedApplicationScimPlusJSONResponse struct {
+	Body Error
+
+	Headers UnauthorizedResponseHeaders
+}
+
+type UnsupportedMediaTypeApplicationScimPlusJSONResponse Error
 
 type ListGroupsRequestObject struct {
 	Params ListGroupsParams
@@ -1448,10 +1477,13 @@ type ListGroups401ApplicationScimPlusJSONResponse struct {
 func (response ListGroups401ApplicationScimPlusJSONResponse) VisitListGroupsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/scim+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -1469,6 +1501,25 @@ func (response ListGroups500ApplicationScimPlusJSONResponse) VisitListGroupsResp
 	}
 	w.Header().Set("Content-Type", "application/scim+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListGroups503ApplicationScimPlusJSONResponse struct {
+	ServiceUnavailableApplicationScimPlusJSONResponse
+}
+
+func (response ListGroups503ApplicationScimPlusJSONResponse) VisitListGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/scim+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1530,10 +1581,13 @@ type CreateGroup401ApplicationScimPlusJSONResponse struct {
 func (response CreateGroup401ApplicationScimPlusJSONResponse) VisitCreateGroupResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/scim+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -1555,6 +1609,38 @@ func (response CreateGroup409ApplicationScimPlusJSONResponse) VisitCreateGroupRe
 	return err
 }
 
+type CreateGroup413ApplicationScimPlusJSONResponse struct {
+	PayloadTooLargeApplicationScimPlusJSONResponse
+}
+
+func (response CreateGroup413ApplicationScimPlusJSONResponse) VisitCreateGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/scim+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateGroup415ApplicationScimPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationScimPlusJSONResponse
+}
+
+func (response CreateGroup415ApplicationScimPlusJSONResponse) VisitCreateGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/scim+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateGroup500ApplicationScimPlusJSONResponse struct {
 	InternalErrorApplicationScimPlusJSONResponse
 }
@@ -1567,6 +1653,25 @@ func (response CreateGroup500ApplicationScimPlusJSONResponse) VisitCreateGroupRe
 	}
 	w.Header().Set("Content-Type", "application/scim+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateGroup503ApplicationScimPlusJSONResponse struct {
+	ServiceUnavailableApplicationScimPlusJSONResponse
+}
+
+func (response CreateGroup503ApplicationScimPlusJSONResponse) VisitCreateGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/scim+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1610,10 +1715,13 @@ type DeleteGroup401ApplicationScimPlusJSONResponse struct {
 func (response DeleteGroup401ApplicationScimPlusJSONResponse) VisitDeleteGroupResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/scim+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -1647,6 +1755,25 @@ func (response DeleteGroup500ApplicationScimPlusJSONResponse) VisitDeleteGroupRe
 	}
 	w.Header().Set("Content-Type", "application/scim+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteGroup503ApplicationScimPlusJSONResponse struct {
+	ServiceUnavailableApplicationScimPlusJSONResponse
+}
+
+func (response DeleteGroup503ApplicationScimPlusJSONResponse) VisitDeleteGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/scim+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1711,10 +1838,13 @@ type GetGroup401ApplicationScimPlusJSONResponse struct {
 func (response GetGroup401ApplicationScimPlusJSONResponse) VisitGetGroupResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/scim+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -1748,6 +1878,25 @@ func (response GetGroup500ApplicationScimPlusJSONResponse) VisitGetGroupResponse
 	}
 	w.Header().Set("Content-Type", "application/scim+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGroup503ApplicationScimPlusJSONResponse struct {
+	ServiceUnavailableApplicationScimPlusJSONResponse
+}
+
+func (response GetGroup503ApplicationScimPlusJSONResponse) VisitGetGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/scim+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1812,10 +1961,13 @@ type ReplaceGroup401ApplicationScimPlusJSONResponse struct {
 func (response ReplaceGroup401ApplicationScimPlusJSONResponse) VisitReplaceGroupResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/scim+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -1853,6 +2005,38 @@ func (response ReplaceGroup409ApplicationScimPlusJSONResponse) VisitReplaceGroup
 	return err
 }
 
+type ReplaceGroup413ApplicationScimPlusJSONResponse struct {
+	PayloadTooLargeApplicationScimPlusJSONResponse
+}
+
+func (response ReplaceGroup413ApplicationScimPlusJSONResponse) VisitReplaceGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/scim+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReplaceGroup415ApplicationScimPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationScimPlusJSONResponse
+}
+
+func (response ReplaceGroup415ApplicationScimPlusJSONResponse) VisitReplaceGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/scim+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ReplaceGroup500ApplicationScimPlusJSONResponse struct {
 	InternalErrorApplicationScimPlusJSONResponse
 }
@@ -1865,6 +2049,25 @@ func (response ReplaceGroup500ApplicationScimPlusJSONResponse) VisitReplaceGroup
 	}
 	w.Header().Set("Content-Type", "application/scim+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReplaceGroup503ApplicationScimPlusJSONResponse struct {
+	ServiceUnavailableApplicationScimPlusJSONResponse
+}
+
+func (response ReplaceGroup503ApplicationScimPlusJSONResponse) VisitReplaceGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/scim+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1913,10 +2116,13 @@ type ListResourceTypes401ApplicationScimPlusJSONResponse struct {
 func (response ListResourceTypes401ApplicationScimPlusJSONResponse) VisitListResourceTypesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/scim+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -1983,10 +2189,13 @@ type GetResourceType401ApplicationScimPlusJSONResponse struct {
 func (response GetResourceType401ApplicationScimPlusJSONResponse) VisitGetResourceTypeResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/scim+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -2068,10 +2277,13 @@ type ListSchemas401ApplicationScimPlusJSONResponse struct {
 func (response ListSchemas401ApplicationScimPlusJSONResponse) VisitListSchemasResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/scim+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -2138,10 +2350,13 @@ type GetSchema401ApplicationScimPlusJSONResponse struct {
 func (response GetSchema401ApplicationScimPlusJSONResponse) VisitGetSchemaResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/scim+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -2223,10 +2438,13 @@ type GetServiceProviderConfig401ApplicationScimPlusJSONResponse struct {
 func (response GetServiceProviderConfig401ApplicationScimPlusJSONResponse) VisitGetServiceProviderConfigResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/scim+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -2293,10 +2511,13 @@ type ListUsers401ApplicationScimPlusJSONResponse struct {
 func (response ListUsers401ApplicationScimPlusJSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/scim+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -2314,6 +2535,25 @@ func (response ListUsers500ApplicationScimPlusJSONResponse) VisitListUsersRespon
 	}
 	w.Header().Set("Content-Type", "application/scim+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsers503ApplicationScimPlusJSONResponse struct {
+	ServiceUnavailableApplicationScimPlusJSONResponse
+}
+
+func (response ListUsers503ApplicationScimPlusJSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/scim+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2375,10 +2615,13 @@ type CreateUser401ApplicationScimPlusJSONResponse struct {
 func (response CreateUser401ApplicationScimPlusJSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/scim+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -2400,6 +2643,38 @@ func (response CreateUser409ApplicationScimPlusJSONResponse) VisitCreateUserResp
 	return err
 }
 
+type CreateUser413ApplicationScimPlusJSONResponse struct {
+	PayloadTooLargeApplicationScimPlusJSONResponse
+}
+
+func (response CreateUser413ApplicationScimPlusJSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/scim+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateUser415ApplicationScimPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationScimPlusJSONResponse
+}
+
+func (response CreateUser415ApplicationScimPlusJSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/scim+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateUser500ApplicationScimPlusJSONResponse struct {
 	InternalErrorApplicationScimPlusJSONResponse
 }
@@ -2412,6 +2687,25 @@ func (response CreateUser500ApplicationScimPlusJSONResponse) VisitCreateUserResp
 	}
 	w.Header().Set("Content-Type", "application/scim+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateUser503ApplicationScimPlusJSONResponse struct {
+	ServiceUnavailableApplicationScimPlusJSONResponse
+}
+
+func (response CreateUser503ApplicationScimPlusJSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/scim+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2455,10 +2749,13 @@ type DeleteUser401ApplicationScimPlusJSONResponse struct {
 func (response DeleteUser401ApplicationScimPlusJSONResponse) VisitDeleteUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/scim+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -2492,6 +2789,25 @@ func (response DeleteUser500ApplicationScimPlusJSONResponse) VisitDeleteUserResp
 	}
 	w.Header().Set("Content-Type", "application/scim+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteUser503ApplicationScimPlusJSONResponse struct {
+	ServiceUnavailableApplicationScimPlusJSONResponse
+}
+
+func (response DeleteUser503ApplicationScimPlusJSONResponse) VisitDeleteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/scim+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2556,10 +2872,13 @@ type GetUser401ApplicationScimPlusJSONResponse struct {
 func (response GetUser401ApplicationScimPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/scim+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -2593,6 +2912,25 @@ func (response GetUser500ApplicationScimPlusJSONResponse) VisitGetUserResponse(w
 	}
 	w.Header().Set("Content-Type", "application/scim+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser503ApplicationScimPlusJSONResponse struct {
+	ServiceUnavailableApplicationScimPlusJSONResponse
+}
+
+func (response GetUser503ApplicationScimPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/scim+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2657,10 +2995,13 @@ type ReplaceUser401ApplicationScimPlusJSONResponse struct {
 func (response ReplaceUser401ApplicationScimPlusJSONResponse) VisitReplaceUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/scim+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -2698,6 +3039,38 @@ func (response ReplaceUser409ApplicationScimPlusJSONResponse) VisitReplaceUserRe
 	return err
 }
 
+type ReplaceUser413ApplicationScimPlusJSONResponse struct {
+	PayloadTooLargeApplicationScimPlusJSONResponse
+}
+
+func (response ReplaceUser413ApplicationScimPlusJSONResponse) VisitReplaceUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/scim+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReplaceUser415ApplicationScimPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationScimPlusJSONResponse
+}
+
+func (response ReplaceUser415ApplicationScimPlusJSONResponse) VisitReplaceUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/scim+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ReplaceUser500ApplicationScimPlusJSONResponse struct {
 	InternalErrorApplicationScimPlusJSONResponse
 }
@@ -2710,6 +3083,25 @@ func (response ReplaceUser500ApplicationScimPlusJSONResponse) VisitReplaceUserRe
 	}
 	w.Header().Set("Content-Type", "application/scim+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReplaceUser503ApplicationScimPlusJSONResponse struct {
+	ServiceUnavailableApplicationScimPlusJSONResponse
+}
+
+func (response ReplaceUser503ApplicationScimPlusJSONResponse) VisitReplaceUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/scim+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }

@@ -3,12 +3,19 @@
 //
 // Build returns two views of one model. The published view is openapi.yaml,
 // the document partners read and the optional request validator loads. The
-// codegen view is what oapi-codegen reads. It differs in only two ways:
+// codegen view is what oapi-codegen reads. It differs in only three ways:
 // request and response bodies list only application/scim+json, so the strict
 // server binds one body whatever Content-Type the client sends (packages.md
-// R3), and every resource, extension and complex-attribute schema carries
+// R3); every resource, extension and complex-attribute schema carries
 // x-go-type/x-go-type-import, so oapi-codegen aliases the scimforge Go types
-// instead of generating a second User struct.
+// instead of generating a second User struct; and create/replace request
+// bodies are the resource component itself, where the published view wraps
+// it in an allOf with the attributes a request must carry (requestOverlay).
+//
+// A resource's component schema describes responses, which attributes and
+// excludedAttributes may trim (RFC 7644 §3.4.2.5): it requires only what is
+// returned "always". The e2e contract test (e2e/contract_test.go) validates
+// real responses against the published view.
 package openapi
 
 import (

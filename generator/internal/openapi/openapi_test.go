@@ -144,8 +144,17 @@ func TestRealSchemas(t *testing.T) {
 	if p := user.Properties["id"].Value; !p.ReadOnly {
 		t.Error("id is not readOnly")
 	}
-	if !slices.Contains(user.Required, "userName") {
-		t.Errorf("User.required = %v, want userName in it", user.Required)
+	if slices.Contains(user.Required, "userName") {
+		t.Errorf("User.required = %v: userName is returned default, so GET ?attributes=displayName leaves it out", user.Required)
+	}
+	for _, m := range []string{"POST", "PUT"} {
+		path := "/Users"
+		if m == "PUT" {
+			path = "/Users/{id}"
+		}
+		if o := requiredInRequest(t, pub, path, m); o == nil || !slices.Contains(o.Required, "userName") {
+			t.Errorf("%s %s request body does not require userName", m, path)
+		}
 	}
 	if got := user.Properties["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"].Ref; got != "#/components/schemas/EnterpriseUser" {
 		t.Errorf("enterprise extension property refers to %q", got)
@@ -227,6 +236,11 @@ func TestViews(t *testing.T) {
 func stripNoise(v any, key string) any {
 	switch v := v.(type) {
 	case map[string]any:
+		// The published view's request bodies add the required
+		// attributes to the resource in an allOf; codegen binds the type.
+		if all, ok := v["allOf"].([]any); ok && key == "schema" && len(all) == 2 {
+			return stripNoise(all[0], key)
+		}
 		out := map[string]any{}
 		for k, e := range v {
 			if strings.HasPrefix(k, "x-go-") || (key == "content" && k == mediaJSON) {
@@ -300,9 +314,28 @@ func TestAttributeMapping(t *testing.T) {
 		t.Errorf("name refers to %q", got)
 	}
 
-	want := []string{"schemas", "id", "userName", "urn:example:params:scim:schemas:extension:badge:2.0:User"}
-	if !slices.Equal(user.Required, want) {
+	// Responses may be trimmed by attributes/excludedAttributes: only what
+	// is returned always is required of them.
+	if want := []string{"schemas", "id"}; !slices.Equal(user.Required, want) {
 		t.Errorf("User.required = %v, want %v", user.Required, want)
+	}
+	// Requests must carry every required attribute, at every level, and
+	// the required extension.
+	req := requiredInRequest(t, pub, "/Users", "POST")
+	if want := []string{"userName", "urn:example:params:scim:schemas:extension:badge:2.0:User"}; req == nil || !slices.Equal(req.Required, want) {
+		t.Fatalf("createUser request overlay %+v, want required %v", req, want)
+	}
+	if got := req.Properties["emails"]; got == nil || got.Value.Items == nil || !slices.Equal(got.Value.Items.Value.Required, []string{"value"}) {
+		t.Errorf("createUser request: emails items do not require value")
+	}
+	if got := req.Properties["name"]; got == nil || !slices.Equal(got.Value.Required, []string{"givenName"}) {
+		t.Errorf("createUser request: name does not require givenName")
+	}
+	if got := req.Properties["urn:example:params:scim:schemas:extension:badge:2.0:User"]; got == nil || !slices.Equal(got.Value.Required, []string{"number"}) {
+		t.Errorf("createUser request: the badge extension does not require number")
+	}
+	if body := cg.Paths.Value("/Users").Post.RequestBody.Value.Content.Get(mediaSCIM).Schema; body.Ref != "#/components/schemas/User" {
+		t.Errorf("codegen createUser body is not the User component: %+v", body)
 	}
 
 	email := pub.Components.Schemas["UserEmail"].Value
@@ -313,11 +346,11 @@ func TestAttributeMapping(t *testing.T) {
 	if !strings.Contains(typ.Description, "one of work, home (any case)") {
 		t.Errorf("UserEmail.type description %q lacks the canonical values", typ.Description)
 	}
-	if !slices.Equal(email.Required, []string{"value"}) {
-		t.Errorf("UserEmail.required = %v", email.Required)
+	if len(email.Required) != 0 {
+		t.Errorf("UserEmail.required = %v; ?attributes=emails.type returns emails without value", email.Required)
 	}
-	if got := pub.Components.Schemas["UserName"].Value.Required; !slices.Equal(got, []string{"givenName"}) {
-		t.Errorf("UserName.required = %v", got)
+	if got := pub.Components.Schemas["UserName"].Value.Required; len(got) != 0 {
+		t.Errorf("UserName.required = %v; ?attributes=name.familyName returns a name without givenName", got)
 	}
 	// A singular complex attribute's mutability sits on its component,
 	// because a $ref cannot carry siblings in OpenAPI 3.0.
@@ -365,11 +398,13 @@ func TestResponses(t *testing.T) {
 		path, method string
 		want         []string
 	}{
-		{"/Teams", "GET", []string{"200", "400", "401", "500"}},
-		{"/Teams", "POST", []string{"201", "400", "401", "409", "500"}},
-		{"/Teams/{id}", "GET", []string{"200", "400", "401", "404", "500"}},
-		{"/Teams/{id}", "PUT", []string{"200", "400", "401", "404", "409", "500"}},
-		{"/Teams/{id}", "DELETE", []string{"204", "400", "401", "404", "500"}},
+		{"/Teams", "GET", []string{"200", "400", "401", "500", "503"}},
+		{"/Teams", "POST", []string{"201", "400", "401", "409", "413", "415", "500", "503"}},
+		{"/Teams/{id}", "GET", []string{"200", "400", "401", "404", "500", "503"}},
+		{"/Teams/{id}", "PUT", []string{"200", "400", "401", "404", "409", "413", "415", "500", "503"}},
+		{"/Teams/{id}", "DELETE", []string{"204", "400", "401", "404", "500", "503"}},
+		// Discovery documents are static: no body, no database.
+		{"/ServiceProviderConfig", "GET", []string{"200", "400", "401", "500"}},
 	} {
 		if got := codes(c.path, c.method); !slices.Equal(got, c.want) {
 			t.Errorf("%s %s responses %v, want %v", c.method, c.path, got, c.want)
@@ -382,6 +417,13 @@ func TestResponses(t *testing.T) {
 	got := pub.Paths.Value("/Teams/{id}").Get.Responses.Status(200).Value
 	if got.Headers["Location"] == nil || got.Headers["ETag"] == nil {
 		t.Error("GET 200 lacks Location or ETag")
+	}
+	// The server sends these headers with these errors (scim/scimerr, scim/engine).
+	if h := pub.Components.Responses["Unauthorized"].Value.Headers["WWW-Authenticate"]; h == nil {
+		t.Error("401 lacks the WWW-Authenticate header")
+	}
+	if h := pub.Components.Responses["ServiceUnavailable"].Value.Headers["Retry-After"]; h == nil {
+		t.Error("503 lacks the Retry-After header")
 	}
 	if list := pub.Paths.Value("/Teams").Get; list.OperationID != "listTeams" || len(list.Parameters) != 7 {
 		t.Errorf("listTeams: operationId %q, %d parameters", list.OperationID, len(list.Parameters))
@@ -474,4 +516,15 @@ func TestNameClash(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `"Error"`) {
 		t.Fatalf("err = %v, want a clash on Error", err)
 	}
+}
+
+// requiredInRequest returns the required-attributes half of the allOf of the
+// request body of method path, or nil.
+func requiredInRequest(t *testing.T, doc *openapi3.T, path, method string) *openapi3.Schema {
+	t.Helper()
+	body := doc.Paths.Value(path).GetOperation(method).RequestBody.Value.Content.Get(mediaSCIM).Schema.Value
+	if len(body.AllOf) != 2 || body.AllOf[0].Ref == "" {
+		return nil
+	}
+	return body.AllOf[1].Value
 }

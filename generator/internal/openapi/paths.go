@@ -16,11 +16,20 @@ import (
 //
 // Operation ids and tags use the resource type's name (createUser), schema
 // references its component name (which Options.GoNames may change).
-func (b *builder) resourcePaths(rt *schema.ResourceType, name string) {
+func (b *builder) resourcePaths(rt *schema.ResourceType, name string, required *openapi3.Schema) {
 	plural := naming.Go(strings.TrimPrefix(rt.Endpoint, "/"))
 	noun := upperFirst(rt.Name)
 	item := rt.Endpoint + "/{id}"
 	body := ref(name)
+	if required != nil && !b.codegen {
+		// The component lists as required only what every response
+		// carries; a request must also carry the required attributes.
+		// (The codegen view binds the plain type: the server validates.)
+		body = &openapi3.SchemaRef{Value: &openapi3.Schema{
+			Description: fmt.Sprintf("A %s with every required attribute (RFC 7643 §2.2); readOnly attributes may be present and are ignored.", rt.Name),
+			AllOf:       openapi3.SchemaRefs{ref(name), {Value: required}},
+		}}
+	}
 
 	list := b.operation("list"+plural, rt.Name,
 		fmt.Sprintf("List or filter %s", plural),
@@ -31,7 +40,7 @@ func (b *builder) resourcePaths(rt *schema.ResourceType, name string) {
 	list.AddResponse(http.StatusOK, openapi3.NewResponse().
 		WithDescription(fmt.Sprintf("A page of %s resources (RFC 7644 §3.4.2).", rt.Name)).
 		WithContent(b.responseContent(ref(name+"ListResponse"))))
-	b.errors(list, respBadRequest, respUnauthorized, respInternalError)
+	b.errors(list, respBadRequest, respUnauthorized, respInternalError, respUnavailable)
 	b.doc.AddOperation(rt.Endpoint, http.MethodGet, list)
 
 	create := b.operation("create"+noun, rt.Name,
@@ -43,7 +52,7 @@ func (b *builder) resourcePaths(rt *schema.ResourceType, name string) {
 		WithContent(b.requestContent(body))}
 	create.AddResponse(http.StatusCreated, b.resourceResponse(name,
 		fmt.Sprintf("The %s was created. The body is the resource as stored (RFC 7644 §3.3).", rt.Name), true))
-	b.errors(create, respBadRequest, respUnauthorized, respConflict, respInternalError)
+	b.errors(create, respBadRequest, respUnauthorized, respConflict, respTooLarge, respMediaType, respInternalError, respUnavailable)
 	b.doc.AddOperation(rt.Endpoint, http.MethodPost, create)
 
 	get := b.operation("get"+noun, rt.Name,
@@ -51,7 +60,7 @@ func (b *builder) resourcePaths(rt *schema.ResourceType, name string) {
 		fmt.Sprintf("Returns the %s with the given id (RFC 7644 §3.4.1).", rt.Name))
 	get.Parameters = openapi3.Parameters{idParam(rt), paramRef("attributes"), paramRef("excludedAttributes")}
 	get.AddResponse(http.StatusOK, b.resourceResponse(name, fmt.Sprintf("The %s.", rt.Name), false))
-	b.errors(get, respBadRequest, respUnauthorized, respNotFound, respInternalError)
+	b.errors(get, respBadRequest, respUnauthorized, respNotFound, respInternalError, respUnavailable)
 	b.doc.AddOperation(item, http.MethodGet, get)
 
 	replace := b.operation("replace"+noun, rt.Name,
@@ -63,7 +72,7 @@ func (b *builder) resourcePaths(rt *schema.ResourceType, name string) {
 		WithDescription(fmt.Sprintf("The complete new state of the %s.", rt.Name)).
 		WithContent(b.requestContent(body))}
 	replace.AddResponse(http.StatusOK, b.resourceResponse(name, fmt.Sprintf("The %s as stored after the replacement.", rt.Name), false))
-	b.errors(replace, respBadRequest, respUnauthorized, respNotFound, respConflict, respInternalError)
+	b.errors(replace, respBadRequest, respUnauthorized, respNotFound, respConflict, respTooLarge, respMediaType, respInternalError, respUnavailable)
 	b.doc.AddOperation(item, http.MethodPut, replace)
 
 	del := b.operation("delete"+noun, rt.Name,
@@ -72,7 +81,7 @@ func (b *builder) resourcePaths(rt *schema.ResourceType, name string) {
 	del.Parameters = openapi3.Parameters{idParam(rt)}
 	del.AddResponse(http.StatusNoContent, openapi3.NewResponse().
 		WithDescription(fmt.Sprintf("The %s was deleted.", rt.Name)))
-	b.errors(del, respBadRequest, respUnauthorized, respNotFound, respInternalError)
+	b.errors(del, respBadRequest, respUnauthorized, respNotFound, respInternalError, respUnavailable)
 	b.doc.AddOperation(item, http.MethodDelete, del)
 }
 
@@ -164,7 +173,8 @@ func (b *builder) resourceResponse(name, desc string, created bool) *openapi3.Re
 // errorStatus is the status code of each shared error response.
 var errorStatus = map[string]string{
 	respBadRequest: "400", respUnauthorized: "401", respNotFound: "404",
-	respConflict: "409", respInternalError: "500",
+	respConflict: "409", respTooLarge: "413", respMediaType: "415",
+	respInternalError: "500", respUnavailable: "503",
 }
 
 // errors adds references to the shared error responses to op.

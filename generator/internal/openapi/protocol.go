@@ -33,7 +33,10 @@ const (
 	respUnauthorized  = "Unauthorized"
 	respNotFound      = "NotFound"
 	respConflict      = "Conflict"
+	respTooLarge      = "PayloadTooLarge"
+	respMediaType     = "UnsupportedMediaType"
 	respInternalError = "InternalError"
+	respUnavailable   = "ServiceUnavailable"
 )
 
 // protocol adds the components every SCIM service provider has, whatever
@@ -81,11 +84,26 @@ func (b *builder) protocol() error {
 		{respBadRequest, "The request is not valid: malformed JSON, an invalid filter or attribute path, a value of the wrong type, or an attempt to change a readOnly or immutable attribute. scimType says which (RFC 7644 §3.12)."},
 		{respUnauthorized, "The bearer token is missing or not valid (RFC 6750, RFC 7644 §2)."},
 		{respNotFound, "No resource exists at this URL (RFC 7644 §3.12)."},
-		{respConflict, "The request would break a uniqueness constraint, e.g. another resource already has this userName; scimType is uniqueness (RFC 7644 §3.3, §3.5.1)."},
+		{respConflict, "The request would break a uniqueness constraint, e.g. another resource already has this userName (scimType uniqueness, RFC 7644 §3.3, §3.5.1), or a concurrent request changed the resource during a replace (no scimType; retry)."},
+		{respTooLarge, "The request body is larger than the service provider accepts (RFC 7644 §3.12)."},
+		{respMediaType, "The request's Content-Type is neither application/scim+json nor application/json (RFC 7644 §3.1, §3.12)."},
 		{respInternalError, "The service provider failed to handle the request (RFC 7644 §3.12)."},
+		{respUnavailable, "The service provider is temporarily busy; retry after the number of seconds in Retry-After (RFC 7644 §3.12)."},
 	} {
-		b.doc.Components.Responses[r.name] = &openapi3.ResponseRef{Value: openapi3.NewResponse().
-			WithDescription(r.desc).WithContent(b.responseContent(ref(compError)))}
+		resp := openapi3.NewResponse().WithDescription(r.desc).WithContent(b.responseContent(ref(compError)))
+		switch r.name {
+		case respUnauthorized:
+			resp.Headers = openapi3.Headers{"WWW-Authenticate": &openapi3.HeaderRef{Value: &openapi3.Header{Parameter: openapi3.Parameter{
+				Description: "The authentication scheme to use: Bearer (RFC 6750 §3).",
+				Schema:      str(),
+			}}}}
+		case respUnavailable:
+			resp.Headers = openapi3.Headers{"Retry-After": &openapi3.HeaderRef{Value: &openapi3.Header{Parameter: openapi3.Parameter{
+				Description: "The number of seconds to wait before retrying (RFC 9110 §10.2.3).",
+				Schema:      &openapi3.SchemaRef{Value: openapi3.NewIntegerSchema()},
+			}}}}
+		}
+		b.doc.Components.Responses[r.name] = &openapi3.ResponseRef{Value: resp}
 	}
 
 	for _, p := range []struct {

@@ -42,11 +42,11 @@ func (b *builder) resourceType(rt *schema.ResourceType) error {
 			return err
 		}
 		s.Properties[a.Name] = p
-		if a.Required {
+		if guaranteed(a) {
 			s.Required = append(s.Required, a.Name)
 		}
 	}
-	for i, ext := range rt.Extensions {
+	for _, ext := range rt.Extensions {
 		extName, err := b.extension(ext)
 		if err != nil {
 			return err
@@ -58,9 +58,6 @@ func (b *builder) resourceType(rt *schema.ResourceType) error {
 			p.Extensions = map[string]any{"x-go-name": extName}
 		}
 		s.Properties[ext.ID] = p
-		if rt.SchemaExtensions[i].Required {
-			s.Required = append(s.Required, ext.ID)
-		}
 	}
 	b.goType(s, name)
 	if _, err := b.addSchema(name, "resource type "+rt.Name, s); err != nil {
@@ -71,7 +68,7 @@ func (b *builder) resourceType(rt *schema.ResourceType) error {
 	if _, err := b.addSchema(name+"ListResponse", "the list response of resource type "+rt.Name, list); err != nil {
 		return err
 	}
-	b.resourcePaths(rt, name)
+	b.resourcePaths(rt, name, requestOverlay(rt))
 	b.doc.Tags = append(b.doc.Tags, &openapi3.Tag{
 		Name:        rt.Name,
 		Description: fmt.Sprintf("%s resources at %s (schema %s).", nonEmpty(clean(rt.Description), rt.Name), rt.Endpoint, rt.Schema),
@@ -144,7 +141,7 @@ func (b *builder) extension(ext *schema.Schema) (string, error) {
 			return "", err
 		}
 		s.Properties[a.Name] = p
-		if a.Required {
+		if guaranteed(a) {
 			s.Required = append(s.Required, a.Name)
 		}
 	}
@@ -189,7 +186,7 @@ func (b *builder) attribute(owner string, a *schema.Attribute) (*openapi3.Schema
 	c.Description = strings.TrimSpace(c.Description)
 	for _, sub := range a.SubAttributes {
 		c.Properties[sub.Name] = &openapi3.SchemaRef{Value: b.simple(sub)}
-		if sub.Required {
+		if guaranteed(sub) {
 			c.Required = append(c.Required, sub.Name)
 		}
 	}
@@ -324,5 +321,70 @@ func integer(desc string) *openapi3.SchemaRef {
 func urnArray(urn string) *openapi3.Schema {
 	s := openapi3.NewArraySchema().WithItems(openapi3.NewStringSchema()).WithMinItems(1)
 	s.Description = "Contains " + urn + " (required)."
+	return s
+}
+
+// guaranteed reports whether a response always carries the attribute, so
+// that its component schema may list it under required. A required attribute
+// that is returned "default" is left out of responses that attributes or
+// excludedAttributes trim (RFC 7644 §3.4.2.5: GET /Users?attributes=displayName
+// has no userName), so it is required only in request bodies (requestOverlay).
+func guaranteed(a *schema.Attribute) bool {
+	return a.Required && a.Returned == schema.ReturnedAlways
+}
+
+// requestOverlay is what a create or replace body must contain beyond the
+// resource's component schema: the required attributes (RFC 7643 §2.2) at
+// every level, and the required schema extensions. The published view puts
+// it next to the component in an allOf; nil when nothing is required.
+// readOnly attributes are never required of a client.
+func requestOverlay(rt *schema.ResourceType) *openapi3.Schema {
+	s := overlay(rt.Core.Attributes)
+	for i, ext := range rt.Extensions {
+		required := rt.SchemaExtensions[i].Required
+		sub := overlay(ext.Attributes)
+		if !required && sub == nil {
+			continue
+		}
+		if s == nil {
+			s = openapi3.NewObjectSchema()
+		}
+		if required {
+			s.Required = append(s.Required, ext.ID)
+		}
+		if sub != nil {
+			s.Properties[ext.ID] = &openapi3.SchemaRef{Value: sub}
+		}
+	}
+	return s
+}
+
+// overlay is the required part of attrs and of their sub-attributes, or nil.
+func overlay(attrs []*schema.Attribute) *openapi3.Schema {
+	var s *openapi3.Schema
+	for _, a := range attrs {
+		if a.Mutability == schema.ReadOnly {
+			continue
+		}
+		var sub *openapi3.Schema
+		if a.Type == schema.Complex {
+			sub = overlay(a.SubAttributes)
+		}
+		if !a.Required && sub == nil {
+			continue
+		}
+		if s == nil {
+			s = openapi3.NewObjectSchema()
+		}
+		if a.Required {
+			s.Required = append(s.Required, a.Name)
+		}
+		if sub != nil {
+			if a.MultiValued {
+				sub = openapi3.NewArraySchema().WithItems(sub)
+			}
+			s.Properties[a.Name] = &openapi3.SchemaRef{Value: sub}
+		}
+	}
 	return s
 }
