@@ -103,3 +103,19 @@ func TestSecondServerOnSameDatabaseIsRefused(t *testing.T) {
 	}
 	again.Close()
 }
+
+// TestDeletingANestedGroupLeavesNoDanglingMember: a group can be a member
+// of another group; deleting it must remove it from the parent's members.
+func TestDeletingANestedGroupLeavesNoDanglingMember(t *testing.T) {
+	h := testHandler(t)
+	child := call(t, h, "POST", "/scim/v2/Groups", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"Child"}`, 201)["id"].(string)
+	parent := call(t, h, "POST", "/scim/v2/Groups", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"Parent","members":[{"value":"`+child+`","type":"Group"}]}`, 201)["id"].(string)
+	got := call(t, h, "GET", "/scim/v2/Groups/"+parent, "", 200)["members"].([]any)
+	if len(got) != 1 || got[0].(map[string]any)["type"] != "Group" || got[0].(map[string]any)["display"] != "Child" {
+		t.Fatalf("parent members = %v", got)
+	}
+	call(t, h, "DELETE", "/scim/v2/Groups/"+child, "", 204)
+	if got := call(t, h, "GET", "/scim/v2/Groups/"+parent, "", 200)["members"].([]any); len(got) != 0 {
+		t.Errorf("parent still lists the deleted group: %v", got)
+	}
+}

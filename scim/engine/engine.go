@@ -425,7 +425,9 @@ func (s *Service[T]) Delete(ctx context.Context, id string) error {
 			if oldMembers, err = s.d.Members.memberIDs(ctx, tx, id); err != nil {
 				return err
 			}
-			if _, err := tx.NewDelete().Table(s.d.Members.Table).Where("group_id = ?", id).Exec(ctx); err != nil {
+			// Its own members, and its rows as a member of other groups
+			// (nested groups: members.type may be "Group").
+			if _, err := tx.NewDelete().Table(s.d.Members.Table).Where("group_id = ? OR member_id = ?", id, id).Exec(ctx); err != nil {
 				return err
 			}
 		}
