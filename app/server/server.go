@@ -73,10 +73,11 @@ func Handler(cfg *config.Config, db *sqlstore.DB, log *slog.Logger) (http.Handle
 		BaseRouter:       mux,
 		ErrorHandlerFunc: web.RequestError,
 	})
-	if err := fallbacks(mux); err != nil {
+	endpoints, err := fallbacks(mux)
+	if err != nil {
 		return nil, err
 	}
-	var h http.Handler = mux
+	var h http.Handler = web.CanonicalPaths(config.BasePath, endpoints, mux)
 	h = web.BearerAuth(cfg.Token, h)
 	h = web.Edge(cfg.BaseURL, config.BasePath, log, h)
 	return web.AccessLog(log, h), nil
@@ -86,10 +87,11 @@ func Handler(cfg *config.Config, db *sqlstore.DB, log *slog.Logger) (http.Handle
 // instead of net/http's text/plain ones. Method-less patterns are less
 // specific than the generated "GET /path" ones, so they only catch what
 // the API does not serve.
-func fallbacks(mux *http.ServeMux) error {
+// It returns the endpoint names it routes.
+func fallbacks(mux *http.ServeMux) ([]string, error) {
 	set, err := discovery.Load()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	routes := map[string][]string{
 		"/ServiceProviderConfig": {"GET"},
@@ -102,9 +104,13 @@ func fallbacks(mux *http.ServeMux) error {
 		routes[rt.Endpoint] = []string{"GET", "POST"}
 		routes[rt.Endpoint+"/{id}"] = []string{"GET", "PUT", "DELETE"}
 	}
+	var endpoints []string
 	for path, methods := range routes {
 		mux.Handle(config.BasePath+path, web.MethodNotAllowed(strings.Join(methods, ", ")))
+		if !strings.Contains(path[1:], "/") {
+			endpoints = append(endpoints, path[1:])
+		}
 	}
 	mux.HandleFunc("/", web.NotFound)
-	return nil
+	return endpoints, nil
 }

@@ -19,15 +19,15 @@ import (
 
 // Hooks holds the application's hooks per resource type; nil means none.
 type Hooks struct {
-	Group resource.GroupHooks
 	User  resource.UserHooks
+	Group resource.GroupHooks
 }
 
 // Server implements StrictServerInterface: every SCIM operation of every
 // resource type, and the discovery endpoints.
 type Server struct {
-	Groups    *engine.Service[resource.Group]
 	Users     *engine.Service[resource.User]
+	Groups    *engine.Service[resource.Group]
 	discovery *discovery.Docs
 }
 
@@ -40,15 +40,6 @@ func NewServer(db *sqlstore.DB, hooks Hooks, log *slog.Logger) (*Server, error) 
 		return nil, fmt.Errorf("embedded schemas: %w", err)
 	}
 	s := &Server{discovery: discovery.New(set)}
-	rtGroup := set.ResourceType("Group")
-	if rtGroup == nil {
-		return nil, errors.New("embedded schemas: no resource type \"Group\"")
-	}
-	var hGroup resource.GroupHooks = resource.UnimplementedGroupHooks{}
-	if hooks.Group != nil {
-		hGroup = hooks.Group
-	}
-	s.Groups = engine.New(store.GroupDescriptor(rtGroup), db, hGroup, log)
 	rtUser := set.ResourceType("User")
 	if rtUser == nil {
 		return nil, errors.New("embedded schemas: no resource type \"User\"")
@@ -58,6 +49,15 @@ func NewServer(db *sqlstore.DB, hooks Hooks, log *slog.Logger) (*Server, error) 
 		hUser = hooks.User
 	}
 	s.Users = engine.New(store.UserDescriptor(rtUser), db, hUser, log)
+	rtGroup := set.ResourceType("Group")
+	if rtGroup == nil {
+		return nil, errors.New("embedded schemas: no resource type \"Group\"")
+	}
+	var hGroup resource.GroupHooks = resource.UnimplementedGroupHooks{}
+	if hooks.Group != nil {
+		hGroup = hooks.Group
+	}
+	s.Groups = engine.New(store.GroupDescriptor(rtGroup), db, hGroup, log)
 	return s, nil
 }
 
@@ -65,26 +65,6 @@ func NewServer(db *sqlstore.DB, hooks Hooks, log *slog.Logger) (*Server, error) 
 // operation's response interface, so handlers skip a decode/encode round trip.
 type response struct {
 	*engine.Response
-}
-
-func (r response) VisitListGroupsResponse(w http.ResponseWriter) error {
-	return web.WriteResponse(w, r.Response)
-}
-
-func (r response) VisitCreateGroupResponse(w http.ResponseWriter) error {
-	return web.WriteResponse(w, r.Response)
-}
-
-func (r response) VisitGetGroupResponse(w http.ResponseWriter) error {
-	return web.WriteResponse(w, r.Response)
-}
-
-func (r response) VisitReplaceGroupResponse(w http.ResponseWriter) error {
-	return web.WriteResponse(w, r.Response)
-}
-
-func (r response) VisitDeleteGroupResponse(w http.ResponseWriter) error {
-	return web.WriteResponse(w, r.Response)
 }
 
 func (r response) VisitListUsersResponse(w http.ResponseWriter) error {
@@ -104,6 +84,26 @@ func (r response) VisitReplaceUserResponse(w http.ResponseWriter) error {
 }
 
 func (r response) VisitDeleteUserResponse(w http.ResponseWriter) error {
+	return web.WriteResponse(w, r.Response)
+}
+
+func (r response) VisitListGroupsResponse(w http.ResponseWriter) error {
+	return web.WriteResponse(w, r.Response)
+}
+
+func (r response) VisitCreateGroupResponse(w http.ResponseWriter) error {
+	return web.WriteResponse(w, r.Response)
+}
+
+func (r response) VisitGetGroupResponse(w http.ResponseWriter) error {
+	return web.WriteResponse(w, r.Response)
+}
+
+func (r response) VisitReplaceGroupResponse(w http.ResponseWriter) error {
+	return web.WriteResponse(w, r.Response)
+}
+
+func (r response) VisitDeleteGroupResponse(w http.ResponseWriter) error {
 	return web.WriteResponse(w, r.Response)
 }
 
@@ -153,43 +153,6 @@ func str(p *string) string {
 	return *p
 }
 
-// ListGroups lists or filters Groups (RFC 7644 §3.4.2).
-func (s *Server) ListGroups(ctx context.Context, req ListGroupsRequestObject) (ListGroupsResponseObject, error) {
-	p := req.Params
-	return reply(s.Groups.List(ctx, engine.ListParams{
-		Attributes: str(p.Attributes),
-		Count:      p.Count,
-		Excluded:   str(p.ExcludedAttributes),
-		Filter:     str(p.Filter),
-		SortBy:     str(p.SortBy),
-		SortOrder:  str((*string)(p.SortOrder)),
-		StartIndex: p.StartIndex,
-	}))
-}
-
-// CreateGroup creates a Group (RFC 7644 §3.3).
-func (s *Server) CreateGroup(ctx context.Context, req CreateGroupRequestObject) (CreateGroupResponseObject, error) {
-	return reply(s.Groups.Create(ctx, req.Body))
-}
-
-// GetGroup returns one Group (RFC 7644 §3.4.1).
-func (s *Server) GetGroup(ctx context.Context, req GetGroupRequestObject) (GetGroupResponseObject, error) {
-	return reply(s.Groups.Get(ctx, req.ID, str(req.Params.Attributes), str(req.Params.ExcludedAttributes)))
-}
-
-// ReplaceGroup replaces a Group (RFC 7644 §3.5.1).
-func (s *Server) ReplaceGroup(ctx context.Context, req ReplaceGroupRequestObject) (ReplaceGroupResponseObject, error) {
-	return reply(s.Groups.Replace(ctx, req.ID, req.Body))
-}
-
-// DeleteGroup deletes a Group (RFC 7644 §3.6).
-func (s *Server) DeleteGroup(ctx context.Context, req DeleteGroupRequestObject) (DeleteGroupResponseObject, error) {
-	if err := s.Groups.Delete(ctx, req.ID); err != nil {
-		return nil, err
-	}
-	return response{&engine.Response{Status: 204}}, nil
-}
-
 // ListUsers lists or filters Users (RFC 7644 §3.4.2).
 func (s *Server) ListUsers(ctx context.Context, req ListUsersRequestObject) (ListUsersResponseObject, error) {
 	p := req.Params
@@ -222,6 +185,43 @@ func (s *Server) ReplaceUser(ctx context.Context, req ReplaceUserRequestObject) 
 // DeleteUser deletes a User (RFC 7644 §3.6).
 func (s *Server) DeleteUser(ctx context.Context, req DeleteUserRequestObject) (DeleteUserResponseObject, error) {
 	if err := s.Users.Delete(ctx, req.ID); err != nil {
+		return nil, err
+	}
+	return response{&engine.Response{Status: 204}}, nil
+}
+
+// ListGroups lists or filters Groups (RFC 7644 §3.4.2).
+func (s *Server) ListGroups(ctx context.Context, req ListGroupsRequestObject) (ListGroupsResponseObject, error) {
+	p := req.Params
+	return reply(s.Groups.List(ctx, engine.ListParams{
+		Attributes: str(p.Attributes),
+		Count:      p.Count,
+		Excluded:   str(p.ExcludedAttributes),
+		Filter:     str(p.Filter),
+		SortBy:     str(p.SortBy),
+		SortOrder:  str((*string)(p.SortOrder)),
+		StartIndex: p.StartIndex,
+	}))
+}
+
+// CreateGroup creates a Group (RFC 7644 §3.3).
+func (s *Server) CreateGroup(ctx context.Context, req CreateGroupRequestObject) (CreateGroupResponseObject, error) {
+	return reply(s.Groups.Create(ctx, req.Body))
+}
+
+// GetGroup returns one Group (RFC 7644 §3.4.1).
+func (s *Server) GetGroup(ctx context.Context, req GetGroupRequestObject) (GetGroupResponseObject, error) {
+	return reply(s.Groups.Get(ctx, req.ID, str(req.Params.Attributes), str(req.Params.ExcludedAttributes)))
+}
+
+// ReplaceGroup replaces a Group (RFC 7644 §3.5.1).
+func (s *Server) ReplaceGroup(ctx context.Context, req ReplaceGroupRequestObject) (ReplaceGroupResponseObject, error) {
+	return reply(s.Groups.Replace(ctx, req.ID, req.Body))
+}
+
+// DeleteGroup deletes a Group (RFC 7644 §3.6).
+func (s *Server) DeleteGroup(ctx context.Context, req DeleteGroupRequestObject) (DeleteGroupResponseObject, error) {
+	if err := s.Groups.Delete(ctx, req.ID); err != nil {
 		return nil, err
 	}
 	return response{&engine.Response{Status: 204}}, nil

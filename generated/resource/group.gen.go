@@ -59,11 +59,6 @@ func (v *Group) Prepare(op engine.Op) error {
 	if err := validate.Struct(validator, v, groupExtensions); err != nil {
 		return err
 	}
-	if err := oneType("members", len(v.Members), func(i int) string {
-		return v.Members[i].Type
-	}); err != nil {
-		return err
-	}
 	return nil
 }
 

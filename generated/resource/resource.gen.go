@@ -60,24 +60,6 @@ func onePrimary(attr string, n int, primary func(int) bool) error {
 	return nil
 }
 
-// oneType rejects two values of a multi-valued attribute with the same
-// canonical type (two "work" emails): Azure AD requires type values to be
-// unique, and a client matching by type could not tell them apart.
-func oneType(attr string, n int, typ func(int) string) error {
-	seen := make(map[string]bool, n)
-	for i := 0; i < n; i++ {
-		t := strings.ToLower(typ(i))
-		if t == "" {
-			continue
-		}
-		if seen[t] {
-			return scimerr.BadRequest(scimerr.InvalidValue, "%s: more than one value has type %q; send one value per type", attr, typ(i))
-		}
-		seen[t] = true
-	}
-	return nil
-}
-
 // unchanged reports whether an immutable value may be written: it was
 // never set, or the new value is the same.
 func unchanged[T comparable](old, v T) bool {

@@ -224,18 +224,8 @@ func (v *User) Prepare(op engine.Op) error {
 	if err := validate.Struct(validator, v, userExtensions); err != nil {
 		return err
 	}
-	if err := oneType("emails", len(v.Emails), func(i int) string {
-		return v.Emails[i].Type
-	}); err != nil {
-		return err
-	}
 	if err := onePrimary("emails", len(v.Emails), func(i int) bool {
 		return v.Emails[i].Primary != nil && bool(*v.Emails[i].Primary)
-	}); err != nil {
-		return err
-	}
-	if err := oneType("phoneNumbers", len(v.PhoneNumbers), func(i int) string {
-		return v.PhoneNumbers[i].Type
 	}); err != nil {
 		return err
 	}
@@ -244,33 +234,13 @@ func (v *User) Prepare(op engine.Op) error {
 	}); err != nil {
 		return err
 	}
-	if err := oneType("ims", len(v.IMs), func(i int) string {
-		return v.IMs[i].Type
-	}); err != nil {
-		return err
-	}
 	if err := onePrimary("ims", len(v.IMs), func(i int) bool {
 		return v.IMs[i].Primary != nil && bool(*v.IMs[i].Primary)
 	}); err != nil {
 		return err
 	}
-	if err := oneType("photos", len(v.Photos), func(i int) string {
-		return v.Photos[i].Type
-	}); err != nil {
-		return err
-	}
 	if err := onePrimary("photos", len(v.Photos), func(i int) bool {
 		return v.Photos[i].Primary != nil && bool(*v.Photos[i].Primary)
-	}); err != nil {
-		return err
-	}
-	if err := oneType("addresses", len(v.Addresses), func(i int) string {
-		return v.Addresses[i].Type
-	}); err != nil {
-		return err
-	}
-	if err := oneType("groups", len(v.Groups), func(i int) string {
-		return v.Groups[i].Type
 	}); err != nil {
 		return err
 	}

@@ -86,7 +86,13 @@ func Load(fsys fs.FS, root string) (*Set, error) {
 		return nil, l.problems
 	}
 	sort.Slice(l.set.Schemas, func(i, j int) bool { return l.set.Schemas[i].ID < l.set.Schemas[j].ID })
-	sort.Slice(l.set.ResourceTypes, func(i, j int) bool { return l.set.ResourceTypes[i].Name < l.set.ResourceTypes[j].Name })
+	sort.SliceStable(l.set.ResourceTypes, func(i, j int) bool {
+		a, b := rfcOrder(l.set.ResourceTypes[i]), rfcOrder(l.set.ResourceTypes[j])
+		if a != b {
+			return a < b
+		}
+		return l.set.ResourceTypes[i].Name < l.set.ResourceTypes[j].Name
+	})
 	return l.set, nil
 }
 
@@ -460,4 +466,18 @@ func (l *loader) knownIDs() string {
 		ids = append(ids, s.ID)
 	}
 	return strings.Join(ids, ", ")
+}
+
+// rfcOrder puts the resource types of RFC 7643 first, in the RFC's own
+// order (§8.6: User, then Group), and the others after them by name.
+// Clients read /ResourceTypes in order: Microsoft's SCIM test collection
+// expects the User resource type first.
+func rfcOrder(rt *ResourceType) int {
+	switch rt.Schema {
+	case "urn:ietf:params:scim:schemas:core:2.0:User":
+		return 0
+	case "urn:ietf:params:scim:schemas:core:2.0:Group":
+		return 1
+	}
+	return 2
 }

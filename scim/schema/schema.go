@@ -237,7 +237,7 @@ func (rt *ResourceType) Lookup(urn, name, sub string) *Attribute {
 // Set is every document loaded from a schema folder.
 type Set struct {
 	Schemas       []*Schema       // sorted by ID
-	ResourceTypes []*ResourceType // sorted by Name
+	ResourceTypes []*ResourceType // RFC 7643 types first (User, Group), then by Name
 	// ServiceProviderConfig is the raw RFC 7643 §5 document.
 	ServiceProviderConfig []byte
 	ServiceProviderFile   string

@@ -209,3 +209,34 @@ func AccessLog(log *slog.Logger, next http.Handler) http.Handler {
 		log.Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.status, "duration", time.Since(start))
 	})
 }
+
+// CanonicalPaths accepts endpoint names in any case and a trailing slash
+// after a collection ("/scim/v2/users", "/scim/v2/Users/?filter=…"), as
+// Microsoft's SCIM test collection sends them, by rewriting the path to the
+// canonical endpoint before routing. endpoints are the names under
+// basePath, e.g. "Users", "Groups", "Schemas".
+func CanonicalPaths(basePath string, endpoints []string, next http.Handler) http.Handler {
+	canon := make(map[string]string, len(endpoints))
+	for _, e := range endpoints {
+		canon[strings.ToLower(e)] = e
+	}
+	prefix := basePath + "/"
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rest, ok := strings.CutPrefix(r.URL.Path, prefix)
+		if ok {
+			seg, tail, hasTail := strings.Cut(rest, "/")
+			if c, known := canon[strings.ToLower(seg)]; known && (c != seg || (hasTail && tail == "")) {
+				p := prefix + c
+				if hasTail && tail != "" {
+					p += "/" + tail
+				}
+				u := *r.URL
+				u.Path, u.RawPath = p, ""
+				r2 := *r
+				r2.URL = &u
+				r = &r2
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}

@@ -68,3 +68,25 @@ func TestBearerAuth(t *testing.T) {
 		}
 	}
 }
+
+func TestCanonicalPaths(t *testing.T) {
+	var got string
+	h := CanonicalPaths("/scim/v2", []string{"Users", "Groups", "Schemas", "ServiceProviderConfig"},
+		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got = r.URL.Path + "?" + r.URL.RawQuery }))
+	for in, want := range map[string]string{
+		"/scim/v2/users":                   "/scim/v2/Users?",
+		"/scim/v2/USERS/abc":               "/scim/v2/Users/abc?",
+		"/scim/v2/Users/?filter=x":         "/scim/v2/Users?filter=x",
+		"/scim/v2/Users":                   "/scim/v2/Users?",
+		"/scim/v2/serviceproviderconfig":   "/scim/v2/ServiceProviderConfig?",
+		"/scim/v2/Nope":                    "/scim/v2/Nope?",
+		"/scim/v2/Schemas/urn:x:Y":         "/scim/v2/Schemas/urn:x:Y?",
+		"/other/users":                     "/other/users?",
+		"/scim/v2/groups/g1?attributes=id": "/scim/v2/Groups/g1?attributes=id",
+	} {
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", in, nil))
+		if got != want {
+			t.Errorf("%s routed as %s, want %s", in, got, want)
+		}
+	}
+}

@@ -105,21 +105,6 @@ func common(m *model.Model) *jen.File {
 		),
 		jen.Return(jen.Nil()),
 	)
-	f.Comment("oneType rejects two values of a multi-valued attribute with the same")
-	f.Comment("canonical type (two \"work\" emails): Azure AD requires type values to be")
-	f.Comment("unique, and a client matching by type could not tell them apart.")
-	f.Func().Id("oneType").Params(jen.Id("attr").String(), jen.Id("n").Int(), jen.Id("typ").Func().Params(jen.Int()).String()).Error().Block(
-		jen.Id("seen").Op(":=").Make(jen.Map(jen.String()).Bool(), jen.Id("n")),
-		jen.For(jen.Id("i").Op(":=").Lit(0), jen.Id("i").Op("<").Id("n"), jen.Id("i").Op("++")).Block(
-			jen.Id("t").Op(":=").Qual("strings", "ToLower").Call(jen.Id("typ").Call(jen.Id("i"))),
-			jen.If(jen.Id("t").Op("==").Lit("")).Block(jen.Continue()),
-			jen.If(jen.Id("seen").Index(jen.Id("t"))).Block(
-				jen.Return(jen.Qual(emit.ScimerrPkg, "BadRequest").Call(jen.Qual(emit.ScimerrPkg, "InvalidValue"),
-					jen.Lit("%s: more than one value has type %q; send one value per type"), jen.Id("attr"), jen.Id("typ").Call(jen.Id("i"))))),
-			jen.Id("seen").Index(jen.Id("t")).Op("=").True(),
-		),
-		jen.Return(jen.Nil()),
-	)
 	f.Comment("unchanged reports whether an immutable value may be written: it was")
 	f.Comment("never set, or the new value is the same.")
 	f.Func().Id("unchanged").Types(jen.Id("T").Comparable()).Params(jen.Id("old"), jen.Id("v").Id("T")).Bool().Block(
@@ -523,12 +508,6 @@ func primaryChecks(r *model.Resource, p *model.Part) []jen.Code {
 			continue
 		}
 		fieldExpr := acc.expr + "." + naming.Go(a.Name)
-		if typ := a.Sub("type"); typ != nil && typ.Type == schema.String && !typ.MultiValued && len(typ.CanonicalValues) > 0 {
-			out = append(out, jen.If(jen.Err().Op(":=").Id("oneType").Call(
-				jen.Lit(pathOf(p, a)), jen.Len(jen.Op(fieldExpr)),
-				jen.Func().Params(jen.Id("i").Int()).String().Block(jen.Return(jen.Op(fieldExpr).Index(jen.Id("i")).Dot(naming.Go(typ.Name))))),
-				jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err())))
-		}
 		prim := a.Sub("primary")
 		if prim == nil || prim.Type != schema.Boolean || prim.MultiValued {
 			continue
