@@ -7,19 +7,26 @@ import scimtype "github.com/scimforge/scimforge/scim/scimtype"
 // AcmeUser: Example custom extension of the User resource for the fictional Acme Corporation. It is the worked example for scimforge users: it adds one attribute of each SCIM data type (string, integer, boolean, dateTime, decimal, a multi-valued string and a multi-valued complex attribute). Edit or copy it to define your own extension, then run 'make generate'.
 // It is the AcmeUser extension schema urn:example:params:scim:schemas:extension:acme:2.0:User.
 type AcmeUser struct {
-	// BadgeNumber: The number printed on the User's Acme building badge. Unique across all Users of this service provider and compared case-sensitively. (uniqueness server; case-exact)
+	// BadgeNumber: The number printed on the User's Acme building badge. Unique across all Users of
+	// this service provider and compared case-sensitively. (uniqueness server; case-exact)
 	BadgeNumber string `json:"badgeNumber,omitempty"`
-	// ClearanceLevel: The User's security clearance level, a whole number where 0 means no clearance and higher numbers grant access to more restricted areas.
+	// ClearanceLevel: The User's security clearance level, a whole number where 0 means no clearance
+	// and higher numbers grant access to more restricted areas.
 	ClearanceLevel *int64 `json:"clearanceLevel,omitempty"`
-	// RemoteWorker: A Boolean value indicating whether the User works mainly remotely (true) or on site (false).
+	// RemoteWorker: A Boolean value indicating whether the User works mainly remotely (true) or on
+	// site (false).
 	RemoteWorker *scimtype.Boolean `json:"remoteWorker,omitempty"`
-	// HireDate: The date and time the User was hired, as an xsd:dateTime, e.g., '2024-03-01T09:00:00Z'.
+	// HireDate: The date and time the User was hired, as an xsd:dateTime, e.g.,
+	// '2024-03-01T09:00:00Z'.
 	HireDate string `json:"hireDate,omitempty" validate:"omitempty,scim_datetime"`
-	// Fte: The User's full-time equivalent as a decimal fraction, e.g., 1.0 for full time or 0.5 for half time.
+	// Fte: The User's full-time equivalent as a decimal fraction, e.g., 1.0 for full time or 0.5 for
+	// half time.
 	Fte *float64 `json:"fte,omitempty"`
-	// Tags: Free-form labels attached to the User, e.g., 'oncall' or 'mentor'. Values are compared case-insensitively. (case-insensitive)
+	// Tags: Free-form labels attached to the User, e.g., 'oncall' or 'mentor'. Values are compared
+	// case-insensitively. (case-insensitive)
 	Tags []string `json:"tags,omitempty"`
-	// Projects: The Acme projects the User works on. Each value names one project and the User's part in it.
+	// Projects: The Acme projects the User works on. Each value names one project and the User's part
+	// in it.
 	Projects []AcmeUserProject `json:"projects,omitempty" validate:"omitempty,dive"`
 }
 
@@ -27,10 +34,12 @@ type AcmeUser struct {
 type AcmeUserProject struct {
 	// Name: The name of the project, e.g., 'Rocket Skates'. REQUIRED. (required; case-insensitive)
 	Name string `json:"name,omitempty" validate:"required"`
-	// Role: The User's role in the project. Canonical values are 'lead', 'member', and 'reviewer'. (case-insensitive; one of lead, member, reviewer (any case))
+	// Role: The User's role in the project. Canonical values are 'lead', 'member', and 'reviewer'.
+	// (case-insensitive; one of lead, member, reviewer (any case))
 	Role string `json:"role,omitempty" validate:"omitempty,scim_canonical=lead member reviewer"`
 	// StartDate: The date and time the User joined the project, as an xsd:dateTime.
 	StartDate string `json:"startDate,omitempty" validate:"omitempty,scim_datetime"`
-	// Primary: A Boolean value indicating the User's main project. The primary attribute value 'true' MUST appear no more than once.
+	// Primary: A Boolean value indicating the User's main project. The primary attribute value 'true'
+	// MUST appear no more than once.
 	Primary *scimtype.Boolean `json:"primary,omitempty"`
 }

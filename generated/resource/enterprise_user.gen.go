@@ -10,7 +10,8 @@ import (
 // EnterpriseUser: Enterprise User
 // It is the EnterpriseUser extension schema urn:ietf:params:scim:schemas:extension:enterprise:2.0:User.
 type EnterpriseUser struct {
-	// EmployeeNumber: Numeric or alphanumeric identifier assigned to a person, typically based on order of hire or association with an organization. (case-insensitive)
+	// EmployeeNumber: Numeric or alphanumeric identifier assigned to a person, typically based on
+	// order of hire or association with an organization. (case-insensitive)
 	EmployeeNumber string `json:"employeeNumber,omitempty"`
 	// CostCenter: Identifies the name of a cost center. (case-insensitive)
 	CostCenter string `json:"costCenter,omitempty"`
@@ -20,17 +21,20 @@ type EnterpriseUser struct {
 	Division string `json:"division,omitempty"`
 	// Department: Identifies the name of a department. (case-insensitive)
 	Department string `json:"department,omitempty"`
-	// Manager: The User's manager. A complex type that optionally allows service providers to represent organizational hierarchy by referencing the 'id' attribute of another User.
-	Manager *EnterpriseUserManager `json:"manager,omitempty" validate:"omitempty"`
+	// Manager: The User's manager. A complex type that optionally allows service providers to
+	// represent organizational hierarchy by referencing the 'id' attribute of another User.
+	Manager *EnterpriseUserManager `json:"manager,omitempty"`
 }
 
 // EnterpriseUserManager is the value of the "manager" attribute of EnterpriseUser.
 type EnterpriseUserManager struct {
 	// Value: The id of the SCIM resource representing the User's manager. REQUIRED. (case-insensitive)
 	Value string `json:"value,omitempty"`
-	// Ref: The URI of the SCIM resource representing the User's manager. REQUIRED. (referenceTypes User)
+	// Ref: The URI of the SCIM resource representing the User's manager. REQUIRED. (referenceTypes
+	// User)
 	Ref string `json:"$ref,omitempty"`
-	// DisplayName: The displayName of the User's manager. OPTIONAL and READ-ONLY. (readOnly; case-insensitive)
+	// DisplayName: The displayName of the User's manager. OPTIONAL and READ-ONLY. (readOnly;
+	// case-insensitive)
 	DisplayName string `json:"displayName,omitempty"`
 }
 

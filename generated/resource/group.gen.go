@@ -32,11 +32,14 @@ type Group struct {
 type GroupMember struct {
 	// Value: Identifier of the member of this Group. (immutable; case-insensitive)
 	Value string `json:"value,omitempty"`
-	// Ref: The URI corresponding to a SCIM resource that is a member of this Group. (immutable; referenceTypes User, Group)
+	// Ref: The URI corresponding to a SCIM resource that is a member of this Group. (immutable;
+	// referenceTypes User, Group)
 	Ref string `json:"$ref,omitempty"`
-	// Type: A label indicating the type of resource, e.g., 'User' or 'Group'. (immutable; case-insensitive; one of User, Group (any case))
+	// Type: A label indicating the type of resource, e.g., 'User' or 'Group'. (immutable;
+	// case-insensitive; one of User, Group (any case))
 	Type string `json:"type,omitempty" validate:"omitempty,scim_canonical=User Group"`
-	// Display: A human-readable name for the member, primarily used for display purposes. READ-ONLY. (readOnly; case-insensitive)
+	// Display: A human-readable name for the member, primarily used for display purposes. READ-ONLY.
+	// (readOnly; case-insensitive)
 	Display string `json:"display,omitempty"`
 }
 

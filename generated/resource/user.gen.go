@@ -22,45 +22,71 @@ type User struct {
 	ExternalID string `json:"externalId,omitempty"`
 	// Meta is maintained by the server (readOnly).
 	Meta *scimtype.Meta `json:"meta,omitempty"`
-	// UserName: Unique identifier for the User, typically used by the user to directly authenticate to the service provider. Each User MUST include a non-empty userName value. This identifier MUST be unique across the service provider's entire set of Users. REQUIRED. (required; uniqueness server; case-insensitive)
+	// UserName: Unique identifier for the User, typically used by the user to directly authenticate to
+	// the service provider. Each User MUST include a non-empty userName value. This identifier MUST be
+	// unique across the service provider's entire set of Users. REQUIRED. (required; uniqueness
+	// server; case-insensitive)
 	UserName string `json:"userName,omitempty" validate:"required"`
-	// Name: The components of the user's real name. Providers MAY return just the full name as a single string in the formatted sub-attribute, or they MAY return just the individual component attributes using the other sub-attributes, or they MAY return both. If both variants are returned, they SHOULD be describing the same name, with the formatted name indicating how the component attributes should be combined.
-	Name *UserName `json:"name,omitempty" validate:"omitempty"`
-	// DisplayName: The name of the User, suitable for display to end-users. The name SHOULD be the full name of the User being described, if known. (case-insensitive)
+	// Name: The components of the user's real name. Providers MAY return just the full name as a
+	// single string in the formatted sub-attribute, or they MAY return just the individual component
+	// attributes using the other sub-attributes, or they MAY return both. If both variants are
+	// returned, they SHOULD be describing the same name, with the formatted name indicating how the
+	// component attributes should be combined.
+	Name *UserName `json:"name,omitempty"`
+	// DisplayName: The name of the User, suitable for display to end-users. The name SHOULD be the
+	// full name of the User being described, if known. (case-insensitive)
 	DisplayName string `json:"displayName,omitempty"`
-	// NickName: The casual way to address the user in real life, e.g., 'Bob' or 'Bobby' instead of 'Robert'. This attribute SHOULD NOT be used to represent a User's username (e.g., 'bjensen' or 'mpepperidge'). (case-insensitive)
+	// NickName: The casual way to address the user in real life, e.g., 'Bob' or 'Bobby' instead of
+	// 'Robert'. This attribute SHOULD NOT be used to represent a User's username (e.g., 'bjensen' or
+	// 'mpepperidge'). (case-insensitive)
 	NickName string `json:"nickName,omitempty"`
-	// ProfileURL: A fully qualified URL pointing to a page representing the User's online profile. (referenceTypes external)
+	// ProfileURL: A fully qualified URL pointing to a page representing the User's online profile.
+	// (referenceTypes external)
 	ProfileURL string `json:"profileUrl,omitempty" validate:"omitempty,scim_uri"`
 	// Title: The user's title, such as "Vice President." (case-insensitive)
 	Title string `json:"title,omitempty"`
-	// UserType: Used to identify the relationship between the organization and the user. Typical values used might be 'Contractor', 'Employee', 'Intern', 'Temp', 'External', and 'Unknown', but any value may be used. (case-insensitive)
+	// UserType: Used to identify the relationship between the organization and the user. Typical
+	// values used might be 'Contractor', 'Employee', 'Intern', 'Temp', 'External', and 'Unknown', but
+	// any value may be used. (case-insensitive)
 	UserType string `json:"userType,omitempty"`
-	// PreferredLanguage: Indicates the User's preferred written or spoken language. Generally used for selecting a localized user interface; e.g., 'en-US' specifies the language English and country US. (case-insensitive)
+	// PreferredLanguage: Indicates the User's preferred written or spoken language. Generally used for
+	// selecting a localized user interface; e.g., 'en-US' specifies the language English and country
+	// US. (case-insensitive)
 	PreferredLanguage string `json:"preferredLanguage,omitempty"`
-	// Locale: Used to indicate the User's default location for purposes of localizing items such as currency, date time format, or numerical representations. (case-insensitive)
+	// Locale: Used to indicate the User's default location for purposes of localizing items such as
+	// currency, date time format, or numerical representations. (case-insensitive)
 	Locale string `json:"locale,omitempty"`
-	// Timezone: The User's time zone in the 'Olson' time zone database format, e.g., 'America/Los_Angeles'. (case-insensitive)
+	// Timezone: The User's time zone in the 'Olson' time zone database format, e.g.,
+	// 'America/Los_Angeles'. (case-insensitive)
 	Timezone string `json:"timezone,omitempty"`
 	// Active: A Boolean value indicating the User's administrative status.
 	Active *scimtype.Boolean `json:"active,omitempty"`
-	// Password: The User's cleartext password. This attribute is intended to be used as a means to specify an initial password when creating a new User or to reset an existing User's password. (writeOnly; returned never; case-insensitive)
+	// Password: The User's cleartext password. This attribute is intended to be used as a means to
+	// specify an initial password when creating a new User or to reset an existing User's password.
+	// (writeOnly; returned never; case-insensitive)
 	Password string `json:"password,omitempty" validate:"omitempty,max=72"`
-	// Emails: Email addresses for the user. The value SHOULD be canonicalized by the service provider, e.g., 'bjensen@example.com' instead of 'bjensen@EXAMPLE.COM'. Canonical type values of 'work', 'home', and 'other'.
+	// Emails: Email addresses for the user. The value SHOULD be canonicalized by the service provider,
+	// e.g., 'bjensen@example.com' instead of 'bjensen@EXAMPLE.COM'. Canonical type values of 'work',
+	// 'home', and 'other'.
 	Emails []UserEmail `json:"emails,omitempty" validate:"omitempty,dive"`
-	// PhoneNumbers: Phone numbers for the User. The value SHOULD be canonicalized by the service provider according to the format specified in RFC 3966, e.g., 'tel:+1-201-555-0123'. Canonical type values of 'work', 'home', 'mobile', 'fax', 'pager', and 'other'.
+	// PhoneNumbers: Phone numbers for the User. The value SHOULD be canonicalized by the service
+	// provider according to the format specified in RFC 3966, e.g., 'tel:+1-201-555-0123'. Canonical
+	// type values of 'work', 'home', 'mobile', 'fax', 'pager', and 'other'.
 	PhoneNumbers []UserPhoneNumber `json:"phoneNumbers,omitempty" validate:"omitempty,dive"`
 	// IMs: Instant messaging addresses for the User.
 	IMs []UserIM `json:"ims,omitempty" validate:"omitempty,dive"`
 	// Photos: URLs of photos of the User.
 	Photos []UserPhoto `json:"photos,omitempty" validate:"omitempty,dive"`
-	// Addresses: A physical mailing address for this User. Canonical type values of 'work', 'home', and 'other'. This attribute is a complex type with the following sub-attributes.
+	// Addresses: A physical mailing address for this User. Canonical type values of 'work', 'home',
+	// and 'other'. This attribute is a complex type with the following sub-attributes.
 	Addresses []UserAddress `json:"addresses,omitempty" validate:"omitempty,dive"`
-	// Groups: A list of groups to which the user belongs, either through direct membership, through nested groups, or dynamically calculated. (readOnly)
+	// Groups: A list of groups to which the user belongs, either through direct membership, through
+	// nested groups, or dynamically calculated. (readOnly)
 	Groups []UserGroup `json:"groups,omitempty" validate:"omitempty,dive"`
 	// Entitlements: A list of entitlements for the User that represent a thing the User has.
 	Entitlements []UserEntitlement `json:"entitlements,omitempty" validate:"omitempty,dive"`
-	// Roles: A list of roles for the User that collectively represent who the User is, e.g., 'Student', 'Faculty'.
+	// Roles: A list of roles for the User that collectively represent who the User is, e.g.,
+	// 'Student', 'Faculty'.
 	Roles []UserRole `json:"roles,omitempty" validate:"omitempty,dive"`
 	// X509Certificates: A list of certificates issued to the User.
 	X509Certificates []UserX509Certificate `json:"x509Certificates,omitempty" validate:"omitempty,dive"`
@@ -72,29 +98,41 @@ type User struct {
 
 // UserName is the value of the "name" attribute of User.
 type UserName struct {
-	// Formatted: The full name, including all middle names, titles, and suffixes as appropriate, formatted for display (e.g., 'Ms. Barbara J Jensen, III'). (case-insensitive)
+	// Formatted: The full name, including all middle names, titles, and suffixes as appropriate,
+	// formatted for display (e.g., 'Ms. Barbara J Jensen, III'). (case-insensitive)
 	Formatted string `json:"formatted,omitempty"`
-	// FamilyName: The family name of the User, or last name in most Western languages (e.g., 'Jensen' given the full name 'Ms. Barbara J Jensen, III'). (case-insensitive)
+	// FamilyName: The family name of the User, or last name in most Western languages (e.g., 'Jensen'
+	// given the full name 'Ms. Barbara J Jensen, III'). (case-insensitive)
 	FamilyName string `json:"familyName,omitempty"`
-	// GivenName: The given name of the User, or first name in most Western languages (e.g., 'Barbara' given the full name 'Ms. Barbara J Jensen, III'). (case-insensitive)
+	// GivenName: The given name of the User, or first name in most Western languages (e.g., 'Barbara'
+	// given the full name 'Ms. Barbara J Jensen, III'). (case-insensitive)
 	GivenName string `json:"givenName,omitempty"`
-	// MiddleName: The middle name(s) of the User (e.g., 'Jane' given the full name 'Ms. Barbara J Jensen, III'). (case-insensitive)
+	// MiddleName: The middle name(s) of the User (e.g., 'Jane' given the full name 'Ms. Barbara J
+	// Jensen, III'). (case-insensitive)
 	MiddleName string `json:"middleName,omitempty"`
-	// HonorificPrefix: The honorific prefix(es) of the User, or title in most Western languages (e.g., 'Ms.' given the full name 'Ms. Barbara J Jensen, III'). (case-insensitive)
+	// HonorificPrefix: The honorific prefix(es) of the User, or title in most Western languages (e.g.,
+	// 'Ms.' given the full name 'Ms. Barbara J Jensen, III'). (case-insensitive)
 	HonorificPrefix string `json:"honorificPrefix,omitempty"`
-	// HonorificSuffix: The honorific suffix(es) of the User, or suffix in most Western languages (e.g., 'III' given the full name 'Ms. Barbara J Jensen, III'). (case-insensitive)
+	// HonorificSuffix: The honorific suffix(es) of the User, or suffix in most Western languages
+	// (e.g., 'III' given the full name 'Ms. Barbara J Jensen, III'). (case-insensitive)
 	HonorificSuffix string `json:"honorificSuffix,omitempty"`
 }
 
 // UserEmail is a value of the "emails" attribute of User.
 type UserEmail struct {
-	// Value: Email addresses for the user. The value SHOULD be canonicalized by the service provider, e.g., 'bjensen@example.com' instead of 'bjensen@EXAMPLE.COM'. Canonical type values of 'work', 'home', and 'other'. (case-insensitive)
+	// Value: Email addresses for the user. The value SHOULD be canonicalized by the service provider,
+	// e.g., 'bjensen@example.com' instead of 'bjensen@EXAMPLE.COM'. Canonical type values of 'work',
+	// 'home', and 'other'. (case-insensitive)
 	Value string `json:"value,omitempty"`
-	// Display: A human-readable name, primarily used for display purposes. READ-ONLY. (case-insensitive)
+	// Display: A human-readable name, primarily used for display purposes. READ-ONLY.
+	// (case-insensitive)
 	Display string `json:"display,omitempty"`
-	// Type: A label indicating the attribute's function, e.g., 'work' or 'home'. (case-insensitive; one of work, home, other (any case))
+	// Type: A label indicating the attribute's function, e.g., 'work' or 'home'. (case-insensitive;
+	// one of work, home, other (any case))
 	Type string `json:"type,omitempty" validate:"omitempty,scim_canonical=work home other"`
-	// Primary: A Boolean value indicating the 'primary' or preferred attribute value for this attribute, e.g., the preferred mailing address or primary email address. The primary attribute value 'true' MUST appear no more than once.
+	// Primary: A Boolean value indicating the 'primary' or preferred attribute value for this
+	// attribute, e.g., the preferred mailing address or primary email address. The primary attribute
+	// value 'true' MUST appear no more than once.
 	Primary *scimtype.Boolean `json:"primary,omitempty"`
 }
 
@@ -102,11 +140,15 @@ type UserEmail struct {
 type UserPhoneNumber struct {
 	// Value: Phone number of the User. (case-insensitive)
 	Value string `json:"value,omitempty"`
-	// Display: A human-readable name, primarily used for display purposes. READ-ONLY. (case-insensitive)
+	// Display: A human-readable name, primarily used for display purposes. READ-ONLY.
+	// (case-insensitive)
 	Display string `json:"display,omitempty"`
-	// Type: A label indicating the attribute's function, e.g., 'work', 'home', 'mobile'. (case-insensitive; one of work, home, mobile, fax, pager, other (any case))
+	// Type: A label indicating the attribute's function, e.g., 'work', 'home', 'mobile'.
+	// (case-insensitive; one of work, home, mobile, fax, pager, other (any case))
 	Type string `json:"type,omitempty" validate:"omitempty,scim_canonical=work home mobile fax pager other"`
-	// Primary: A Boolean value indicating the 'primary' or preferred attribute value for this attribute, e.g., the preferred phone number or primary phone number. The primary attribute value 'true' MUST appear no more than once.
+	// Primary: A Boolean value indicating the 'primary' or preferred attribute value for this
+	// attribute, e.g., the preferred phone number or primary phone number. The primary attribute value
+	// 'true' MUST appear no more than once.
 	Primary *scimtype.Boolean `json:"primary,omitempty"`
 }
 
@@ -114,11 +156,15 @@ type UserPhoneNumber struct {
 type UserIM struct {
 	// Value: Instant messaging address for the User. (case-insensitive)
 	Value string `json:"value,omitempty"`
-	// Display: A human-readable name, primarily used for display purposes. READ-ONLY. (case-insensitive)
+	// Display: A human-readable name, primarily used for display purposes. READ-ONLY.
+	// (case-insensitive)
 	Display string `json:"display,omitempty"`
-	// Type: A label indicating the attribute's function, e.g., 'aim', 'gtalk', 'xmpp'. (case-insensitive; one of aim, gtalk, icq, xmpp, msn, skype, qq, yahoo (any case))
+	// Type: A label indicating the attribute's function, e.g., 'aim', 'gtalk', 'xmpp'.
+	// (case-insensitive; one of aim, gtalk, icq, xmpp, msn, skype, qq, yahoo (any case))
 	Type string `json:"type,omitempty" validate:"omitempty,scim_canonical=aim gtalk icq xmpp msn skype qq yahoo"`
-	// Primary: A Boolean value indicating the 'primary' or preferred attribute value for this attribute, e.g., the preferred messenger or primary messenger. The primary attribute value 'true' MUST appear no more than once.
+	// Primary: A Boolean value indicating the 'primary' or preferred attribute value for this
+	// attribute, e.g., the preferred messenger or primary messenger. The primary attribute value
+	// 'true' MUST appear no more than once.
 	Primary *scimtype.Boolean `json:"primary,omitempty"`
 }
 
@@ -126,19 +172,26 @@ type UserIM struct {
 type UserPhoto struct {
 	// Value: URL of a photo of the User. (referenceTypes external)
 	Value string `json:"value,omitempty" validate:"omitempty,scim_uri"`
-	// Display: A human-readable name, primarily used for display purposes. READ-ONLY. (case-insensitive)
+	// Display: A human-readable name, primarily used for display purposes. READ-ONLY.
+	// (case-insensitive)
 	Display string `json:"display,omitempty"`
-	// Type: A label indicating the attribute's function, i.e., 'photo' or 'thumbnail'. (case-insensitive; one of photo, thumbnail (any case))
+	// Type: A label indicating the attribute's function, i.e., 'photo' or 'thumbnail'.
+	// (case-insensitive; one of photo, thumbnail (any case))
 	Type string `json:"type,omitempty" validate:"omitempty,scim_canonical=photo thumbnail"`
-	// Primary: A Boolean value indicating the 'primary' or preferred attribute value for this attribute, e.g., the preferred photo or thumbnail. The primary attribute value 'true' MUST appear no more than once.
+	// Primary: A Boolean value indicating the 'primary' or preferred attribute value for this
+	// attribute, e.g., the preferred photo or thumbnail. The primary attribute value 'true' MUST
+	// appear no more than once.
 	Primary *scimtype.Boolean `json:"primary,omitempty"`
 }
 
 // UserAddress is a value of the "addresses" attribute of User.
 type UserAddress struct {
-	// Formatted: The full mailing address, formatted for display or use with a mailing label. This attribute MAY contain newlines. (case-insensitive)
+	// Formatted: The full mailing address, formatted for display or use with a mailing label. This
+	// attribute MAY contain newlines. (case-insensitive)
 	Formatted string `json:"formatted,omitempty"`
-	// StreetAddress: The full street address component, which may include house number, street name, P.O. box, and multi-line extended street address information. This attribute MAY contain newlines. (case-insensitive)
+	// StreetAddress: The full street address component, which may include house number, street name,
+	// P.O. box, and multi-line extended street address information. This attribute MAY contain
+	// newlines. (case-insensitive)
 	StreetAddress string `json:"streetAddress,omitempty"`
 	// Locality: The city or locality component. (case-insensitive)
 	Locality string `json:"locality,omitempty"`
@@ -148,7 +201,8 @@ type UserAddress struct {
 	PostalCode string `json:"postalCode,omitempty"`
 	// Country: The country name component. (case-insensitive)
 	Country string `json:"country,omitempty"`
-	// Type: A label indicating the attribute's function, e.g., 'work' or 'home'. (case-insensitive; one of work, home, other (any case))
+	// Type: A label indicating the attribute's function, e.g., 'work' or 'home'. (case-insensitive;
+	// one of work, home, other (any case))
 	Type string `json:"type,omitempty" validate:"omitempty,scim_canonical=work home other"`
 }
 
@@ -156,11 +210,14 @@ type UserAddress struct {
 type UserGroup struct {
 	// Value: The identifier of the User's group. (readOnly; case-insensitive)
 	Value string `json:"value,omitempty"`
-	// Ref: The URI of the corresponding 'Group' resource to which the user belongs. (readOnly; referenceTypes User, Group)
+	// Ref: The URI of the corresponding 'Group' resource to which the user belongs. (readOnly;
+	// referenceTypes User, Group)
 	Ref string `json:"$ref,omitempty"`
-	// Display: A human-readable name, primarily used for display purposes. READ-ONLY. (readOnly; case-insensitive)
+	// Display: A human-readable name, primarily used for display purposes. READ-ONLY. (readOnly;
+	// case-insensitive)
 	Display string `json:"display,omitempty"`
-	// Type: A label indicating the attribute's function, e.g., 'direct' or 'indirect'. (readOnly; case-insensitive; one of direct, indirect (any case))
+	// Type: A label indicating the attribute's function, e.g., 'direct' or 'indirect'. (readOnly;
+	// case-insensitive; one of direct, indirect (any case))
 	Type string `json:"type,omitempty" validate:"omitempty,scim_canonical=direct indirect"`
 }
 
@@ -168,11 +225,13 @@ type UserGroup struct {
 type UserEntitlement struct {
 	// Value: The value of an entitlement. (case-insensitive)
 	Value string `json:"value,omitempty"`
-	// Display: A human-readable name, primarily used for display purposes. READ-ONLY. (case-insensitive)
+	// Display: A human-readable name, primarily used for display purposes. READ-ONLY.
+	// (case-insensitive)
 	Display string `json:"display,omitempty"`
 	// Type: A label indicating the attribute's function. (case-insensitive)
 	Type string `json:"type,omitempty"`
-	// Primary: A Boolean value indicating the 'primary' or preferred attribute value for this attribute. The primary attribute value 'true' MUST appear no more than once.
+	// Primary: A Boolean value indicating the 'primary' or preferred attribute value for this
+	// attribute. The primary attribute value 'true' MUST appear no more than once.
 	Primary *scimtype.Boolean `json:"primary,omitempty"`
 }
 
@@ -180,11 +239,13 @@ type UserEntitlement struct {
 type UserRole struct {
 	// Value: The value of a role. (case-insensitive)
 	Value string `json:"value,omitempty"`
-	// Display: A human-readable name, primarily used for display purposes. READ-ONLY. (case-insensitive)
+	// Display: A human-readable name, primarily used for display purposes. READ-ONLY.
+	// (case-insensitive)
 	Display string `json:"display,omitempty"`
 	// Type: A label indicating the attribute's function. (case-insensitive)
 	Type string `json:"type,omitempty"`
-	// Primary: A Boolean value indicating the 'primary' or preferred attribute value for this attribute. The primary attribute value 'true' MUST appear no more than once.
+	// Primary: A Boolean value indicating the 'primary' or preferred attribute value for this
+	// attribute. The primary attribute value 'true' MUST appear no more than once.
 	Primary *scimtype.Boolean `json:"primary,omitempty"`
 }
 
@@ -192,11 +253,13 @@ type UserRole struct {
 type UserX509Certificate struct {
 	// Value: The value of an X.509 certificate.
 	Value string `json:"value,omitempty" validate:"omitempty,scim_binary"`
-	// Display: A human-readable name, primarily used for display purposes. READ-ONLY. (case-insensitive)
+	// Display: A human-readable name, primarily used for display purposes. READ-ONLY.
+	// (case-insensitive)
 	Display string `json:"display,omitempty"`
 	// Type: A label indicating the attribute's function. (case-insensitive)
 	Type string `json:"type,omitempty"`
-	// Primary: A Boolean value indicating the 'primary' or preferred attribute value for this attribute. The primary attribute value 'true' MUST appear no more than once.
+	// Primary: A Boolean value indicating the 'primary' or preferred attribute value for this
+	// attribute. The primary attribute value 'true' MUST appear no more than once.
 	Primary *scimtype.Boolean `json:"primary,omitempty"`
 }
 

@@ -213,6 +213,9 @@ func validateTag(a *schema.Attribute) string {
 	case a.Type == schema.Complex && a.MultiValued:
 		rules = append(rules, "dive")
 	case a.Type == schema.Complex:
+		if !a.Required {
+			return "" // validator descends into the struct anyway
+		}
 		return strings.Join(rules, ",")
 	case a.MultiValued:
 		if vr := valueRules(a); len(vr) > 0 {
@@ -254,8 +257,11 @@ func field(p *model.Part, a *schema.Attribute) jen.Code {
 	if v := validateTag(a); v != "" {
 		tags["validate"] = v
 	}
-	return jen.Comment(docLine(naming.Go(a.Name), a.Description, a)).Line().
-		Id(naming.Go(a.Name)).Add(fieldType(p, a)).Tag(tags)
+	st := jen.Null()
+	for _, line := range strings.Split(wrap(docLine(naming.Go(a.Name), a.Description, a)), "\n") {
+		st = st.Comment(line).Line()
+	}
+	return st.Id(naming.Go(a.Name)).Add(fieldType(p, a)).Tag(tags)
 }
 
 func resourceStruct(f *jen.File, r *model.Resource) {
@@ -609,4 +615,23 @@ func hooks(f *jen.File, r *model.Resource) {
 		f.Func().Params(jen.Id(u)).Id(m.name).Params(m.params...).Error().Block(jen.Return(jen.Nil()))
 	}
 	f.Var().Id("_").Qual(emit.EnginePkg, "Hooks").Types(jen.Id(n)).Op("=").Id(u).Values()
+}
+
+// wrap breaks a doc comment into lines of about 100 columns (jennifer
+// writes each line of a multi-line comment with its own "//").
+func wrap(s string) string {
+	var b strings.Builder
+	n := 0
+	for _, w := range strings.Fields(s) {
+		if n > 0 && n+1+len(w) > 96 {
+			b.WriteByte('\n')
+			n = 0
+		} else if n > 0 {
+			b.WriteByte(' ')
+			n++
+		}
+		b.WriteString(w)
+		n += len(w)
+	}
+	return b.String()
 }
