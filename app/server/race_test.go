@@ -13,11 +13,7 @@ import (
 // data races, and without it that every request succeeds.
 func TestConcurrentReadsAndWrites(t *testing.T) {
 	h := testHandler(t)
-	var ids []string
-	for i := range 20 {
-		u := call(t, h, "POST", "/scim/v2/Users", fmt.Sprintf(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"c%d"}`, i), 201)
-		ids = append(ids, u["id"].(string))
-	}
+	ids := seedUsers(t, h, 20)
 	g := call(t, h, "POST", "/scim/v2/Groups", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"G"}`, 201)["id"].(string)
 	var wg sync.WaitGroup
 	errs := make(chan string, 1000)
@@ -32,9 +28,9 @@ func TestConcurrentReadsAndWrites(t *testing.T) {
 				case 0:
 					method, path = "GET", "/scim/v2/Users/"+id
 				case 1:
-					method, path = "GET", "/scim/v2/Users?filter=userName%20eq%20%22C"+fmt.Sprint((w+i)%20)+"%22"
+					method, path = "GET", "/scim/v2/Users?filter=userName%20eq%20%22U"+fmt.Sprint((w+i)%20)+"@EXAMPLE.com%22"
 				case 2:
-					method, path, body = "PUT", "/scim/v2/Users/"+id, fmt.Sprintf(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"c%d","displayName":"v%d"}`, (w*7+i)%len(ids), i)
+					method, path, body = "PUT", "/scim/v2/Users/"+id, fmt.Sprintf(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"u%d@example.com","displayName":"v%d"}`, (w*7+i)%len(ids), i)
 				case 3:
 					method, path, body = "PUT", "/scim/v2/Groups/"+g, `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"G","members":[{"value":"`+id+`"}]}`
 				}

@@ -9,50 +9,58 @@ import (
 	"testing"
 )
 
-// BenchmarkGetUser measures the whole handler stack for GET /Users/{id}
-// in-process (no sockets), to profile the server's own cost per request.
-func BenchmarkGetUser(b *testing.B) {
-	h := testHandler(b)
-	var ids []string
-	for i := range 200 {
+// seedUsers creates n users named u0@example.com… through the handler and
+// returns their ids.
+func seedUsers(tb testing.TB, h http.Handler, n int) []string {
+	tb.Helper()
+	ids := make([]string, 0, n)
+	for i := range n {
 		body := fmt.Sprintf(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"u%d@example.com","name":{"givenName":"G","familyName":"F"},"emails":[{"value":"u%d@example.com","type":"work","primary":true}],"active":true}`, i, i)
 		req := httptest.NewRequest("POST", "/scim/v2/Users", strings.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+fuzzToken)
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
 		var v struct{ ID string }
-		json.Unmarshal(rec.Body.Bytes(), &v)
+		if rec.Code != http.StatusCreated || json.Unmarshal(rec.Body.Bytes(), &v) != nil {
+			tb.Fatalf("seeding user %d: %d %s", i, rec.Code, rec.Body)
+		}
 		ids = append(ids, v.ID)
 	}
+	return ids
+}
+
+// get sends an authenticated GET and fails unless it answers 200.
+func get(b *testing.B, h http.Handler, path string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest("GET", path, nil)
+	req.Header.Set("Authorization", "Bearer "+fuzzToken)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK {
+		b.Fatal(rec.Code, rec.Body)
+	}
+	return rec
+}
+
+// BenchmarkGetUser measures the whole handler stack for GET /Users/{id}
+// in-process (no sockets), to profile the server's own cost per request.
+func BenchmarkGetUser(b *testing.B) {
+	h := testHandler(b)
+	ids := seedUsers(b, h, 200)
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
-		req := httptest.NewRequest("GET", "/scim/v2/Users/"+ids[i%len(ids)], nil)
-		req.Header.Set("Authorization", "Bearer "+fuzzToken)
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		if rec.Code != http.StatusOK {
-			b.Fatal(rec.Code, rec.Body)
-		}
+		get(b, h, "/scim/v2/Users/"+ids[i%len(ids)])
 	}
 }
 
 // BenchmarkFilterUserName measures GET /Users?filter=userName eq "…".
 func BenchmarkFilterUserName(b *testing.B) {
 	h := testHandler(b)
-	for i := range 200 {
-		body := fmt.Sprintf(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"u%d@example.com","emails":[{"value":"u%d@example.com","type":"work","primary":true}]}`, i, i)
-		req := httptest.NewRequest("POST", "/scim/v2/Users", strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+fuzzToken)
-		h.ServeHTTP(httptest.NewRecorder(), req)
-	}
+	seedUsers(b, h, 200)
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
-		req := httptest.NewRequest("GET", fmt.Sprintf("/scim/v2/Users?filter=userName%%20eq%%20%%22U%d@example.com%%22", i%200), nil)
-		req.Header.Set("Authorization", "Bearer "+fuzzToken)
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `"totalResults":1`) {
-			b.Fatal(rec.Code, rec.Body)
+		rec := get(b, h, fmt.Sprintf("/scim/v2/Users?filter=userName%%20eq%%20%%22U%d@example.com%%22", i%200))
+		if !strings.Contains(rec.Body.String(), `"totalResults":1`) {
+			b.Fatal(rec.Body)
 		}
 	}
 }

@@ -111,17 +111,17 @@ func (s *Service[T]) List(ctx context.Context, p ListParams) (*Response, error) 
 			return nil, s.readError(err)
 		}
 	}
-	ids := make([]string, len(rows))
-	for i, r := range rows {
-		ids[i] = r.id
-	}
+	// Members are loaded for the whole page in one query; users' groups
+	// came with the rows (see Service.columns).
 	var derived map[string][]byte
-	switch {
-	case s.d.Members != nil && (proj == nil || proj.Wants("", "members")):
-		derived, err = s.d.Members.fragments(ctx, s.db, ids)
-	}
-	if err != nil {
-		return nil, s.readError(err)
+	if s.d.Members != nil && (proj == nil || proj.Wants("", "members")) {
+		ids := make([]string, len(rows))
+		for i, r := range rows {
+			ids[i] = r.id
+		}
+		if derived, err = s.d.Members.fragments(ctx, s.db, ids); err != nil {
+			return nil, s.readError(err)
+		}
 	}
 	b := make([]byte, 0, 256+len(rows)*1024)
 	b = append(b, `{"schemas":["`+schema.ListResponseURN+`"],"totalResults":`...)
