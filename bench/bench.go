@@ -176,6 +176,13 @@ func (b *bench) startServer(ctx context.Context, bin string) error {
 	if b.o.rowCache >= 0 {
 		cmd.Env = append(cmd.Env, fmt.Sprintf("SCIMFORGE_ROW_CACHE=%d", b.o.rowCache))
 	}
+	if b.o.cpuProfile != "" {
+		prof, err := filepath.Abs(b.o.cpuProfile)
+		if err != nil {
+			return setupError{err}
+		}
+		cmd.Env = append(cmd.Env, "SCIMFORGE_CPUPROFILE="+prof)
+	}
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if b.server, err = startChild("scimforge", cmd); err != nil {
 		return setupError{err}

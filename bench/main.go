@@ -46,6 +46,7 @@ type options struct {
 	keep        bool
 	serverBin   string
 	rowCache    int
+	cpuProfile  string
 }
 
 // Exit statuses.
@@ -69,6 +70,7 @@ func main() {
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary folder (database, server log)")
 	fs.StringVar(&o.serverBin, "server-bin", "", "use this scimforge binary instead of building ./app/cmd/scimforge")
 	fs.IntVar(&o.rowCache, "row-cache", -1, "pass SCIMFORGE_ROW_CACHE to the server (0 measures uncached reads; -1 keeps the server default)")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write the server's CPU profile (its whole run) to this file (go tool pprof FILE)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: go run ./bench [flags]\n\nStarts the SCIM server on a fresh database, loads users, and compares\ncreate, GET by id and userName filter with a bare net/http handler.\n\n")
 		fs.PrintDefaults()

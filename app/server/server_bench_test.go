@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -63,4 +64,28 @@ func BenchmarkFilterUserName(b *testing.B) {
 			b.Fatal(rec.Body)
 		}
 	}
+}
+
+// BenchmarkCreateUserParallel measures POST /Users from 16 concurrent
+// goroutines in-process, so concurrent writes share transactions (group
+// commit) as they do under make bench.
+func BenchmarkCreateUserParallel(b *testing.B) {
+	h := testHandler(b)
+	var n atomic.Int64
+	b.ReportAllocs()
+	b.SetParallelism(8)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := n.Add(1)
+			body := fmt.Sprintf(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],"externalId":"e%d","userName":"bench%d@contoso.com","active":true,"displayName":"Ada Lovelace","title":"Analyst","emails":[{"primary":true,"type":"work","value":"bench%d@contoso.com"}],"name":{"formatted":"Ada Lovelace","familyName":"Lovelace","givenName":"Ada"},"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"employeeNumber":"%d","department":"Sales"}}`, i, i, i, i)
+			req := httptest.NewRequest("POST", "/scim/v2/Users", strings.NewReader(body))
+			req.Header.Set("Authorization", "Bearer "+fuzzToken)
+			req.Header.Set("Content-Type", "application/scim+json")
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != http.StatusCreated {
+				b.Fatal(rec.Code, rec.Body)
+			}
+		}
+	})
 }

@@ -53,15 +53,11 @@ func groupRow(rec *engine.Record[resource.Group]) (*GroupRow, error) {
 func insertGroupChildren(ctx context.Context, db bun.IDB, rec *engine.Record[resource.Group]) error {
 	v := rec.Value
 	if len(v.Schemas) > 0 {
-		rows := make([]GroupSchemaRow, 0, len(v.Schemas))
+		args := make([]any, 0, 3*len(v.Schemas))
 		for i, e := range v.Schemas {
-			rows = append(rows, GroupSchemaRow{
-				GroupID: rec.ID,
-				Ord:     i,
-				Value:   sqlstore.Fold(e),
-			})
+			args = append(args, rec.ID, i, sqlstore.Val(sqlstore.Fold(e)))
 		}
-		if _, err := db.NewInsert().Model(&rows).Exec(ctx); err != nil {
+		if err := sqlstore.InsertRows(ctx, db, "INSERT INTO \"scim_group_schemas\" (\"group_id\", \"ord\", \"value\") VALUES ", 3, args); err != nil {
 			return err
 		}
 	}
@@ -74,10 +70,17 @@ func insertGroup(ctx context.Context, db bun.IDB, rec *engine.Record[resource.Gr
 	if err != nil {
 		return err
 	}
-	if _, err := db.NewInsert().Model(row).Exec(ctx); err != nil {
+	if err := sqlstore.Exec(ctx, db, groupInsertSQL, row.insertArgs()...); err != nil {
 		return err
 	}
 	return insertGroupChildren(ctx, db, rec)
+}
+
+// groupInsertSQL inserts one scim_groups row; insertArgs binds its values.
+const groupInsertSQL = "INSERT INTO \"scim_groups\" (\"id\", \"version\", \"created\", \"last_modified\", \"doc\", \"external_id\", \"display_name\") VALUES (?, ?, ?, ?, ?, ?, ?)"
+
+func (r *GroupRow) insertArgs() []any {
+	return []any{r.ID, r.Version, r.Created, r.LastModified, r.Doc, sqlstore.Val(r.ExternalID), sqlstore.Val(r.DisplayName)}
 }
 
 // updateGroup rewrites the searchable columns and child rows of a replaced Group.

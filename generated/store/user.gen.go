@@ -276,175 +276,101 @@ func userRow(rec *engine.Record[resource.User]) (*UserRow, error) {
 func insertUserChildren(ctx context.Context, db bun.IDB, rec *engine.Record[resource.User]) error {
 	v := rec.Value
 	if len(v.Schemas) > 0 {
-		rows := make([]UserSchemaRow, 0, len(v.Schemas))
+		args := make([]any, 0, 3*len(v.Schemas))
 		for i, e := range v.Schemas {
-			rows = append(rows, UserSchemaRow{
-				Ord:    i,
-				UserID: rec.ID,
-				Value:  sqlstore.Fold(e),
-			})
+			args = append(args, rec.ID, i, sqlstore.Val(sqlstore.Fold(e)))
 		}
-		if _, err := db.NewInsert().Model(&rows).Exec(ctx); err != nil {
+		if err := sqlstore.InsertRows(ctx, db, "INSERT INTO \"scim_user_schemas\" (\"user_id\", \"ord\", \"value\") VALUES ", 3, args); err != nil {
 			return err
 		}
 	}
 	if len(v.Emails) > 0 {
-		rows := make([]UserEmailRow, 0, len(v.Emails))
+		args := make([]any, 0, 6*len(v.Emails))
 		for i, e := range v.Emails {
-			rows = append(rows, UserEmailRow{
-				Display: sqlstore.Fold(e.Display),
-				Ord:     i,
-				Primary: sqlstore.Bool(e.Primary),
-				Type:    sqlstore.Fold(e.Type),
-				UserID:  rec.ID,
-				Value:   sqlstore.Fold(e.Value),
-			})
+			args = append(args, rec.ID, i, sqlstore.Val(sqlstore.Fold(e.Value)), sqlstore.Val(sqlstore.Fold(e.Display)), sqlstore.Val(sqlstore.Fold(e.Type)), sqlstore.Val(sqlstore.Bool(e.Primary)))
 		}
-		if _, err := db.NewInsert().Model(&rows).Exec(ctx); err != nil {
+		if err := sqlstore.InsertRows(ctx, db, "INSERT INTO \"scim_user_emails\" (\"user_id\", \"ord\", \"value\", \"display\", \"type\", \"primary\") VALUES ", 6, args); err != nil {
 			return err
 		}
 	}
 	if len(v.PhoneNumbers) > 0 {
-		rows := make([]UserPhoneNumberRow, 0, len(v.PhoneNumbers))
+		args := make([]any, 0, 6*len(v.PhoneNumbers))
 		for i, e := range v.PhoneNumbers {
-			rows = append(rows, UserPhoneNumberRow{
-				Display: sqlstore.Fold(e.Display),
-				Ord:     i,
-				Primary: sqlstore.Bool(e.Primary),
-				Type:    sqlstore.Fold(e.Type),
-				UserID:  rec.ID,
-				Value:   sqlstore.Fold(e.Value),
-			})
+			args = append(args, rec.ID, i, sqlstore.Val(sqlstore.Fold(e.Value)), sqlstore.Val(sqlstore.Fold(e.Display)), sqlstore.Val(sqlstore.Fold(e.Type)), sqlstore.Val(sqlstore.Bool(e.Primary)))
 		}
-		if _, err := db.NewInsert().Model(&rows).Exec(ctx); err != nil {
+		if err := sqlstore.InsertRows(ctx, db, "INSERT INTO \"scim_user_phone_numbers\" (\"user_id\", \"ord\", \"value\", \"display\", \"type\", \"primary\") VALUES ", 6, args); err != nil {
 			return err
 		}
 	}
 	if len(v.IMs) > 0 {
-		rows := make([]UserIMRow, 0, len(v.IMs))
+		args := make([]any, 0, 6*len(v.IMs))
 		for i, e := range v.IMs {
-			rows = append(rows, UserIMRow{
-				Display: sqlstore.Fold(e.Display),
-				Ord:     i,
-				Primary: sqlstore.Bool(e.Primary),
-				Type:    sqlstore.Fold(e.Type),
-				UserID:  rec.ID,
-				Value:   sqlstore.Fold(e.Value),
-			})
+			args = append(args, rec.ID, i, sqlstore.Val(sqlstore.Fold(e.Value)), sqlstore.Val(sqlstore.Fold(e.Display)), sqlstore.Val(sqlstore.Fold(e.Type)), sqlstore.Val(sqlstore.Bool(e.Primary)))
 		}
-		if _, err := db.NewInsert().Model(&rows).Exec(ctx); err != nil {
+		if err := sqlstore.InsertRows(ctx, db, "INSERT INTO \"scim_user_ims\" (\"user_id\", \"ord\", \"value\", \"display\", \"type\", \"primary\") VALUES ", 6, args); err != nil {
 			return err
 		}
 	}
 	if len(v.Photos) > 0 {
-		rows := make([]UserPhotoRow, 0, len(v.Photos))
+		args := make([]any, 0, 6*len(v.Photos))
 		for i, e := range v.Photos {
-			rows = append(rows, UserPhotoRow{
-				Display: sqlstore.Fold(e.Display),
-				Ord:     i,
-				Primary: sqlstore.Bool(e.Primary),
-				Type:    sqlstore.Fold(e.Type),
-				UserID:  rec.ID,
-				Value:   sqlstore.Fold(e.Value),
-			})
+			args = append(args, rec.ID, i, sqlstore.Val(sqlstore.Fold(e.Value)), sqlstore.Val(sqlstore.Fold(e.Display)), sqlstore.Val(sqlstore.Fold(e.Type)), sqlstore.Val(sqlstore.Bool(e.Primary)))
 		}
-		if _, err := db.NewInsert().Model(&rows).Exec(ctx); err != nil {
+		if err := sqlstore.InsertRows(ctx, db, "INSERT INTO \"scim_user_photos\" (\"user_id\", \"ord\", \"value\", \"display\", \"type\", \"primary\") VALUES ", 6, args); err != nil {
 			return err
 		}
 	}
 	if len(v.Addresses) > 0 {
-		rows := make([]UserAddressRow, 0, len(v.Addresses))
+		args := make([]any, 0, 9*len(v.Addresses))
 		for i, e := range v.Addresses {
-			rows = append(rows, UserAddressRow{
-				Country:       sqlstore.Fold(e.Country),
-				Formatted:     sqlstore.Fold(e.Formatted),
-				Locality:      sqlstore.Fold(e.Locality),
-				Ord:           i,
-				PostalCode:    sqlstore.Fold(e.PostalCode),
-				Region:        sqlstore.Fold(e.Region),
-				StreetAddress: sqlstore.Fold(e.StreetAddress),
-				Type:          sqlstore.Fold(e.Type),
-				UserID:        rec.ID,
-			})
+			args = append(args, rec.ID, i, sqlstore.Val(sqlstore.Fold(e.Formatted)), sqlstore.Val(sqlstore.Fold(e.StreetAddress)), sqlstore.Val(sqlstore.Fold(e.Locality)), sqlstore.Val(sqlstore.Fold(e.Region)), sqlstore.Val(sqlstore.Fold(e.PostalCode)), sqlstore.Val(sqlstore.Fold(e.Country)), sqlstore.Val(sqlstore.Fold(e.Type)))
 		}
-		if _, err := db.NewInsert().Model(&rows).Exec(ctx); err != nil {
+		if err := sqlstore.InsertRows(ctx, db, "INSERT INTO \"scim_user_addresses\" (\"user_id\", \"ord\", \"formatted\", \"street_address\", \"locality\", \"region\", \"postal_code\", \"country\", \"type\") VALUES ", 9, args); err != nil {
 			return err
 		}
 	}
 	if len(v.Entitlements) > 0 {
-		rows := make([]UserEntitlementRow, 0, len(v.Entitlements))
+		args := make([]any, 0, 6*len(v.Entitlements))
 		for i, e := range v.Entitlements {
-			rows = append(rows, UserEntitlementRow{
-				Display: sqlstore.Fold(e.Display),
-				Ord:     i,
-				Primary: sqlstore.Bool(e.Primary),
-				Type:    sqlstore.Fold(e.Type),
-				UserID:  rec.ID,
-				Value:   sqlstore.Fold(e.Value),
-			})
+			args = append(args, rec.ID, i, sqlstore.Val(sqlstore.Fold(e.Value)), sqlstore.Val(sqlstore.Fold(e.Display)), sqlstore.Val(sqlstore.Fold(e.Type)), sqlstore.Val(sqlstore.Bool(e.Primary)))
 		}
-		if _, err := db.NewInsert().Model(&rows).Exec(ctx); err != nil {
+		if err := sqlstore.InsertRows(ctx, db, "INSERT INTO \"scim_user_entitlements\" (\"user_id\", \"ord\", \"value\", \"display\", \"type\", \"primary\") VALUES ", 6, args); err != nil {
 			return err
 		}
 	}
 	if len(v.Roles) > 0 {
-		rows := make([]UserRoleRow, 0, len(v.Roles))
+		args := make([]any, 0, 6*len(v.Roles))
 		for i, e := range v.Roles {
-			rows = append(rows, UserRoleRow{
-				Display: sqlstore.Fold(e.Display),
-				Ord:     i,
-				Primary: sqlstore.Bool(e.Primary),
-				Type:    sqlstore.Fold(e.Type),
-				UserID:  rec.ID,
-				Value:   sqlstore.Fold(e.Value),
-			})
+			args = append(args, rec.ID, i, sqlstore.Val(sqlstore.Fold(e.Value)), sqlstore.Val(sqlstore.Fold(e.Display)), sqlstore.Val(sqlstore.Fold(e.Type)), sqlstore.Val(sqlstore.Bool(e.Primary)))
 		}
-		if _, err := db.NewInsert().Model(&rows).Exec(ctx); err != nil {
+		if err := sqlstore.InsertRows(ctx, db, "INSERT INTO \"scim_user_roles\" (\"user_id\", \"ord\", \"value\", \"display\", \"type\", \"primary\") VALUES ", 6, args); err != nil {
 			return err
 		}
 	}
 	if len(v.X509Certificates) > 0 {
-		rows := make([]UserX509CertificateRow, 0, len(v.X509Certificates))
+		args := make([]any, 0, 6*len(v.X509Certificates))
 		for i, e := range v.X509Certificates {
-			rows = append(rows, UserX509CertificateRow{
-				Display: sqlstore.Fold(e.Display),
-				Ord:     i,
-				Primary: sqlstore.Bool(e.Primary),
-				Type:    sqlstore.Fold(e.Type),
-				UserID:  rec.ID,
-				Value:   sqlstore.Str(e.Value),
-			})
+			args = append(args, rec.ID, i, sqlstore.Val(sqlstore.Str(e.Value)), sqlstore.Val(sqlstore.Fold(e.Display)), sqlstore.Val(sqlstore.Fold(e.Type)), sqlstore.Val(sqlstore.Bool(e.Primary)))
 		}
-		if _, err := db.NewInsert().Model(&rows).Exec(ctx); err != nil {
+		if err := sqlstore.InsertRows(ctx, db, "INSERT INTO \"scim_user_x509_certificates\" (\"user_id\", \"ord\", \"value\", \"display\", \"type\", \"primary\") VALUES ", 6, args); err != nil {
 			return err
 		}
 	}
 	if v.AcmeUser != nil && len(v.AcmeUser.Tags) > 0 {
-		rows := make([]UserAcmeTagRow, 0, len(v.AcmeUser.Tags))
+		args := make([]any, 0, 3*len(v.AcmeUser.Tags))
 		for i, e := range v.AcmeUser.Tags {
-			rows = append(rows, UserAcmeTagRow{
-				Ord:    i,
-				UserID: rec.ID,
-				Value:  sqlstore.Fold(e),
-			})
+			args = append(args, rec.ID, i, sqlstore.Val(sqlstore.Fold(e)))
 		}
-		if _, err := db.NewInsert().Model(&rows).Exec(ctx); err != nil {
+		if err := sqlstore.InsertRows(ctx, db, "INSERT INTO \"scim_user_acme_tags\" (\"user_id\", \"ord\", \"value\") VALUES ", 3, args); err != nil {
 			return err
 		}
 	}
 	if v.AcmeUser != nil && len(v.AcmeUser.Projects) > 0 {
-		rows := make([]UserAcmeProjectRow, 0, len(v.AcmeUser.Projects))
+		args := make([]any, 0, 6*len(v.AcmeUser.Projects))
 		for i, e := range v.AcmeUser.Projects {
-			rows = append(rows, UserAcmeProjectRow{
-				Name:      sqlstore.Fold(e.Name),
-				Ord:       i,
-				Primary:   sqlstore.Bool(e.Primary),
-				Role:      sqlstore.Fold(e.Role),
-				StartDate: sqlstore.Time(e.StartDate),
-				UserID:    rec.ID,
-			})
+			args = append(args, rec.ID, i, sqlstore.Val(sqlstore.Fold(e.Name)), sqlstore.Val(sqlstore.Fold(e.Role)), sqlstore.Val(sqlstore.Time(e.StartDate)), sqlstore.Val(sqlstore.Bool(e.Primary)))
 		}
-		if _, err := db.NewInsert().Model(&rows).Exec(ctx); err != nil {
+		if err := sqlstore.InsertRows(ctx, db, "INSERT INTO \"scim_user_acme_projects\" (\"user_id\", \"ord\", \"name\", \"role\", \"start_date\", \"primary\") VALUES ", 6, args); err != nil {
 			return err
 		}
 	}
@@ -457,10 +383,17 @@ func insertUser(ctx context.Context, db bun.IDB, rec *engine.Record[resource.Use
 	if err != nil {
 		return err
 	}
-	if _, err := db.NewInsert().Model(row).Exec(ctx); err != nil {
+	if err := sqlstore.Exec(ctx, db, userInsertSQL, row.insertArgs()...); err != nil {
 		return err
 	}
 	return insertUserChildren(ctx, db, rec)
+}
+
+// userInsertSQL inserts one scim_users row; insertArgs binds its values.
+const userInsertSQL = "INSERT INTO \"scim_users\" (\"id\", \"version\", \"created\", \"last_modified\", \"doc\", \"external_id\", \"user_name\", \"name_formatted\", \"name_family_name\", \"name_given_name\", \"name_middle_name\", \"name_honorific_prefix\", \"name_honorific_suffix\", \"display_name\", \"nick_name\", \"profile_url\", \"title\", \"user_type\", \"preferred_language\", \"locale\", \"timezone\", \"active\", \"password_hash\", \"enterprise_employee_number\", \"enterprise_cost_center\", \"enterprise_organization\", \"enterprise_division\", \"enterprise_department\", \"enterprise_manager_value\", \"enterprise_manager_ref\", \"enterprise_manager_display_name\", \"acme_badge_number\", \"acme_clearance_level\", \"acme_remote_worker\", \"acme_hire_date\", \"acme_fte\") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+
+func (r *UserRow) insertArgs() []any {
+	return []any{r.ID, r.Version, r.Created, r.LastModified, r.Doc, sqlstore.Val(r.ExternalID), sqlstore.Val(r.UserName), sqlstore.Val(r.NameFormatted), sqlstore.Val(r.NameFamilyName), sqlstore.Val(r.NameGivenName), sqlstore.Val(r.NameMiddleName), sqlstore.Val(r.NameHonorificPrefix), sqlstore.Val(r.NameHonorificSuffix), sqlstore.Val(r.DisplayName), sqlstore.Val(r.NickName), sqlstore.Val(r.ProfileURL), sqlstore.Val(r.Title), sqlstore.Val(r.UserType), sqlstore.Val(r.PreferredLanguage), sqlstore.Val(r.Locale), sqlstore.Val(r.Timezone), sqlstore.Val(r.Active), sqlstore.Val(r.PasswordHash), sqlstore.Val(r.EnterpriseEmployeeNumber), sqlstore.Val(r.EnterpriseCostCenter), sqlstore.Val(r.EnterpriseOrganization), sqlstore.Val(r.EnterpriseDivision), sqlstore.Val(r.EnterpriseDepartment), sqlstore.Val(r.EnterpriseManagerValue), sqlstore.Val(r.EnterpriseManagerRef), sqlstore.Val(r.EnterpriseManagerDisplayName), sqlstore.Val(r.AcmeBadgeNumber), sqlstore.Val(r.AcmeClearanceLevel), sqlstore.Val(r.AcmeRemoteWorker), sqlstore.Val(r.AcmeHireDate), sqlstore.Val(r.AcmeFte)}
 }
 
 // updateUser rewrites the searchable columns and child rows of a replaced User.

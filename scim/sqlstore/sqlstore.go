@@ -47,6 +47,9 @@ type DB struct {
 	stmts  sync.Map // query text -> *sql.Stmt on Read
 	nstmts atomic.Int64
 	lock   io.Closer
+
+	commits *committer // group commit of RunInTx
+	wstmts  writeStmts // prepared writes (write.go)
 }
 
 // Location describes where a database URL points, for logs.
@@ -148,6 +151,7 @@ func Open(ctx context.Context, rawURL string, migrations fs.FS, opt Options) (*D
 		return nil, fmt.Errorf("open %s: %w", loc.Path, err)
 	}
 	db := &DB{Write: bun.NewDB(wsql, sqlitedialect.New()), Dialect: sqlfilter.SQLite, lock: lock}
+	db.commits = newCommitter(db)
 	if err := db.migrate(ctx, migrations, "sqlite"); err != nil {
 		db.Close()
 		return nil, err
@@ -217,6 +221,10 @@ func (db *DB) migrate(ctx context.Context, migrations fs.FS, dialect string) err
 // Close closes both pools.
 func (db *DB) Close() error {
 	var errs []error
+	if db.commits != nil {
+		db.commits.close()
+	}
+	db.closeWriteStmts()
 	if db.Read != nil && !db.single {
 		errs = append(errs, db.Read.Close())
 	}
@@ -342,8 +350,15 @@ func IsBusy(err error) bool {
 	return errors.As(err, &se) && (se.Code()&0xff == 5 || se.Code()&0xff == 6)
 }
 
-// RunInTx runs fn in a write transaction; the transaction is rolled back
-// when fn returns an error, so nothing is half-written.
+// RunInTx runs fn in a write transaction and returns once that transaction
+// has committed; when fn returns an error (or panics) everything fn wrote is
+// rolled back, so nothing is half-written. Concurrent calls are committed
+// together (group commit, see groupcommit.go), each isolated by a
+// savepoint: fn may run on another goroutine, with ctx's values but not its
+// cancellation, and must not call RunInTx itself.
 func (db *DB) RunInTx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
-	return db.Write.RunInTx(context.WithValue(ctx, inTxKey{}, true), nil, fn)
+	if ctx.Value(inTxKey{}) != nil {
+		panic("sqlstore: RunInTx inside RunInTx; use the transaction you have")
+	}
+	return db.commits.run(context.WithValue(ctx, inTxKey{}, db), fn)
 }

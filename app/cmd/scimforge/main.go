@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -63,12 +64,37 @@ func tuneGC() {
 	}
 }
 
+// cpuProfile writes a CPU profile of the whole serve run to path (empty: no
+// profile). It is a hidden knob for make bench -cpuprofile, not configuration.
+func cpuProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
+}
+
 func serve(args []string) error {
 	cfg, err := config.Load(args)
 	if err != nil {
 		return err
 	}
 	tuneGC()
+	stopProfile, err := cpuProfile(os.Getenv("SCIMFORGE_CPUPROFILE"))
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
 	logOut := logbuf.New(os.Stderr, 100*time.Millisecond)
 	defer logOut.Close()
 	log := slog.New(slog.NewTextHandler(logOut, nil))

@@ -138,6 +138,15 @@ func elemValueExpr(a *schema.Attribute, expr string) *jen.Statement {
 	return valueExpr(a, expr)
 }
 
+// insertHead is `INSERT INTO "table" ("a", "b") VALUES `.
+func insertHead(table string, cols []string) string {
+	q := make([]string, len(cols))
+	for i, c := range cols {
+		q[i] = `"` + c + `"`
+	}
+	return `INSERT INTO "` + table + `" (` + strings.Join(q, ", ") + ") VALUES "
+}
+
 func lowerFirst(s string) string { return strings.ToLower(s[:1]) + s[1:] }
 
 func writers(f *jen.File, r *model.Resource) {
@@ -233,23 +242,26 @@ func writers(f *jen.File, r *model.Resource) {
 			guard = base + " != nil"
 		}
 		field := base + "." + naming.Go(ch.Attr.Name)
-		dict := jen.Dict{
-			jen.Id(naming.Go(ch.ParentColumn)): jen.Id("rec").Dot("ID"),
-			jen.Id("Ord"):                      jen.Id("i"),
-		}
+		// One multi-row INSERT with bound values (sqlstore.InsertRows), in
+		// the column order of insertHead.
+		vals := []jen.Code{jen.Id("rec").Dot("ID"), jen.Id("i")}
 		if ch.Attr.Type == schema.Complex {
 			for _, c := range ch.Columns {
-				dict[jen.Id(naming.Go(c.Name))] = valueExpr(c.Attr, "e."+naming.Go(c.Attr.Name))
+				vals = append(vals, jen.Qual(emit.SqlstorePkg, "Val").Call(valueExpr(c.Attr, "e."+naming.Go(c.Attr.Name))))
 			}
 		} else {
-			dict[jen.Id("Value")] = elemValueExpr(ch.Attr, "e")
+			vals = append(vals, jen.Qual(emit.SqlstorePkg, "Val").Call(elemValueExpr(ch.Attr, "e")))
+		}
+		cols := []string{ch.ParentColumn, "ord"}
+		for _, c := range ch.Columns {
+			cols = append(cols, c.Name)
 		}
 		loop := []jen.Code{
-			jen.Id("rows").Op(":=").Make(jen.Index().Id(ch.RowGoName), jen.Lit(0), jen.Len(jen.Op(field))),
+			jen.Id("args").Op(":=").Make(jen.Index().Any(), jen.Lit(0), jen.Lit(len(cols)).Op("*").Len(jen.Op(field))),
 			jen.For(jen.List(jen.Id("i"), jen.Id("e")).Op(":=").Range().Op(field)).Block(
-				jen.Id("rows").Op("=").Append(jen.Id("rows"), jen.Id(ch.RowGoName).Values(dict)),
+				jen.Id("args").Op("=").Append(append([]jen.Code{jen.Id("args")}, vals...)...),
 			),
-			jen.If(jen.List(jen.Id("_"), jen.Err()).Op(":=").Id("db").Dot("NewInsert").Call().Dot("Model").Call(jen.Op("&").Id("rows")).Dot("Exec").Call(jen.Id("ctx")), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err())),
+			jen.If(jen.Err().Op(":=").Qual(emit.SqlstorePkg, "InsertRows").Call(jen.Id("ctx"), jen.Id("db"), jen.Lit(insertHead(ch.Table, cols)), jen.Lit(len(cols)), jen.Id("args")), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err())),
 		}
 		cond := "len(" + field + ") > 0"
 		if guard != "" {
@@ -265,8 +277,23 @@ func writers(f *jen.File, r *model.Resource) {
 	f.Func().Id("insert"+r.GoName).Params(append(ctxDB, rec())...).Error().Block(
 		jen.List(jen.Id("row"), jen.Err()).Op(":=").Id(lower+"Row").Call(jen.Id("rec")),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err())),
-		jen.If(jen.List(jen.Id("_"), jen.Err()).Op(":=").Id("db").Dot("NewInsert").Call().Dot("Model").Call(jen.Id("row")).Dot("Exec").Call(jen.Id("ctx")), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err())),
+		jen.If(jen.Err().Op(":=").Qual(emit.SqlstorePkg, "Exec").Call(jen.Id("ctx"), jen.Id("db"), jen.Id(lower+"InsertSQL"), jen.Id("row").Dot("insertArgs").Call().Op("...")), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err())),
 		jen.Return(jen.Id("insert"+r.GoName+"Children").Call(jen.Id("ctx"), jen.Id("db"), jen.Id("rec"))),
+	)
+
+	// The main row's INSERT: a fixed text with bound values, prepared once
+	// (bun would inline the values, and SQLite parse every create anew).
+	mainCols := []string{"id", "version", "created", "last_modified", "doc"}
+	args := []jen.Code{jen.Id("r").Dot("ID"), jen.Id("r").Dot("Version"), jen.Id("r").Dot("Created"), jen.Id("r").Dot("LastModified"), jen.Id("r").Dot("Doc")}
+	for _, c := range r.Columns {
+		mainCols = append(mainCols, c.Name)
+		args = append(args, jen.Qual(emit.SqlstorePkg, "Val").Call(jen.Id("r").Dot(naming.Go(c.Name))))
+	}
+	placeholders := strings.TrimSuffix(strings.Repeat("?, ", len(mainCols)), ", ")
+	f.Comment(fmt.Sprintf("%sInsertSQL inserts one %s row; insertArgs binds its values.", lower, r.Table))
+	f.Const().Id(lower+"InsertSQL").Op("=").Lit(insertHead(r.Table, mainCols) + "(" + placeholders + ")")
+	f.Func().Params(jen.Id("r").Op("*").Id(r.GoName+"Row")).Id("insertArgs").Params().Index().Any().Block(
+		jen.Return(jen.Index().Any().Values(args...)),
 	)
 
 	// update: the engine has already written version, last_modified and doc,

@@ -79,43 +79,29 @@ func deviceRow(rec *engine.Record[resource.Device]) (*DeviceRow, error) {
 func insertDeviceChildren(ctx context.Context, db bun.IDB, rec *engine.Record[resource.Device]) error {
 	v := rec.Value
 	if len(v.Schemas) > 0 {
-		rows := make([]DeviceSchemaRow, 0, len(v.Schemas))
+		args := make([]any, 0, 3*len(v.Schemas))
 		for i, e := range v.Schemas {
-			rows = append(rows, DeviceSchemaRow{
-				DeviceID: rec.ID,
-				Ord:      i,
-				Value:    sqlstore.Fold(e),
-			})
+			args = append(args, rec.ID, i, sqlstore.Val(sqlstore.Fold(e)))
 		}
-		if _, err := db.NewInsert().Model(&rows).Exec(ctx); err != nil {
+		if err := sqlstore.InsertRows(ctx, db, "INSERT INTO \"scim_device_schemas\" (\"device_id\", \"ord\", \"value\") VALUES ", 3, args); err != nil {
 			return err
 		}
 	}
 	if len(v.Tags) > 0 {
-		rows := make([]DeviceTagRow, 0, len(v.Tags))
+		args := make([]any, 0, 3*len(v.Tags))
 		for i, e := range v.Tags {
-			rows = append(rows, DeviceTagRow{
-				DeviceID: rec.ID,
-				Ord:      i,
-				Value:    sqlstore.Fold(e),
-			})
+			args = append(args, rec.ID, i, sqlstore.Val(sqlstore.Fold(e)))
 		}
-		if _, err := db.NewInsert().Model(&rows).Exec(ctx); err != nil {
+		if err := sqlstore.InsertRows(ctx, db, "INSERT INTO \"scim_device_tags\" (\"device_id\", \"ord\", \"value\") VALUES ", 3, args); err != nil {
 			return err
 		}
 	}
 	if len(v.Ports) > 0 {
-		rows := make([]DevicePortRow, 0, len(v.Ports))
+		args := make([]any, 0, 5*len(v.Ports))
 		for i, e := range v.Ports {
-			rows = append(rows, DevicePortRow{
-				DeviceID: rec.ID,
-				Name:     sqlstore.Fold(e.Name),
-				Ord:      i,
-				Primary:  sqlstore.Bool(e.Primary),
-				Speed:    e.Speed,
-			})
+			args = append(args, rec.ID, i, sqlstore.Val(sqlstore.Fold(e.Name)), sqlstore.Val(e.Speed), sqlstore.Val(sqlstore.Bool(e.Primary)))
 		}
-		if _, err := db.NewInsert().Model(&rows).Exec(ctx); err != nil {
+		if err := sqlstore.InsertRows(ctx, db, "INSERT INTO \"scim_device_ports\" (\"device_id\", \"ord\", \"name\", \"speed\", \"primary\") VALUES ", 5, args); err != nil {
 			return err
 		}
 	}
@@ -128,10 +114,17 @@ func insertDevice(ctx context.Context, db bun.IDB, rec *engine.Record[resource.D
 	if err != nil {
 		return err
 	}
-	if _, err := db.NewInsert().Model(row).Exec(ctx); err != nil {
+	if err := sqlstore.Exec(ctx, db, deviceInsertSQL, row.insertArgs()...); err != nil {
 		return err
 	}
 	return insertDeviceChildren(ctx, db, rec)
+}
+
+// deviceInsertSQL inserts one scim_devices row; insertArgs binds its values.
+const deviceInsertSQL = "INSERT INTO \"scim_devices\" (\"id\", \"version\", \"created\", \"last_modified\", \"doc\", \"external_id\", \"serial_number\", \"display_name\", \"enrolled\") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+
+func (r *DeviceRow) insertArgs() []any {
+	return []any{r.ID, r.Version, r.Created, r.LastModified, r.Doc, sqlstore.Val(r.ExternalID), sqlstore.Val(r.SerialNumber), sqlstore.Val(r.DisplayName), sqlstore.Val(r.Enrolled)}
 }
 
 // updateDevice rewrites the searchable columns and child rows of a replaced Device.
