@@ -291,8 +291,8 @@ func writers(f *jen.File, r *model.Resource) {
 	}
 	placeholders := strings.TrimSuffix(strings.Repeat("?, ", len(mainCols)), ", ")
 	f.Comment(fmt.Sprintf("%sInsertSQL inserts one %s row; insertArgs binds its values.", lower, r.Table))
-	f.Const().Id(lower+"InsertSQL").Op("=").Lit(insertHead(r.Table, mainCols) + "(" + placeholders + ")")
-	f.Func().Params(jen.Id("r").Op("*").Id(r.GoName+"Row")).Id("insertArgs").Params().Index().Any().Block(
+	f.Const().Id(lower + "InsertSQL").Op("=").Lit(insertHead(r.Table, mainCols) + "(" + placeholders + ")")
+	f.Func().Params(jen.Id("r").Op("*").Id(r.GoName + "Row")).Id("insertArgs").Params().Index().Any().Block(
 		jen.Return(jen.Index().Any().Values(args...)),
 	)
 
