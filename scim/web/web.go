@@ -25,7 +25,9 @@ const MaxBodyBytes = 1 << 20
 // WriteResponse sends an engine response.
 func WriteResponse(w http.ResponseWriter, r *engine.Response) error {
 	h := w.Header()
-	h.Set("Content-Type", scimerr.ContentType)
+	if r.Status != http.StatusNotModified {
+		h.Set("Content-Type", scimerr.ContentType)
+	}
 	if r.Location != "" {
 		if r.Status == http.StatusCreated {
 			h.Set("Location", r.Location)
@@ -184,7 +186,11 @@ func Edge(base, path string, log *slog.Logger, next http.Handler) http.Handler {
 			}
 			r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
 		}
-		next.ServeHTTP(w, r.WithContext(engine.WithBaseURL(r.Context(), b)))
+		ctx := engine.WithBaseURL(r.Context(), b)
+		if c := engine.ConditionsOf(r.Header); c != (engine.Conditions{}) {
+			ctx = engine.WithConditions(ctx, c)
+		}
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
