@@ -299,4 +299,3 @@ func (s *Service[T]) decodeRequest(b []byte) (*T, error) {
 	}
 	return v, nil
 }
-

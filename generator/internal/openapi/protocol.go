@@ -1,8 +1,8 @@
 package openapi
 
 import (
-	"strings"
 	"github.com/getkin/kin-openapi/openapi3"
+	"strings"
 
 	"github.com/scimforge/scimforge/scim/schema"
 	"github.com/scimforge/scimforge/scim/scimerr"
