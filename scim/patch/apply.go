@@ -325,19 +325,35 @@ func (a *applier) single(kind Kind, t target, c map[string]any, value any) error
 	}
 	if t.attr.Type == schema.Complex {
 		// RFC 7644 §3.5.2.1/3: sub-attributes in the value are set, the
-		// others are left alone.
+		// others are left alone; a sub-attribute given as "" or null is
+		// cleared (Entra removes the manager with {"value": ""}).
 		cur, _ := c[name].(map[string]any)
 		if cur == nil {
 			cur = map[string]any{}
 		}
+		if raw, ok := value.(map[string]any); ok {
+			for k, x := range raw {
+				if s := t.attr.Sub(k); s != nil && empty(x) {
+					if strings.EqualFold(s.Name, "value") {
+						// A reference without its id is no reference:
+						// {"value": ""} removes the manager entirely.
+						delete(c, name)
+						return nil
+					}
+					delete(cur, s.Name)
+				}
+			}
+		}
 		for k, x := range v.(map[string]any) {
-			if x == nil {
-				delete(cur, k)
-			} else {
+			if !empty(x) {
 				cur[k] = x
 			}
 		}
-		c[name] = cur
+		if len(cur) == 0 {
+			delete(c, name)
+		} else {
+			c[name] = cur
+		}
 		return nil
 	}
 	c[name] = v
@@ -433,7 +449,7 @@ func (a *applier) multi(kind Kind, t target, c map[string]any, value any, hasVal
 		if err != nil {
 			return err
 		}
-		c[name] = mergeValues(t.attr, nil, vals)
+		c[name] = vals
 		return nil
 	default: // Add
 		if empty(value) {
@@ -815,8 +831,38 @@ func canonList(attr *schema.Attribute, v any) ([]any, error) {
 		}
 		out = append(out, c)
 	}
-	// Two equal values in one request are stored once.
-	return mergeValues(attr, nil, out), nil
+	// Two equal values in one request are stored once. (Two primary
+	// values stay two: validation rejects them, RFC 7643 §2.4.)
+	var list []any
+	for _, v := range out {
+		dup := false
+		for i, e := range list {
+			if sameValue(attr, e, v) {
+				if em, ok := e.(map[string]any); ok {
+					for k, x := range v.(map[string]any) {
+						em[k] = x
+					}
+				} else {
+					list[i] = v
+				}
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			list = append(list, v)
+		}
+	}
+	primaries := 0
+	for _, v := range list {
+		if m, ok := v.(map[string]any); ok && m["primary"] == true {
+			primaries++
+		}
+	}
+	if primaries > 1 {
+		return nil, scimerr.BadRequest(scimerr.InvalidValue, "%s: only one value may have \"primary\": true (RFC 7643 §2.4)", attr.FullPath())
+	}
+	return list, nil
 }
 
 // canonElem canonicalises one value of attr: sub-attribute names as the

@@ -25,9 +25,7 @@ const MaxBodyBytes = 1 << 20
 // WriteResponse sends an engine response.
 func WriteResponse(w http.ResponseWriter, r *engine.Response) error {
 	h := w.Header()
-	if r.Status != http.StatusNotModified {
-		h.Set("Content-Type", scimerr.ContentType)
-	}
+	h.Set("Content-Type", scimerr.ContentType)
 	if r.Location != "" {
 		if r.Status == http.StatusCreated {
 			h.Set("Location", r.Location)
