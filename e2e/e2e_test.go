@@ -702,10 +702,14 @@ func TestOktaGroups(t *testing.T) {
 	}
 	s.do(t, http.MethodPut, "/Groups/"+str(nested, "id"), obj{"schemas": arr{groupURN}, "displayName": "Parent", "members": arr{obj{"value": str(nested, "id")}}}).
 		wantError(t, http.StatusBadRequest, "invalidValue")
-	s.do(t, http.MethodPut, "/Groups/"+str(nested, "id"), obj{"schemas": arr{groupURN}, "displayName": "Parent", "members": arr{obj{"value": id1, "type": "Group"}}}).
-		wantError(t, http.StatusBadRequest, "invalidValue")
 	if r := s.do(t, http.MethodGet, "/Groups/"+str(nested, "id"), nil).want(t, http.StatusOK); str(r.JSON, "members", 0, "value") != str(empty, "id") {
 		t.Errorf("rejected PUTs changed the nested group: %s", r.Body)
+	}
+	// A type label that contradicts the id is corrected, not trusted: the
+	// member is stored with the type its id really has.
+	r = s.do(t, http.MethodPut, "/Groups/"+str(nested, "id"), obj{"schemas": arr{groupURN}, "displayName": "Parent", "members": arr{obj{"value": id1, "type": "Group"}}}).want(t, http.StatusOK)
+	if str(r.JSON, "members", 0, "value") != id1 || str(r.JSON, "members", 0, "type") != "User" || len(r.JSON["members"].([]any)) != 1 {
+		t.Errorf("PUT with a contradicting member type: members %v, want only %s as a User", r.JSON["members"], id1)
 	}
 	// A PUT is a full replace: no members key means no members.
 	r = s.do(t, http.MethodPut, "/Groups/"+str(nested, "id"), obj{"schemas": arr{groupURN}, "displayName": "Parent"}).want(t, http.StatusOK)
@@ -1410,8 +1414,10 @@ func TestDiscovery(t *testing.T) {
 	if !slices.Contains(strs(spc["schemas"]), "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig") {
 		t.Errorf("%s: schemas %v", r.desc, spc["schemas"])
 	}
-	if at(spc, "patch", "supported") != false {
-		t.Errorf("%s: patch.supported = %#v, want false (PATCH is not implemented yet)", r.desc, at(spc, "patch", "supported"))
+	for _, feature := range []string{"patch", "etag", "changePassword"} {
+		if at(spc, feature, "supported") != true {
+			t.Errorf("%s: %s.supported = %#v, want true", r.desc, feature, at(spc, feature, "supported"))
+		}
 	}
 	if at(spc, "filter", "supported") != true {
 		t.Errorf("%s: filter.supported = %#v, want true", r.desc, at(spc, "filter", "supported"))

@@ -102,7 +102,7 @@ func fallbacks(mux *http.ServeMux) ([]string, error) {
 	}
 	for _, rt := range set.ResourceTypes {
 		routes[rt.Endpoint] = []string{"GET", "POST"}
-		routes[rt.Endpoint+"/{id}"] = []string{"GET", "PUT", "DELETE"}
+		routes[rt.Endpoint+"/{id}"] = []string{"GET", "PUT", "PATCH", "DELETE"}
 	}
 	var endpoints []string
 	for path, methods := range routes {

@@ -83,6 +83,10 @@ func (r response) VisitReplaceUserResponse(w http.ResponseWriter) error {
 	return web.WriteResponse(w, r.Response)
 }
 
+func (r response) VisitPatchUserResponse(w http.ResponseWriter) error {
+	return web.WriteResponse(w, r.Response)
+}
+
 func (r response) VisitDeleteUserResponse(w http.ResponseWriter) error {
 	return web.WriteResponse(w, r.Response)
 }
@@ -100,6 +104,10 @@ func (r response) VisitGetGroupResponse(w http.ResponseWriter) error {
 }
 
 func (r response) VisitReplaceGroupResponse(w http.ResponseWriter) error {
+	return web.WriteResponse(w, r.Response)
+}
+
+func (r response) VisitPatchGroupResponse(w http.ResponseWriter) error {
 	return web.WriteResponse(w, r.Response)
 }
 
@@ -182,6 +190,11 @@ func (s *Server) ReplaceUser(ctx context.Context, req ReplaceUserRequestObject) 
 	return reply(s.Users.Replace(ctx, req.ID, req.Body))
 }
 
+// PatchUser applies PATCH operations to a User (RFC 7644 §3.5.2).
+func (s *Server) PatchUser(ctx context.Context, req PatchUserRequestObject) (PatchUserResponseObject, error) {
+	return reply(s.Users.Patch(ctx, req.ID, req.Body, str(req.Params.Attributes), str(req.Params.ExcludedAttributes)))
+}
+
 // DeleteUser deletes a User (RFC 7644 §3.6).
 func (s *Server) DeleteUser(ctx context.Context, req DeleteUserRequestObject) (DeleteUserResponseObject, error) {
 	if err := s.Users.Delete(ctx, req.ID); err != nil {
@@ -217,6 +230,11 @@ func (s *Server) GetGroup(ctx context.Context, req GetGroupRequestObject) (GetGr
 // ReplaceGroup replaces a Group (RFC 7644 §3.5.1).
 func (s *Server) ReplaceGroup(ctx context.Context, req ReplaceGroupRequestObject) (ReplaceGroupResponseObject, error) {
 	return reply(s.Groups.Replace(ctx, req.ID, req.Body))
+}
+
+// PatchGroup applies PATCH operations to a Group (RFC 7644 §3.5.2).
+func (s *Server) PatchGroup(ctx context.Context, req PatchGroupRequestObject) (PatchGroupResponseObject, error) {
+	return reply(s.Groups.Patch(ctx, req.ID, req.Body, str(req.Params.Attributes), str(req.Params.ExcludedAttributes)))
 }
 
 // DeleteGroup deletes a Group (RFC 7644 §3.6).

@@ -15,6 +15,7 @@ import (
 
 	"github.com/oapi-codegen/runtime"
 	resource "github.com/scimforge/scimforge/generated/resource"
+	patch "github.com/scimforge/scimforge/scim/patch"
 	scimtype "github.com/scimforge/scimforge/scim/scimtype"
 )
 
@@ -260,6 +261,21 @@ type GroupMember = resource.GroupMember
 
 // Meta Resource metadata maintained by the service provider. (readOnly)
 type Meta = scimtype.Meta
+
+// PatchOp A PATCH request (RFC 7644 §3.5.2): operations applied in order, all or none.
+type PatchOp = patch.Request
+
+// PatchOperation One PATCH operation (RFC 7644 §3.5.2).
+type PatchOperation struct {
+	// Op add, replace or remove, in any case.
+	Op string `json:"op"`
+
+	// Path The attribute to change (RFC 7644 §3.5.2): userName, name.familyName, emails[type eq "work"].value, urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager, members[value eq "<id>"]. Required for remove; without it, value is an object whose keys are attribute paths.
+	Path *string `json:"path,omitempty"`
+
+	// Value The value to add or replace: a string, number, boolean, object or array, as the attribute's type requires; for a path-less operation, an object of attribute paths and values.
+	Value interface{} `json:"value,omitempty"`
+}
 
 // ResourceType A resource type (RFC 7643 §6, schema urn:ietf:params:scim:schemas:core:2.0:ResourceType), served exactly as defined in schemas/.
 type ResourceType struct {
@@ -519,6 +535,12 @@ type UserRole = resource.UserRole
 // UserX509Certificate One value of the multi-valued complex attribute urn:ietf:params:scim:schemas:core:2.0:User:x509Certificates. A list of certificates issued to the User.
 type UserX509Certificate = resource.UserX509Certificate
 
+// IfMatch defines model for If-Match.
+type IfMatch = string
+
+// IfNoneMatch defines model for If-None-Match.
+type IfNoneMatch = string
+
 // Attributes defines model for attributes.
 type Attributes = string
 
@@ -551,6 +573,9 @@ type NotFound = Error
 
 // PayloadTooLarge The SCIM error message (RFC 7644 §3.12), sent with every 4xx and 5xx response.
 type PayloadTooLarge = Error
+
+// PreconditionFailed The SCIM error message (RFC 7644 §3.12), sent with every 4xx and 5xx response.
+type PreconditionFailed = Error
 
 // ServiceUnavailable The SCIM error message (RFC 7644 §3.12), sent with every 4xx and 5xx response.
 type ServiceUnavailable = Error
@@ -585,6 +610,12 @@ type ListGroupsParams struct {
 	ExcludedAttributes *ExcludedAttributes `form:"excludedAttributes,omitempty" json:"excludedAttributes,omitempty"`
 }
 
+// DeleteGroupParams defines parameters for DeleteGroup.
+type DeleteGroupParams struct {
+	// IfMatch Apply the request only if the resource is at one of these versions (an ETag from meta.version or a previous response, e.g. W/"3", or *); otherwise 412 (RFC 7644 §3.14).
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
 // GetGroupParams defines parameters for GetGroup.
 type GetGroupParams struct {
 	// Attributes A comma-separated list of attribute paths to return instead of the default set (RFC 7644 §3.4.2.5), e.g. userName,emails.value or urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber. Attributes returned "always" are returned too.
@@ -592,6 +623,27 @@ type GetGroupParams struct {
 
 	// ExcludedAttributes A comma-separated list of attribute paths to leave out of the default set (RFC 7644 §3.4.2.5). Attributes returned "always" are returned anyway.
 	ExcludedAttributes *ExcludedAttributes `form:"excludedAttributes,omitempty" json:"excludedAttributes,omitempty"`
+
+	// IfNoneMatch Return 304 Not Modified without a body if the resource is still at one of these versions (RFC 7644 §3.14).
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// PatchGroupParams defines parameters for PatchGroup.
+type PatchGroupParams struct {
+	// Attributes A comma-separated list of attribute paths to return instead of the default set (RFC 7644 §3.4.2.5), e.g. userName,emails.value or urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber. Attributes returned "always" are returned too.
+	Attributes *Attributes `form:"attributes,omitempty" json:"attributes,omitempty"`
+
+	// ExcludedAttributes A comma-separated list of attribute paths to leave out of the default set (RFC 7644 §3.4.2.5). Attributes returned "always" are returned anyway.
+	ExcludedAttributes *ExcludedAttributes `form:"excludedAttributes,omitempty" json:"excludedAttributes,omitempty"`
+
+	// IfMatch Apply the request only if the resource is at one of these versions (an ETag from meta.version or a previous response, e.g. W/"3", or *); otherwise 412 (RFC 7644 §3.14).
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// ReplaceGroupParams defines parameters for ReplaceGroup.
+type ReplaceGroupParams struct {
+	// IfMatch Apply the request only if the resource is at one of these versions (an ETag from meta.version or a previous response, e.g. W/"3", or *); otherwise 412 (RFC 7644 §3.14).
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // ListUsersParams defines parameters for ListUsers.
@@ -618,6 +670,12 @@ type ListUsersParams struct {
 	ExcludedAttributes *ExcludedAttributes `form:"excludedAttributes,omitempty" json:"excludedAttributes,omitempty"`
 }
 
+// DeleteUserParams defines parameters for DeleteUser.
+type DeleteUserParams struct {
+	// IfMatch Apply the request only if the resource is at one of these versions (an ETag from meta.version or a previous response, e.g. W/"3", or *); otherwise 412 (RFC 7644 §3.14).
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
 // GetUserParams defines parameters for GetUser.
 type GetUserParams struct {
 	// Attributes A comma-separated list of attribute paths to return instead of the default set (RFC 7644 §3.4.2.5), e.g. userName,emails.value or urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber. Attributes returned "always" are returned too.
@@ -625,16 +683,43 @@ type GetUserParams struct {
 
 	// ExcludedAttributes A comma-separated list of attribute paths to leave out of the default set (RFC 7644 §3.4.2.5). Attributes returned "always" are returned anyway.
 	ExcludedAttributes *ExcludedAttributes `form:"excludedAttributes,omitempty" json:"excludedAttributes,omitempty"`
+
+	// IfNoneMatch Return 304 Not Modified without a body if the resource is still at one of these versions (RFC 7644 §3.14).
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// PatchUserParams defines parameters for PatchUser.
+type PatchUserParams struct {
+	// Attributes A comma-separated list of attribute paths to return instead of the default set (RFC 7644 §3.4.2.5), e.g. userName,emails.value or urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber. Attributes returned "always" are returned too.
+	Attributes *Attributes `form:"attributes,omitempty" json:"attributes,omitempty"`
+
+	// ExcludedAttributes A comma-separated list of attribute paths to leave out of the default set (RFC 7644 §3.4.2.5). Attributes returned "always" are returned anyway.
+	ExcludedAttributes *ExcludedAttributes `form:"excludedAttributes,omitempty" json:"excludedAttributes,omitempty"`
+
+	// IfMatch Apply the request only if the resource is at one of these versions (an ETag from meta.version or a previous response, e.g. W/"3", or *); otherwise 412 (RFC 7644 §3.14).
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// ReplaceUserParams defines parameters for ReplaceUser.
+type ReplaceUserParams struct {
+	// IfMatch Apply the request only if the resource is at one of these versions (an ETag from meta.version or a previous response, e.g. W/"3", or *); otherwise 412 (RFC 7644 §3.14).
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // CreateGroupApplicationScimPlusJSONRequestBody defines body for CreateGroup for application/scim+json ContentType.
 type CreateGroupApplicationScimPlusJSONRequestBody = Group
+
+// PatchGroupApplicationScimPlusJSONRequestBody defines body for PatchGroup for application/scim+json ContentType.
+type PatchGroupApplicationScimPlusJSONRequestBody = PatchOp
 
 // ReplaceGroupApplicationScimPlusJSONRequestBody defines body for ReplaceGroup for application/scim+json ContentType.
 type ReplaceGroupApplicationScimPlusJSONRequestBody = Group
 
 // CreateUserApplicationScimPlusJSONRequestBody defines body for CreateUser for application/scim+json ContentType.
 type CreateUserApplicationScimPlusJSONRequestBody = User
+
+// PatchUserApplicationScimPlusJSONRequestBody defines body for PatchUser for application/scim+json ContentType.
+type PatchUserApplicationScimPlusJSONRequestBody = PatchOp
 
 // ReplaceUserApplicationScimPlusJSONRequestBody defines body for ReplaceUser for application/scim+json ContentType.
 type ReplaceUserApplicationScimPlusJSONRequestBody = User
@@ -649,13 +734,16 @@ type ServerInterface interface {
 	CreateGroup(w http.ResponseWriter, r *http.Request)
 	// DeleteGroup Delete a Group
 	// (DELETE /Groups/{id})
-	DeleteGroup(w http.ResponseWriter, r *http.Request, id string)
+	DeleteGroup(w http.ResponseWriter, r *http.Request, id string, params DeleteGroupParams)
 	// GetGroup Get a Group
 	// (GET /Groups/{id})
 	GetGroup(w http.ResponseWriter, r *http.Request, id string, params GetGroupParams)
+	// PatchGroup Patch a Group
+	// (PATCH /Groups/{id})
+	PatchGroup(w http.ResponseWriter, r *http.Request, id string, params PatchGroupParams)
 	// ReplaceGroup Replace a Group
 	// (PUT /Groups/{id})
-	ReplaceGroup(w http.ResponseWriter, r *http.Request, id string)
+	ReplaceGroup(w http.ResponseWriter, r *http.Request, id string, params ReplaceGroupParams)
 	// ListResourceTypes List the resource types
 	// (GET /ResourceTypes)
 	ListResourceTypes(w http.ResponseWriter, r *http.Request)
@@ -679,13 +767,16 @@ type ServerInterface interface {
 	CreateUser(w http.ResponseWriter, r *http.Request)
 	// DeleteUser Delete a User
 	// (DELETE /Users/{id})
-	DeleteUser(w http.ResponseWriter, r *http.Request, id string)
+	DeleteUser(w http.ResponseWriter, r *http.Request, id string, params DeleteUserParams)
 	// GetUser Get a User
 	// (GET /Users/{id})
 	GetUser(w http.ResponseWriter, r *http.Request, id string, params GetUserParams)
+	// PatchUser Patch a User
+	// (PATCH /Users/{id})
+	PatchUser(w http.ResponseWriter, r *http.Request, id string, params PatchUserParams)
 	// ReplaceUser Replace a User
 	// (PUT /Users/{id})
-	ReplaceUser(w http.ResponseWriter, r *http.Request, id string)
+	ReplaceUser(w http.ResponseWriter, r *http.Request, id string, params ReplaceUserParams)
 }
 
 // ServerInterfaceWrapper converts contexts to parameters.
@@ -839,8 +930,34 @@ func (siw *ServerInterfaceWrapper) DeleteGroup(w http.ResponseWriter, r *http.Re
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteGroupParams
+	query := r.URL.Query()
+	_ = query
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-Match", Err: err})
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.DeleteGroup(w, r, id)
+		siw.Handler.DeleteGroup(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -896,8 +1013,107 @@ func (siw *ServerInterfaceWrapper) GetGroup(w http.ResponseWriter, r *http.Reque
 		return
 	}
 
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.GetGroup(w, r, id, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// PatchGroup operation middleware
+func (siw *ServerInterfaceWrapper) PatchGroup(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params PatchGroupParams
+	query := r.URL.Query()
+	_ = query
+
+	// ------------- Optional query parameter "attributes" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "attributes", query, &params.Attributes, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "attributes"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "attributes", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "excludedAttributes" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "excludedAttributes", query, &params.ExcludedAttributes, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "excludedAttributes"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "excludedAttributes", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-Match", Err: err})
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.PatchGroup(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -922,8 +1138,34 @@ func (siw *ServerInterfaceWrapper) ReplaceGroup(w http.ResponseWriter, r *http.R
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ReplaceGroupParams
+	query := r.URL.Query()
+	_ = query
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-Match", Err: err})
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.ReplaceGroup(w, r, id)
+		siw.Handler.ReplaceGroup(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -1169,8 +1411,34 @@ func (siw *ServerInterfaceWrapper) DeleteUser(w http.ResponseWriter, r *http.Req
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteUserParams
+	query := r.URL.Query()
+	_ = query
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-Match", Err: err})
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.DeleteUser(w, r, id)
+		siw.Handler.DeleteUser(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -1226,8 +1494,107 @@ func (siw *ServerInterfaceWrapper) GetUser(w http.ResponseWriter, r *http.Reques
 		return
 	}
 
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.GetUser(w, r, id, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// PatchUser operation middleware
+func (siw *ServerInterfaceWrapper) PatchUser(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params PatchUserParams
+	query := r.URL.Query()
+	_ = query
+
+	// ------------- Optional query parameter "attributes" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "attributes", query, &params.Attributes, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "attributes"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "attributes", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "excludedAttributes" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "excludedAttributes", query, &params.ExcludedAttributes, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "excludedAttributes"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "excludedAttributes", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-Match", Err: err})
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.PatchUser(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -1252,8 +1619,34 @@ func (siw *ServerInterfaceWrapper) ReplaceUser(w http.ResponseWriter, r *http.Re
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ReplaceUserParams
+	query := r.URL.Query()
+	_ = query
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-Match", Err: err})
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.ReplaceUser(w, r, id)
+		siw.Handler.ReplaceUser(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -1387,6 +1780,7 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/Groups", wrapper.CreateGroup)
 	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/Groups/{id}", wrapper.DeleteGroup)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/Groups/{id}", wrapper.GetGroup)
+	m.HandleFunc(http.MethodPatch+" "+options.BaseURL+"/Groups/{id}", wrapper.PatchGroup)
 	m.HandleFunc(http.MethodPut+" "+options.BaseURL+"/Groups/{id}", wrapper.ReplaceGroup)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/ResourceTypes", wrapper.ListResourceTypes)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/ResourceTypes/{name}", wrapper.GetResourceType)
@@ -1397,6 +1791,7 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/Users", wrapper.CreateUser)
 	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/Users/{id}", wrapper.DeleteUser)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/Users/{id}", wrapper.GetUser)
+	m.HandleFunc(http.MethodPatch+" "+options.BaseURL+"/Users/{id}", wrapper.PatchUser)
 	m.HandleFunc(http.MethodPut+" "+options.BaseURL+"/Users/{id}", wrapper.ReplaceUser)
 
 	return m
@@ -1411,6 +1806,15 @@ type InternalErrorApplicationScimPlusJSONResponse Error
 type NotFoundApplicationScimPlusJSONResponse Error
 
 type PayloadTooLargeApplicationScimPlusJSONResponse Error
+
+type PreconditionFailedResponseHeaders struct {
+	ETag *string
+}
+type PreconditionFailedApplicationScimPlusJSONResponse struct {
+	Body Error
+
+	Headers PreconditionFailedResponseHeaders
+}
 
 type ServiceUnavailableResponseHeaders struct {
 	RetryAfter *int
@@ -1677,7 +2081,8 @@ func (response CreateGroup503ApplicationScimPlusJSONResponse) VisitCreateGroupRe
 }
 
 type DeleteGroupRequestObject struct {
-	ID string `json:"id"`
+	ID     string `json:"id"`
+	Params DeleteGroupParams
 }
 
 type DeleteGroupResponseObject interface {
@@ -1739,6 +2144,25 @@ func (response DeleteGroup404ApplicationScimPlusJSONResponse) VisitDeleteGroupRe
 	}
 	w.Header().Set("Content-Type", "application/scim+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteGroup412ApplicationScimPlusJSONResponse struct {
+	PreconditionFailedApplicationScimPlusJSONResponse
+}
+
+func (response DeleteGroup412ApplicationScimPlusJSONResponse) VisitDeleteGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/scim+json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1813,6 +2237,22 @@ func (response GetGroup200ApplicationScimPlusJSONResponse) VisitGetGroupResponse
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetGroup304ResponseHeaders struct {
+	ETag *string
+}
+
+type GetGroup304Response struct {
+	Headers GetGroup304ResponseHeaders
+}
+
+func (response GetGroup304Response) VisitGetGroupResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetGroup400ApplicationScimPlusJSONResponse struct {
@@ -1901,9 +2341,217 @@ func (response GetGroup503ApplicationScimPlusJSONResponse) VisitGetGroupResponse
 	return err
 }
 
+type PatchGroupRequestObject struct {
+	ID     string `json:"id"`
+	Params PatchGroupParams
+	Body   *PatchGroupApplicationScimPlusJSONRequestBody
+}
+
+type PatchGroupResponseObject interface {
+	VisitPatchGroupResponse(w http.ResponseWriter) error
+}
+
+type PatchGroup200ResponseHeaders struct {
+	ETag     *string
+	Location *string
+}
+
+type PatchGroup200ApplicationScimPlusJSONResponse struct {
+	Body    Group
+	Headers PatchGroup200ResponseHeaders
+}
+
+func (response PatchGroup200ApplicationScimPlusJSONResponse) VisitPatchGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/scim+json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchGroup204ResponseHeaders struct {
+	ETag *string
+}
+
+type PatchGroup204Response struct {
+	Headers PatchGroup204ResponseHeaders
+}
+
+func (response PatchGroup204Response) VisitPatchGroupResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(204)
+	return nil
+}
+
+type PatchGroup400ApplicationScimPlusJSONResponse struct {
+	BadRequestApplicationScimPlusJSONResponse
+}
+
+func (response PatchGroup400ApplicationScimPlusJSONResponse) VisitPatchGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/scim+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchGroup401ApplicationScimPlusJSONResponse struct {
+	UnauthorizedApplicationScimPlusJSONResponse
+}
+
+func (response PatchGroup401ApplicationScimPlusJSONResponse) VisitPatchGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/scim+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchGroup404ApplicationScimPlusJSONResponse struct {
+	NotFoundApplicationScimPlusJSONResponse
+}
+
+func (response PatchGroup404ApplicationScimPlusJSONResponse) VisitPatchGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/scim+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchGroup409ApplicationScimPlusJSONResponse struct {
+	ConflictApplicationScimPlusJSONResponse
+}
+
+func (response PatchGroup409ApplicationScimPlusJSONResponse) VisitPatchGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/scim+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchGroup412ApplicationScimPlusJSONResponse struct {
+	PreconditionFailedApplicationScimPlusJSONResponse
+}
+
+func (response PatchGroup412ApplicationScimPlusJSONResponse) VisitPatchGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/scim+json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchGroup413ApplicationScimPlusJSONResponse struct {
+	PayloadTooLargeApplicationScimPlusJSONResponse
+}
+
+func (response PatchGroup413ApplicationScimPlusJSONResponse) VisitPatchGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/scim+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchGroup415ApplicationScimPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationScimPlusJSONResponse
+}
+
+func (response PatchGroup415ApplicationScimPlusJSONResponse) VisitPatchGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/scim+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchGroup500ApplicationScimPlusJSONResponse struct {
+	InternalErrorApplicationScimPlusJSONResponse
+}
+
+func (response PatchGroup500ApplicationScimPlusJSONResponse) VisitPatchGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/scim+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchGroup503ApplicationScimPlusJSONResponse struct {
+	ServiceUnavailableApplicationScimPlusJSONResponse
+}
+
+func (response PatchGroup503ApplicationScimPlusJSONResponse) VisitPatchGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/scim+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ReplaceGroupRequestObject struct {
-	ID   string `json:"id"`
-	Body *ReplaceGroupApplicationScimPlusJSONRequestBody
+	ID     string `json:"id"`
+	Params ReplaceGroupParams
+	Body   *ReplaceGroupApplicationScimPlusJSONRequestBody
 }
 
 type ReplaceGroupResponseObject interface {
@@ -2001,6 +2649,25 @@ func (response ReplaceGroup409ApplicationScimPlusJSONResponse) VisitReplaceGroup
 	}
 	w.Header().Set("Content-Type", "application/scim+json")
 	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReplaceGroup412ApplicationScimPlusJSONResponse struct {
+	PreconditionFailedApplicationScimPlusJSONResponse
+}
+
+func (response ReplaceGroup412ApplicationScimPlusJSONResponse) VisitReplaceGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/scim+json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2711,7 +3378,8 @@ func (response CreateUser503ApplicationScimPlusJSONResponse) VisitCreateUserResp
 }
 
 type DeleteUserRequestObject struct {
-	ID string `json:"id"`
+	ID     string `json:"id"`
+	Params DeleteUserParams
 }
 
 type DeleteUserResponseObject interface {
@@ -2773,6 +3441,25 @@ func (response DeleteUser404ApplicationScimPlusJSONResponse) VisitDeleteUserResp
 	}
 	w.Header().Set("Content-Type", "application/scim+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteUser412ApplicationScimPlusJSONResponse struct {
+	PreconditionFailedApplicationScimPlusJSONResponse
+}
+
+func (response DeleteUser412ApplicationScimPlusJSONResponse) VisitDeleteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/scim+json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2847,6 +3534,22 @@ func (response GetUser200ApplicationScimPlusJSONResponse) VisitGetUserResponse(w
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetUser304ResponseHeaders struct {
+	ETag *string
+}
+
+type GetUser304Response struct {
+	Headers GetUser304ResponseHeaders
+}
+
+func (response GetUser304Response) VisitGetUserResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetUser400ApplicationScimPlusJSONResponse struct {
@@ -2935,9 +3638,217 @@ func (response GetUser503ApplicationScimPlusJSONResponse) VisitGetUserResponse(w
 	return err
 }
 
+type PatchUserRequestObject struct {
+	ID     string `json:"id"`
+	Params PatchUserParams
+	Body   *PatchUserApplicationScimPlusJSONRequestBody
+}
+
+type PatchUserResponseObject interface {
+	VisitPatchUserResponse(w http.ResponseWriter) error
+}
+
+type PatchUser200ResponseHeaders struct {
+	ETag     *string
+	Location *string
+}
+
+type PatchUser200ApplicationScimPlusJSONResponse struct {
+	Body    User
+	Headers PatchUser200ResponseHeaders
+}
+
+func (response PatchUser200ApplicationScimPlusJSONResponse) VisitPatchUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/scim+json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchUser204ResponseHeaders struct {
+	ETag *string
+}
+
+type PatchUser204Response struct {
+	Headers PatchUser204ResponseHeaders
+}
+
+func (response PatchUser204Response) VisitPatchUserResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(204)
+	return nil
+}
+
+type PatchUser400ApplicationScimPlusJSONResponse struct {
+	BadRequestApplicationScimPlusJSONResponse
+}
+
+func (response PatchUser400ApplicationScimPlusJSONResponse) VisitPatchUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/scim+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchUser401ApplicationScimPlusJSONResponse struct {
+	UnauthorizedApplicationScimPlusJSONResponse
+}
+
+func (response PatchUser401ApplicationScimPlusJSONResponse) VisitPatchUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/scim+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchUser404ApplicationScimPlusJSONResponse struct {
+	NotFoundApplicationScimPlusJSONResponse
+}
+
+func (response PatchUser404ApplicationScimPlusJSONResponse) VisitPatchUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/scim+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchUser409ApplicationScimPlusJSONResponse struct {
+	ConflictApplicationScimPlusJSONResponse
+}
+
+func (response PatchUser409ApplicationScimPlusJSONResponse) VisitPatchUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/scim+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchUser412ApplicationScimPlusJSONResponse struct {
+	PreconditionFailedApplicationScimPlusJSONResponse
+}
+
+func (response PatchUser412ApplicationScimPlusJSONResponse) VisitPatchUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/scim+json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchUser413ApplicationScimPlusJSONResponse struct {
+	PayloadTooLargeApplicationScimPlusJSONResponse
+}
+
+func (response PatchUser413ApplicationScimPlusJSONResponse) VisitPatchUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/scim+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchUser415ApplicationScimPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationScimPlusJSONResponse
+}
+
+func (response PatchUser415ApplicationScimPlusJSONResponse) VisitPatchUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/scim+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchUser500ApplicationScimPlusJSONResponse struct {
+	InternalErrorApplicationScimPlusJSONResponse
+}
+
+func (response PatchUser500ApplicationScimPlusJSONResponse) VisitPatchUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/scim+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchUser503ApplicationScimPlusJSONResponse struct {
+	ServiceUnavailableApplicationScimPlusJSONResponse
+}
+
+func (response PatchUser503ApplicationScimPlusJSONResponse) VisitPatchUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/scim+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ReplaceUserRequestObject struct {
-	ID   string `json:"id"`
-	Body *ReplaceUserApplicationScimPlusJSONRequestBody
+	ID     string `json:"id"`
+	Params ReplaceUserParams
+	Body   *ReplaceUserApplicationScimPlusJSONRequestBody
 }
 
 type ReplaceUserResponseObject interface {
@@ -3039,6 +3950,25 @@ func (response ReplaceUser409ApplicationScimPlusJSONResponse) VisitReplaceUserRe
 	return err
 }
 
+type ReplaceUser412ApplicationScimPlusJSONResponse struct {
+	PreconditionFailedApplicationScimPlusJSONResponse
+}
+
+func (response ReplaceUser412ApplicationScimPlusJSONResponse) VisitReplaceUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/scim+json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ReplaceUser413ApplicationScimPlusJSONResponse struct {
 	PayloadTooLargeApplicationScimPlusJSONResponse
 }
@@ -3120,6 +4050,9 @@ type StrictServerInterface interface {
 	// GetGroup Get a Group
 	// (GET /Groups/{id})
 	GetGroup(ctx context.Context, request GetGroupRequestObject) (GetGroupResponseObject, error)
+	// PatchGroup Patch a Group
+	// (PATCH /Groups/{id})
+	PatchGroup(ctx context.Context, request PatchGroupRequestObject) (PatchGroupResponseObject, error)
 	// ReplaceGroup Replace a Group
 	// (PUT /Groups/{id})
 	ReplaceGroup(ctx context.Context, request ReplaceGroupRequestObject) (ReplaceGroupResponseObject, error)
@@ -3150,6 +4083,9 @@ type StrictServerInterface interface {
 	// GetUser Get a User
 	// (GET /Users/{id})
 	GetUser(ctx context.Context, request GetUserRequestObject) (GetUserResponseObject, error)
+	// PatchUser Patch a User
+	// (PATCH /Users/{id})
+	PatchUser(ctx context.Context, request PatchUserRequestObject) (PatchUserResponseObject, error)
 	// ReplaceUser Replace a User
 	// (PUT /Users/{id})
 	ReplaceUser(ctx context.Context, request ReplaceUserRequestObject) (ReplaceUserResponseObject, error)
@@ -3252,10 +4188,11 @@ func (sh *strictHandler) CreateGroup(w http.ResponseWriter, r *http.Request) {
 }
 
 // DeleteGroup operation middleware
-func (sh *strictHandler) DeleteGroup(w http.ResponseWriter, r *http.Request, id string) {
+func (sh *strictHandler) DeleteGroup(w http.ResponseWriter, r *http.Request, id string, params DeleteGroupParams) {
 	var request DeleteGroupRequestObject
 
 	request.ID = id
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.DeleteGroup(ctx, request.(DeleteGroupRequestObject))
@@ -3304,11 +4241,46 @@ func (sh *strictHandler) GetGroup(w http.ResponseWriter, r *http.Request, id str
 	}
 }
 
+// PatchGroup operation middleware
+func (sh *strictHandler) PatchGroup(w http.ResponseWriter, r *http.Request, id string, params PatchGroupParams) {
+	var request PatchGroupRequestObject
+
+	request.ID = id
+	request.Params = params
+
+	var body PatchGroupApplicationScimPlusJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.PatchGroup(ctx, request.(PatchGroupRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PatchGroup")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(PatchGroupResponseObject); ok {
+		if err := validResponse.VisitPatchGroupResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // ReplaceGroup operation middleware
-func (sh *strictHandler) ReplaceGroup(w http.ResponseWriter, r *http.Request, id string) {
+func (sh *strictHandler) ReplaceGroup(w http.ResponseWriter, r *http.Request, id string, params ReplaceGroupParams) {
 	var request ReplaceGroupRequestObject
 
 	request.ID = id
+	request.Params = params
 
 	var body ReplaceGroupApplicationScimPlusJSONRequestBody
 	if err := runtime.BindJSONBody(r, &body); err != nil {
@@ -3519,10 +4491,11 @@ func (sh *strictHandler) CreateUser(w http.ResponseWriter, r *http.Request) {
 }
 
 // DeleteUser operation middleware
-func (sh *strictHandler) DeleteUser(w http.ResponseWriter, r *http.Request, id string) {
+func (sh *strictHandler) DeleteUser(w http.ResponseWriter, r *http.Request, id string, params DeleteUserParams) {
 	var request DeleteUserRequestObject
 
 	request.ID = id
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.DeleteUser(ctx, request.(DeleteUserRequestObject))
@@ -3571,11 +4544,46 @@ func (sh *strictHandler) GetUser(w http.ResponseWriter, r *http.Request, id stri
 	}
 }
 
+// PatchUser operation middleware
+func (sh *strictHandler) PatchUser(w http.ResponseWriter, r *http.Request, id string, params PatchUserParams) {
+	var request PatchUserRequestObject
+
+	request.ID = id
+	request.Params = params
+
+	var body PatchUserApplicationScimPlusJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.PatchUser(ctx, request.(PatchUserRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PatchUser")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(PatchUserResponseObject); ok {
+		if err := validResponse.VisitPatchUserResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // ReplaceUser operation middleware
-func (sh *strictHandler) ReplaceUser(w http.ResponseWriter, r *http.Request, id string) {
+func (sh *strictHandler) ReplaceUser(w http.ResponseWriter, r *http.Request, id string, params ReplaceUserParams) {
 	var request ReplaceUserRequestObject
 
 	request.ID = id
+	request.Params = params
 
 	var body ReplaceUserApplicationScimPlusJSONRequestBody
 	if err := runtime.BindJSONBody(r, &body); err != nil {

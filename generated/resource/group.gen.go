@@ -113,6 +113,8 @@ type GroupHooks interface {
 	AfterCreate(ctx context.Context, v *Group) error
 	BeforeReplace(ctx context.Context, old, v *Group) error
 	AfterReplace(ctx context.Context, v *Group) error
+	BeforePatch(ctx context.Context, old, v *Group) error
+	AfterPatch(ctx context.Context, old, v *Group) error
 	BeforeDelete(ctx context.Context, id string) error
 	AfterDelete(ctx context.Context, id string) error
 }
@@ -138,6 +140,16 @@ func (UnimplementedGroupHooks) BeforeReplace(ctx context.Context, old, v *Group)
 
 // AfterReplace does nothing.
 func (UnimplementedGroupHooks) AfterReplace(ctx context.Context, v *Group) error {
+	return nil
+}
+
+// BeforePatch does nothing.
+func (UnimplementedGroupHooks) BeforePatch(ctx context.Context, old, v *Group) error {
+	return nil
+}
+
+// AfterPatch does nothing.
+func (UnimplementedGroupHooks) AfterPatch(ctx context.Context, old, v *Group) error {
 	return nil
 }
 

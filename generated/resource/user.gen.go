@@ -393,6 +393,8 @@ type UserHooks interface {
 	AfterCreate(ctx context.Context, v *User) error
 	BeforeReplace(ctx context.Context, old, v *User) error
 	AfterReplace(ctx context.Context, v *User) error
+	BeforePatch(ctx context.Context, old, v *User) error
+	AfterPatch(ctx context.Context, old, v *User) error
 	BeforeDelete(ctx context.Context, id string) error
 	AfterDelete(ctx context.Context, id string) error
 }
@@ -418,6 +420,16 @@ func (UnimplementedUserHooks) BeforeReplace(ctx context.Context, old, v *User) e
 
 // AfterReplace does nothing.
 func (UnimplementedUserHooks) AfterReplace(ctx context.Context, v *User) error {
+	return nil
+}
+
+// BeforePatch does nothing.
+func (UnimplementedUserHooks) BeforePatch(ctx context.Context, old, v *User) error {
+	return nil
+}
+
+// AfterPatch does nothing.
+func (UnimplementedUserHooks) AfterPatch(ctx context.Context, old, v *User) error {
 	return nil
 }
 

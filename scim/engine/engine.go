@@ -66,6 +66,11 @@ type Hooks[T any] interface {
 	AfterCreate(ctx context.Context, v *T) error
 	BeforeReplace(ctx context.Context, old, v *T) error
 	AfterReplace(ctx context.Context, v *T) error
+	// BeforePatch sees the resource before and after the PATCH operations
+	// (for a group, without its members: membership changes are rows, see
+	// docs/DESIGN.md); it may change v or reject the request.
+	BeforePatch(ctx context.Context, old, v *T) error
+	AfterPatch(ctx context.Context, old, v *T) error
 	BeforeDelete(ctx context.Context, id string) error
 	AfterDelete(ctx context.Context, id string) error
 }
@@ -118,6 +123,9 @@ type Service[T any] struct {
 // New returns the service for one resource type.
 func New[T any](d *Descriptor[T], db *sqlstore.DB, hooks Hooks[T], log *slog.Logger) *Service[T] {
 	s := &Service[T]{d: d, db: db, hooks: hooks, log: log}
+	if d.Members != nil {
+		d.Members.dialect = db.Dialect
+	}
 	s.returnedRequest = hasReturnedRequest(d.Type)
 	s.columns = `r."id", r."version", r."created", r."last_modified", r."doc"`
 	if d.GroupsOf != nil {
@@ -198,21 +206,22 @@ func (s *Service[T]) Create(ctx context.Context, v *T) (*Response, error) {
 		return nil, err
 	}
 	rec.Doc = doc
+	var members []string
 	err = s.db.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		if err := s.d.Insert(ctx, tx, rec); err != nil {
 			return err
 		}
 		if s.d.Members != nil {
-			return s.d.Members.write(ctx, tx, rec.ID, s.d.Members.Get(v), false)
+			ch, err := s.d.Members.addMembers(ctx, tx, rec.ID, s.d.Members.Get(v))
+			members = ch.members
+			return err
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, s.storeError(err)
 	}
-	if s.d.Members != nil {
-		s.invalidateMembers(refValues(s.d.Members.Get(v)))
-	}
+	s.invalidateMembers(members)
 	// A new resource belongs to no group yet, so only members need loading.
 	resp, err := s.respond(ctx, http.StatusCreated, &loaded{id: rec.ID, version: rec.Version, created: rec.Created, last: rec.LastModified, doc: rec.Doc, derivedDone: s.d.Members == nil}, nil)
 	if err != nil {
@@ -321,6 +330,10 @@ func (s *Service[T]) Get(ctx context.Context, id, attributes, excluded string) (
 		}
 		s.db.Cache.Put(s.d.Table, id, l, base, epoch)
 	}
+	if c := ConditionsFrom(ctx); c.IfNoneMatch != "" && matchesETag(c.IfNoneMatch, l.version) {
+		// RFC 7232 §4.1: the client's copy is current.
+		return &Response{Status: http.StatusNotModified, ETag: etag(l.version), Location: s.meta(ctx, id, l.version, l.created, l.last).Location}, nil
+	}
 	return s.respond(ctx, http.StatusOK, l, proj)
 }
 
@@ -344,6 +357,10 @@ func (s *Service[T]) Replace(ctx context.Context, id string, v *T) (*Response, e
 	if err != nil {
 		return nil, s.readError(err)
 	}
+	cond := ConditionsFrom(ctx)
+	if err := cond.checkIfMatch(l.version); err != nil {
+		return nil, err
+	}
 	old, err := s.d.Decode(l.doc)
 	if err != nil {
 		return nil, s.readError(err)
@@ -358,37 +375,18 @@ func (s *Service[T]) Replace(ctx context.Context, id string, v *T) (*Response, e
 	if err != nil {
 		return nil, err
 	}
-	rec := &Record[T]{ID: id, Version: l.version + 1, Created: l.created, LastModified: time.Now().UTC(), Doc: doc, Value: v}
-	if !rec.LastModified.After(l.last) {
-		rec.LastModified = l.last.Add(time.Microsecond)
-	}
-	var oldMembers []string
+	rec := s.nextRecord(l, doc, v)
+	var members memberChange
 	err = s.db.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if err := s.writeDoc(ctx, tx, l, rec, cond); err != nil {
+			return err
+		}
 		if s.d.Members != nil {
+			// A diff against the stored rows: members that stay are not
+			// rewritten, so a PUT of a big group costs what changed.
 			var err error
-			if oldMembers, err = s.d.Members.memberIDs(ctx, tx, id); err != nil {
-				return err
-			}
-		}
-		// The version check makes a concurrent replace of the same resource
-		// fail instead of silently losing one of the two writes.
-		res, err := tx.NewUpdate().Table(s.d.Table).
-			Set("version = ?", rec.Version).Set("last_modified = ?", sqlstore.FormatTime(rec.LastModified)).Set("doc = ?", string(rec.Doc)).
-			Where("id = ? AND version = ?", id, l.version).Exec(ctx)
-		if err != nil {
+			members, err = s.d.Members.replaceMembers(ctx, tx, id, s.d.Members.Get(v))
 			return err
-		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			return scimerr.New(http.StatusConflict, "", "%s %q was changed by another request; retry", s.d.Type.Name, id)
-		}
-		if err := s.d.DeleteRows(ctx, tx, id); err != nil {
-			return err
-		}
-		if err := s.d.Update(ctx, tx, rec); err != nil {
-			return err
-		}
-		if s.d.Members != nil {
-			return s.d.Members.write(ctx, tx, id, s.d.Members.Get(v), true)
 		}
 		return nil
 	})
@@ -396,9 +394,7 @@ func (s *Service[T]) Replace(ctx context.Context, id string, v *T) (*Response, e
 		return nil, s.storeError(err)
 	}
 	s.db.Cache.Invalidate(s.d.Table, id)
-	if s.d.Members != nil {
-		s.invalidateMembers(append(oldMembers, refValues(s.d.Members.Get(v))...))
-	}
+	s.invalidateMembers(members.members)
 	resp, err := s.respond(ctx, http.StatusOK, &loaded{id: id, version: rec.Version, created: rec.Created, last: rec.LastModified, doc: rec.Doc}, nil)
 	if err != nil {
 		return nil, err
@@ -410,37 +406,108 @@ func (s *Service[T]) Replace(ctx context.Context, id string, v *T) (*Response, e
 	return resp, nil
 }
 
+// nextRecord is the record that replaces l with doc: the next version, and
+// a lastModified strictly after the previous one.
+func (s *Service[T]) nextRecord(l *loaded, doc []byte, v *T) *Record[T] {
+	rec := &Record[T]{ID: l.id, Version: l.version + 1, Created: l.created, LastModified: time.Now().UTC(), Doc: doc, Value: v}
+	if !rec.LastModified.After(l.last) {
+		rec.LastModified = l.last.Add(time.Microsecond)
+	}
+	return rec
+}
+
+// errConflict is a lost race with another write of the same resource.
+var errConflict = errors.New("concurrent write")
+
+// writeDoc stores rec over l: the main row (checked against the version
+// that was read, so a concurrent write is never lost), the search columns
+// and the child rows.
+func (s *Service[T]) writeDoc(ctx context.Context, tx bun.Tx, l *loaded, rec *Record[T], cond Conditions) error {
+	res, err := tx.NewUpdate().Table(s.d.Table).
+		Set("version = ?", rec.Version).Set("last_modified = ?", sqlstore.FormatTime(rec.LastModified)).Set("doc = ?", string(rec.Doc)).
+		Where("id = ? AND version = ?", l.id, l.version).Exec(ctx)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return s.lostRace(ctx, tx, l.id, cond)
+	}
+	if err := s.d.DeleteRows(ctx, tx, l.id); err != nil {
+		return err
+	}
+	return s.d.Update(ctx, tx, rec)
+}
+
+// lostRace explains why a versioned update matched no row: the resource
+// is gone (404), If-Match named the version that was overtaken (412), or
+// another request wrote first (errConflict: the caller may retry).
+func (s *Service[T]) lostRace(ctx context.Context, tx bun.Tx, id string, cond Conditions) error {
+	var version int64
+	err := tx.Tx.QueryRowContext(ctx, `SELECT "version" FROM "`+s.d.Table+`" WHERE "id" = `+s.db.Placeholder(1), id).Scan(&version)
+	if errors.Is(err, sql.ErrNoRows) {
+		return scimerr.NotFound("%s %q not found", s.d.Type.Name, id)
+	}
+	if err != nil {
+		return err
+	}
+	if cond.IfMatch != "" {
+		return preconditionFailed(version)
+	}
+	return errConflict
+}
+
 // Delete implements DELETE /{endpoint}/{id} (RFC 7644 §3.6).
 func (s *Service[T]) Delete(ctx context.Context, id string) error {
+	cond := ConditionsFrom(ctx)
+	var version int64 // the version If-Match was checked against
+	if cond.IfMatch != "" {
+		l, err := s.load(ctx, id)
+		if err != nil {
+			return s.readError(err)
+		}
+		if err := cond.checkIfMatch(l.version); err != nil {
+			return err
+		}
+		version = l.version
+	}
 	if err := s.hooks.BeforeDelete(ctx, id); err != nil {
 		return s.hookError("BeforeDelete", err)
 	}
-	var oldMembers []string
+	var oldMembers, groups []string
 	err := s.db.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		if err := s.d.DeleteRows(ctx, tx, id); err != nil {
 			return err
 		}
 		if s.d.Members != nil {
+			ch, err := s.d.Members.removeWhere(ctx, tx, id, "", nil)
+			if err != nil {
+				return err
+			}
+			oldMembers = ch.members
+		}
+		if ms := s.membership(); ms != nil {
+			// The groups this resource belonged to change: their members
+			// list loses it, so their version and lastModified move too.
 			var err error
-			if oldMembers, err = s.d.Members.memberIDs(ctx, tx, id); err != nil {
-				return err
-			}
-			// Its own members, and its rows as a member of other groups
-			// (nested groups: members.type may be "Group").
-			if _, err := tx.NewDelete().Table(s.d.Members.Table).Where("group_id = ? OR member_id = ?", id, id).Exec(ctx); err != nil {
+			if groups, err = ms.leaveAll(ctx, tx, s.db, id); err != nil {
 				return err
 			}
 		}
-		if s.d.GroupsOf != nil {
-			if _, err := tx.NewDelete().Table(s.d.GroupsOf.Table).Where("member_id = ?", id).Exec(ctx); err != nil {
-				return err
-			}
+		q := `DELETE FROM "` + s.d.Table + `" WHERE "id" = ` + s.db.Placeholder(1)
+		args := []any{id}
+		if version != 0 {
+			// The version If-Match accepted must still be current.
+			q += ` AND "version" = ` + s.db.Placeholder(2)
+			args = append(args, version)
 		}
-		res, err := tx.NewDelete().Table(s.d.Table).Where("id = ?", id).Exec(ctx)
+		res, err := tx.Tx.ExecContext(ctx, q, args...)
 		if err != nil {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
+			if version != 0 {
+				return s.lostRace(ctx, tx, id, Conditions{IfMatch: cond.IfMatch})
+			}
 			return scimerr.NotFound("%s %q not found", s.d.Type.Name, id)
 		}
 		return nil
@@ -450,6 +517,9 @@ func (s *Service[T]) Delete(ctx context.Context, id string) error {
 	}
 	s.db.Cache.Invalidate(s.d.Table, id)
 	s.invalidateMembers(oldMembers)
+	if ms := s.membership(); ms != nil && len(groups) > 0 {
+		s.db.Cache.Invalidate(ms.GroupTable, groups...)
+	}
 	if err := s.hooks.AfterDelete(ctx, id); err != nil {
 		s.log.Error("AfterDelete hook failed", "resourceType", s.d.Type.Name, "id", id, "err", err)
 	}
@@ -543,4 +613,13 @@ func refValues(refs []MemberRef) []string {
 		ids[i] = r.Value
 	}
 	return ids
+}
+
+// membership is the join table this resource type takes part in, as a
+// group or as a member.
+func (s *Service[T]) membership() *Membership {
+	if s.d.Members != nil {
+		return &s.d.Members.Membership
+	}
+	return s.d.GroupsOf
 }

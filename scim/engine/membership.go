@@ -2,12 +2,16 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/uptrace/bun"
 
 	"github.com/scimforge/scimforge/scim/scimerr"
+	"github.com/scimforge/scimforge/scim/sqlfilter"
 	"github.com/scimforge/scimforge/scim/sqlstore"
 )
 
@@ -36,6 +40,10 @@ type MemberType struct {
 type MemberRef struct {
 	Value string
 	Type  string
+	// Display is the label the client sent, kept with the membership (see
+	// membersQuery); Bare marks a value sent as a bare string.
+	Display string
+	Bare    bool
 }
 
 // MembersSpec wires a group resource type to the membership table.
@@ -44,34 +52,39 @@ type MembersSpec[T any] struct {
 	Types []MemberType
 	// Get returns the members of a group value from a request.
 	Get func(v *T) []MemberRef
+
+	dialect sqlfilter.Dialect // set by New from the store
 }
 
-type memberRow struct {
-	bun.BaseModel
-	GroupID    string `bun:"group_id"`
-	MemberID   string `bun:"member_id"`
-	MemberType string `bun:"member_type"`
+// memberChange is what a membership write did: how many rows it added
+// or removed, and the member ids whose derived "groups" may have changed.
+type memberChange struct {
+	n       int64
+	members []string
 }
 
-// write stores the members of group id; replace drops existing rows first.
-// Every member must exist; an unknown id is a 400, and nothing is written.
-func (m *MembersSpec[T]) write(ctx context.Context, tx bun.IDB, id string, refs []MemberRef, replace bool) error {
-	if replace {
-		if _, err := tx.NewDelete().TableExpr("?", bun.Ident(m.Table)).Where("group_id = ?", id).Exec(ctx); err != nil {
-			return err
-		}
-	}
-	if len(refs) == 0 {
-		return nil
-	}
+func (c *memberChange) add(o memberChange) {
+	c.n += o.n
+	c.members = append(c.members, o.members...)
+}
+
+// maxBind bounds the values bound in one statement (SQLite's default limit
+// is 32766; PostgreSQL's 65535).
+const maxBind = 500
+
+// resolve checks that every member exists and returns each id's real type.
+// An id that names no resource is a 400 invalidValue, except for values
+// sent as bare strings (see add). A type label that contradicts the id's
+// real type is corrected, not rejected: the row stores what the id is.
+func (m *MembersSpec[T]) resolve(ctx context.Context, tx bun.Tx, groupID string, refs []MemberRef) ([]MemberRef, error) {
 	seen := make(map[string]bool, len(refs))
 	var ids []string
 	for _, r := range refs {
 		if r.Value == "" {
-			return scimerr.BadRequest(scimerr.InvalidValue, "members: every member needs a \"value\" (the member's id)")
+			return nil, scimerr.BadRequest(scimerr.InvalidValue, "members: every member needs a \"value\" (the member's id)")
 		}
-		if r.Value == id {
-			return scimerr.BadRequest(scimerr.InvalidValue, "members: a group cannot be a member of itself")
+		if r.Value == groupID {
+			return nil, scimerr.BadRequest(scimerr.InvalidValue, "members: a group cannot be a member of itself")
 		}
 		if !seen[r.Value] {
 			seen[r.Value] = true
@@ -80,36 +93,193 @@ func (m *MembersSpec[T]) write(ctx context.Context, tx bun.IDB, id string, refs 
 	}
 	found := make(map[string]string, len(ids)) // id -> member type
 	for _, t := range m.Types {
-		var got []string
-		if err := tx.NewSelect().TableExpr("?", bun.Ident(t.Table)).Column("id").Where("id IN (?)", bun.In(ids)).Scan(ctx, &got); err != nil {
-			return err
-		}
-		for _, g := range got {
-			found[g] = t.Name
+		for start := 0; start < len(ids); start += maxBind {
+			chunk := ids[start:min(start+maxBind, len(ids))]
+			q := `SELECT "id" FROM "` + t.Table + `" WHERE "id" IN (` + m.placeholders(1, len(chunk)) + `)`
+			rows, err := tx.Tx.QueryContext(ctx, q, anys(chunk)...)
+			if err != nil {
+				return nil, err
+			}
+			for rows.Next() {
+				var id string
+				if err := rows.Scan(&id); err != nil {
+					rows.Close()
+					return nil, err
+				}
+				found[id] = t.Name
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return nil, err
+			}
 		}
 	}
-	rows := make([]memberRow, 0, len(ids))
+	out := make([]MemberRef, 0, len(ids))
 	var missing []string
 	for _, r := range refs {
+		if !seen[r.Value] {
+			continue // a duplicate in the request: stored once
+		}
+		seen[r.Value] = false
 		typ, ok := found[r.Value]
 		if !ok {
+			if r.Bare {
+				// Tolerance: Microsoft's reference collection adds
+				// "value": "string id 1" (a bare string, not a member
+				// object) and expects 204. Bare strings that name no
+				// resource are skipped; {"value": id} with an unknown id is
+				// a 400, as RFC 7644 §3.5.2 asks.
+				continue
+			}
 			missing = append(missing, r.Value)
 			continue
 		}
-		if r.Type != "" && !strings.EqualFold(r.Type, typ) {
-			return scimerr.BadRequest(scimerr.InvalidValue, "members: %q is a %s, not a %s", r.Value, typ, r.Type)
-		}
-		if !seen[r.Value] {
-			continue // a duplicate in the request: added once
-		}
-		seen[r.Value] = false
-		rows = append(rows, memberRow{GroupID: id, MemberID: r.Value, MemberType: typ})
+		r.Type = typ
+		out = append(out, r)
 	}
 	if len(missing) > 0 {
-		return scimerr.BadRequest(scimerr.InvalidValue, "members: no resource with id %s", quoteList(missing))
+		return nil, scimerr.BadRequest(scimerr.InvalidValue, "members: no resource with id %s", quoteList(missing))
 	}
-	_, err := tx.NewInsert().Model(&rows).ModelTableExpr("?", bun.Ident(m.Table)).Exec(ctx)
-	return err
+	return out, nil
+}
+
+// placeholders returns n bind placeholders numbered from first.
+func (m *MembersSpec[T]) placeholders(first, n int) string {
+	ps := make([]string, n)
+	for i := range ps {
+		ps[i] = m.placeholder(first + i)
+	}
+	return strings.Join(ps, ",")
+}
+
+// addMembers inserts membership rows; members already there stay as they
+// are (adding an existing member succeeds and stores it once). It never
+// reads the group's other members.
+func (m *MembersSpec[T]) addMembers(ctx context.Context, tx bun.Tx, groupID string, refs []MemberRef) (memberChange, error) {
+	rows, err := m.resolve(ctx, tx, groupID, refs)
+	if err != nil {
+		return memberChange{}, err
+	}
+	return m.insertRows(ctx, tx, groupID, rows)
+}
+
+// insertRows inserts resolved membership rows, skipping existing ones.
+func (m *MembersSpec[T]) insertRows(ctx context.Context, tx bun.Tx, groupID string, rows []MemberRef) (memberChange, error) {
+	var ch memberChange
+	const per = maxBind / 4
+	for start := 0; start < len(rows); start += per {
+		chunk := rows[start:min(start+per, len(rows))]
+		var b strings.Builder
+		b.WriteString(`INSERT INTO "` + m.Table + `" ("group_id", "member_id", "member_type", "display") VALUES `)
+		args := make([]any, 0, 4*len(chunk))
+		for i, r := range chunk {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			n := len(args)
+			b.WriteString("(" + m.placeholders(n+1, 4) + ")")
+			var display any
+			if r.Display != "" {
+				display = r.Display
+			}
+			args = append(args, groupID, r.Value, r.Type, display)
+			ch.members = append(ch.members, r.Value)
+		}
+		b.WriteString(` ON CONFLICT ("group_id", "member_id") DO NOTHING`)
+		res, err := tx.Tx.ExecContext(ctx, b.String(), args...)
+		if err != nil {
+			return ch, err
+		}
+		n, _ := res.RowsAffected()
+		ch.n += n
+	}
+	return ch, nil
+}
+
+// removeMembers deletes the rows of the given member ids.
+func (m *MembersSpec[T]) removeMembers(ctx context.Context, tx bun.Tx, groupID string, ids []string) (memberChange, error) {
+	var ch memberChange
+	for start := 0; start < len(ids); start += maxBind {
+		chunk := ids[start:min(start+maxBind, len(ids))]
+		q := `DELETE FROM "` + m.Table + `" WHERE "group_id" = ` + m.placeholder(1) + ` AND "member_id" IN (` + m.placeholders(2, len(chunk)) + `)`
+		res, err := tx.Tx.ExecContext(ctx, q, append([]any{groupID}, anys(chunk)...)...)
+		if err != nil {
+			return ch, err
+		}
+		n, _ := res.RowsAffected()
+		ch.n += n
+		ch.members = append(ch.members, chunk...)
+	}
+	return ch, nil
+}
+
+// removeWhere deletes the group's rows matching where (over alias r), and
+// returns the removed member ids. where names the columns unqualified.
+func (m *MembersSpec[T]) removeWhere(ctx context.Context, tx bun.Tx, groupID, where string, args []any) (memberChange, error) {
+	var ch memberChange
+	q := `DELETE FROM "` + m.Table + `" WHERE `
+	if where != "" {
+		q += `(` + where + `) AND `
+	}
+	q += `"group_id" = ` + m.placeholder(len(args)+1)
+	rows, err := tx.Tx.QueryContext(ctx, q+` RETURNING "member_id"`, append(args, groupID)...)
+	if err != nil {
+		return ch, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return ch, err
+		}
+		ch.members = append(ch.members, id)
+	}
+	ch.n = int64(len(ch.members))
+	return ch, rows.Err()
+}
+
+// replaceMembers makes the group's members exactly refs by difference:
+// rows not in refs are deleted and missing ones inserted; rows that stay
+// are not touched, so a PUT or a replace of a big group costs what changed.
+func (m *MembersSpec[T]) replaceMembers(ctx context.Context, tx bun.Tx, groupID string, refs []MemberRef) (memberChange, error) {
+	rows, err := m.resolve(ctx, tx, groupID, refs)
+	if err != nil {
+		return memberChange{}, err
+	}
+	ids := make([]string, len(rows))
+	for i, r := range rows {
+		ids[i] = r.Value
+	}
+	var ch memberChange
+	if len(ids) == 0 {
+		ch, err = m.removeWhere(ctx, tx, groupID, "", nil)
+	} else {
+		set, arg := m.idSet(1, ids)
+		ch, err = m.removeWhere(ctx, tx, groupID, `"member_id" NOT IN `+set, []any{arg})
+	}
+	if err != nil {
+		return ch, err
+	}
+	added, err := m.insertRows(ctx, tx, groupID, rows)
+	ch.add(added)
+	return ch, err
+}
+
+// idSet is a subquery yielding the given ids from one bound JSON array,
+// so a set of any size costs one placeholder.
+func (m *MembersSpec[T]) idSet(n int, ids []string) (string, any) {
+	b, _ := json.Marshal(ids)
+	if m.dialect == sqlfilter.Postgres {
+		return `(SELECT jsonb_array_elements_text(` + m.placeholder(n) + `::jsonb))`, string(b)
+	}
+	return `(SELECT value FROM json_each(` + m.placeholder(n) + `))`, string(b)
+}
+
+func (m *MembersSpec[T]) placeholder(n int) string {
+	if m.dialect == sqlfilter.Postgres {
+		return "$" + strconv.Itoa(n)
+	}
+	return "?"
 }
 
 func quoteList(ids []string) string {
@@ -124,7 +294,10 @@ func quoteList(ids []string) string {
 // groups whose ids are bound to placeholders in the IN list.
 func (m *MembersSpec[T]) membersQuery(db *sqlstore.DB, n int) string {
 	var b strings.Builder
-	b.WriteString(`SELECT m."group_id", m."member_id", m."member_type", COALESCE(CASE m."member_type"`)
+	// A display label the client sent with the member wins over the one
+	// derived from the member resource (Microsoft's collection checks that
+	// its label comes back); without one, the member's own name is shown.
+	b.WriteString(`SELECT m."group_id", m."member_id", m."member_type", COALESCE(m."display", CASE m."member_type"`)
 	for _, t := range m.Types {
 		fmt.Fprintf(&b, ` WHEN '%s' THEN (SELECT %s FROM "%s" x WHERE x."id" = m."member_id")`, t.Name, t.Display, t.Table)
 	}
@@ -272,4 +445,48 @@ func (m *MembersSpec[T]) memberIDs(ctx context.Context, tx bun.IDB, id string) (
 	var ids []string
 	err := tx.NewSelect().TableExpr("?", bun.Ident(m.Table)).Column("member_id").Where("group_id = ?", id).Scan(ctx, &ids)
 	return ids, err
+}
+
+// leaveAll removes member id from every group it belongs to and moves those
+// groups' version and lastModified; it returns their ids.
+func (m *Membership) leaveAll(ctx context.Context, tx bun.Tx, db *sqlstore.DB, id string) ([]string, error) {
+	q := `UPDATE "` + m.GroupTable + `" SET "version" = "version" + 1, "last_modified" = ` + db.Placeholder(1) +
+		` WHERE "id" IN (SELECT "group_id" FROM "` + m.Table + `" WHERE "member_id" = ` + db.Placeholder(2) + `) RETURNING "id"`
+	rows, err := tx.Tx.QueryContext(ctx, q, sqlstore.FormatTime(time.Now()), id)
+	if err != nil {
+		return nil, err
+	}
+	var groups []string
+	for rows.Next() {
+		var g string
+		if err := rows.Scan(&g); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		groups = append(groups, g)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(groups) == 0 {
+		return nil, nil
+	}
+	_, err = tx.Tx.ExecContext(ctx, `DELETE FROM "`+m.Table+`" WHERE "member_id" = `+db.Placeholder(1), id)
+	return groups, err
+}
+
+// touch moves a group's version and lastModified after a membership
+// change; with version > 0 only if the group is still at that version
+// (If-Match). It returns the new version and lastModified.
+func (m *Membership) touch(ctx context.Context, tx bun.Tx, db *sqlstore.DB, id string, last time.Time, version int64) (int64, time.Time, error) {
+	q := `UPDATE "` + m.GroupTable + `" SET "version" = "version" + 1, "last_modified" = ` + db.Placeholder(1) + ` WHERE "id" = ` + db.Placeholder(2)
+	args := []any{sqlstore.FormatTime(last), id}
+	if version > 0 {
+		q += ` AND "version" = ` + db.Placeholder(3)
+		args = append(args, version)
+	}
+	var v int64
+	err := tx.Tx.QueryRowContext(ctx, q+` RETURNING "version"`, args...).Scan(&v)
+	return v, last, err
 }

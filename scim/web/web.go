@@ -184,7 +184,11 @@ func Edge(base, path string, log *slog.Logger, next http.Handler) http.Handler {
 			}
 			r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
 		}
-		next.ServeHTTP(w, r.WithContext(engine.WithBaseURL(r.Context(), b)))
+		ctx := engine.WithBaseURL(r.Context(), b)
+		if c := engine.ConditionsOf(r.Header); c != (engine.Conditions{}) {
+			ctx = engine.WithConditions(ctx, c)
+		}
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 

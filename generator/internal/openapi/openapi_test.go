@@ -125,8 +125,8 @@ func TestRealSchemas(t *testing.T) {
 				t.Errorf("%s %s: operationId %q, want %q", c.method, c.path, got, c.id)
 			}
 		}
-		if doc.Paths.Value("/Users/{id}").Patch != nil {
-			t.Error("PATCH is not built yet")
+		if op := doc.Paths.Value("/Users/{id}").Patch; op == nil || op.OperationID != "patchUser" {
+			t.Error("no PATCH /Users/{id} (patchUser)")
 		}
 		for _, name := range []string{"User", "Group", "EnterpriseUser", "AcmeUser", "UserEmail", "UserAddress",
 			"UserName", "GroupMember", "AcmeUserProject", "EnterpriseUserManager", "UserListResponse",
@@ -400,9 +400,10 @@ func TestResponses(t *testing.T) {
 	}{
 		{"/Teams", "GET", []string{"200", "400", "401", "500", "503"}},
 		{"/Teams", "POST", []string{"201", "400", "401", "409", "413", "415", "500", "503"}},
-		{"/Teams/{id}", "GET", []string{"200", "400", "401", "404", "500", "503"}},
-		{"/Teams/{id}", "PUT", []string{"200", "400", "401", "404", "409", "413", "415", "500", "503"}},
-		{"/Teams/{id}", "DELETE", []string{"204", "400", "401", "404", "500", "503"}},
+		{"/Teams/{id}", "GET", []string{"200", "304", "400", "401", "404", "500", "503"}},
+		{"/Teams/{id}", "PUT", []string{"200", "400", "401", "404", "409", "412", "413", "415", "500", "503"}},
+		{"/Teams/{id}", "PATCH", []string{"200", "204", "400", "401", "404", "409", "412", "413", "415", "500", "503"}},
+		{"/Teams/{id}", "DELETE", []string{"204", "400", "401", "404", "412", "500", "503"}},
 		// Discovery documents are static: no body, no database.
 		{"/ServiceProviderConfig", "GET", []string{"200", "400", "401", "500"}},
 	} {

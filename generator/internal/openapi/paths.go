@@ -12,7 +12,7 @@ import (
 )
 
 // resourcePaths adds the RFC 7644 §3 operations of one resource type:
-// list, create, get, replace and delete. (PATCH comes later.)
+// list, create, get, replace, patch and delete.
 //
 // Operation ids and tags use the resource type's name (createUser), schema
 // references its component name (which Options.GoNames may change).
@@ -58,30 +58,44 @@ func (b *builder) resourcePaths(rt *schema.ResourceType, name string, required *
 	get := b.operation("get"+noun, rt.Name,
 		fmt.Sprintf("Get a %s", rt.Name),
 		fmt.Sprintf("Returns the %s with the given id (RFC 7644 §3.4.1).", rt.Name))
-	get.Parameters = openapi3.Parameters{idParam(rt), paramRef("attributes"), paramRef("excludedAttributes")}
+	get.Parameters = openapi3.Parameters{idParam(rt), paramRef("attributes"), paramRef("excludedAttributes"), paramRef("If-None-Match")}
 	get.AddResponse(http.StatusOK, b.resourceResponse(name, fmt.Sprintf("The %s.", rt.Name), false))
+	get.AddResponse(http.StatusNotModified, notModified(rt))
 	b.errors(get, respBadRequest, respUnauthorized, respNotFound, respInternalError, respUnavailable)
 	b.doc.AddOperation(item, http.MethodGet, get)
 
 	replace := b.operation("replace"+noun, rt.Name,
 		fmt.Sprintf("Replace a %s", rt.Name),
 		fmt.Sprintf("Replaces every readWrite attribute of the %s with the given id (RFC 7644 §3.5.1): attributes left out are cleared. readOnly attributes in the body are ignored, and immutable ones must not change.", rt.Name))
-	replace.Parameters = openapi3.Parameters{idParam(rt)}
+	replace.Parameters = openapi3.Parameters{idParam(rt), paramRef("If-Match")}
 	replace.RequestBody = &openapi3.RequestBodyRef{Value: openapi3.NewRequestBody().
 		WithRequired(true).
 		WithDescription(fmt.Sprintf("The complete new state of the %s.", rt.Name)).
 		WithContent(b.requestContent(body))}
 	replace.AddResponse(http.StatusOK, b.resourceResponse(name, fmt.Sprintf("The %s as stored after the replacement.", rt.Name), false))
-	b.errors(replace, respBadRequest, respUnauthorized, respNotFound, respConflict, respTooLarge, respMediaType, respInternalError, respUnavailable)
+	b.errors(replace, respBadRequest, respUnauthorized, respNotFound, respConflict, respPrecondition, respTooLarge, respMediaType, respInternalError, respUnavailable)
 	b.doc.AddOperation(item, http.MethodPut, replace)
+
+	patch := b.operation("patch"+noun, rt.Name,
+		fmt.Sprintf("Patch a %s", rt.Name),
+		fmt.Sprintf("Applies add, replace and remove operations to the %s with the given id (RFC 7644 §3.5.2), all or none. Multi-valued attributes gain, replace or lose single values (emails[type eq \"work\"].value); group members are added and removed without reading the member list. The response is 204 with the new ETag, or 200 with the resource when attributes or excludedAttributes is given or the request has Prefer: return=representation. A PATCH that changes nothing keeps meta.version.", rt.Name))
+	patch.Parameters = openapi3.Parameters{idParam(rt), paramRef("attributes"), paramRef("excludedAttributes"), paramRef("If-Match")}
+	patch.RequestBody = &openapi3.RequestBodyRef{Value: openapi3.NewRequestBody().
+		WithRequired(true).
+		WithDescription("The operations to apply.").
+		WithContent(b.requestContent(ref(compPatchOp)))}
+	patch.AddResponse(http.StatusOK, b.resourceResponse(name, fmt.Sprintf("The %s after the operations (when asked for).", rt.Name), false))
+	patch.AddResponse(http.StatusNoContent, noContent(fmt.Sprintf("The operations were applied; ETag is the %s's new version.", rt.Name)))
+	b.errors(patch, respBadRequest, respUnauthorized, respNotFound, respConflict, respPrecondition, respTooLarge, respMediaType, respInternalError, respUnavailable)
+	b.doc.AddOperation(item, http.MethodPatch, patch)
 
 	del := b.operation("delete"+noun, rt.Name,
 		fmt.Sprintf("Delete a %s", rt.Name),
 		fmt.Sprintf("Deletes the %s with the given id (RFC 7644 §3.6). Later requests for it return 404.", rt.Name))
-	del.Parameters = openapi3.Parameters{idParam(rt)}
+	del.Parameters = openapi3.Parameters{idParam(rt), paramRef("If-Match")}
 	del.AddResponse(http.StatusNoContent, openapi3.NewResponse().
 		WithDescription(fmt.Sprintf("The %s was deleted.", rt.Name)))
-	b.errors(del, respBadRequest, respUnauthorized, respNotFound, respInternalError, respUnavailable)
+	b.errors(del, respBadRequest, respUnauthorized, respNotFound, respPrecondition, respInternalError, respUnavailable)
 	b.doc.AddOperation(item, http.MethodDelete, del)
 }
 
@@ -174,7 +188,24 @@ func (b *builder) resourceResponse(name, desc string, created bool) *openapi3.Re
 var errorStatus = map[string]string{
 	respBadRequest: "400", respUnauthorized: "401", respNotFound: "404",
 	respConflict: "409", respTooLarge: "413", respMediaType: "415",
-	respInternalError: "500", respUnavailable: "503",
+	respInternalError: "500", respUnavailable: "503", respPrecondition: "412",
+}
+
+// noContent is a 204 response carrying the resource's new ETag.
+func noContent(desc string) *openapi3.Response {
+	r := openapi3.NewResponse().WithDescription(desc)
+	r.Headers = openapi3.Headers{"ETag": &openapi3.HeaderRef{Value: &openapi3.Header{Parameter: openapi3.Parameter{
+		Description: "The new version of the resource (meta.version).",
+		Schema:      str(),
+	}}}}
+	return r
+}
+
+// notModified is the 304 answer to a GET whose If-None-Match is current.
+func notModified(rt *schema.ResourceType) *openapi3.Response {
+	r := noContent(fmt.Sprintf("The %s is still at the version If-None-Match names; no body.", rt.Name))
+	r.Headers["ETag"].Value.Description = "The current version of the resource."
+	return r
 }
 
 // errors adds references to the shared error responses to op.

@@ -2,6 +2,7 @@ package openapi
 
 import (
 	"github.com/getkin/kin-openapi/openapi3"
+	"strings"
 
 	"github.com/scimforge/scimforge/scim/schema"
 	"github.com/scimforge/scimforge/scim/scimerr"
@@ -28,6 +29,12 @@ const (
 	compSchemaAttr  = "SchemaAttribute"
 	compRT          = "ResourceType"
 	compRTExtension = "ResourceTypeSchemaExtension"
+	compPatchOp     = "PatchOp"
+	compPatchOpItem = "PatchOperation"
+
+	// patchGoImport is the package whose Request type binds PATCH bodies
+	// (the codegen view aliases the PatchOp schema to it).
+	patchGoImport = "github.com/scimforge/scimforge/scim/patch"
 
 	respBadRequest    = "BadRequest"
 	respUnauthorized  = "Unauthorized"
@@ -37,6 +44,7 @@ const (
 	respMediaType     = "UnsupportedMediaType"
 	respInternalError = "InternalError"
 	respUnavailable   = "ServiceUnavailable"
+	respPrecondition  = "PreconditionFailed"
 )
 
 // protocol adds the components every SCIM service provider has, whatever
@@ -79,6 +87,9 @@ func (b *builder) protocol() error {
 	if err := b.discoverySchemas(add); err != nil {
 		return err
 	}
+	if err := b.patchSchemas(add); err != nil {
+		return err
+	}
 
 	for _, r := range []struct{ name, desc string }{
 		{respBadRequest, "The request is not valid: malformed JSON, an invalid filter or attribute path, a value of the wrong type, or an attempt to change a readOnly or immutable attribute. scimType says which (RFC 7644 §3.12)."},
@@ -89,12 +100,18 @@ func (b *builder) protocol() error {
 		{respMediaType, "The request's Content-Type is neither application/scim+json nor application/json (RFC 7644 §3.1, §3.12)."},
 		{respInternalError, "The service provider failed to handle the request (RFC 7644 §3.12)."},
 		{respUnavailable, "The service provider is temporarily busy; retry after the number of seconds in Retry-After (RFC 7644 §3.12)."},
+		{respPrecondition, "If-Match names a version that is no longer current: another request changed the resource (RFC 7644 §3.14, RFC 7232 §4.2). ETag carries the current version."},
 	} {
 		resp := openapi3.NewResponse().WithDescription(r.desc).WithContent(b.responseContent(ref(compError)))
 		switch r.name {
 		case respUnauthorized:
 			resp.Headers = openapi3.Headers{"WWW-Authenticate": &openapi3.HeaderRef{Value: &openapi3.Header{Parameter: openapi3.Parameter{
 				Description: "The authentication scheme to use: Bearer (RFC 6750 §3).",
+				Schema:      str(),
+			}}}}
+		case respPrecondition:
+			resp.Headers = openapi3.Headers{"ETag": &openapi3.HeaderRef{Value: &openapi3.Header{Parameter: openapi3.Parameter{
+				Description: "The current version of the resource.",
 				Schema:      str(),
 			}}}}
 		case respUnavailable:
@@ -116,9 +133,14 @@ func (b *builder) protocol() error {
 		{"sortBy", "The attribute path to sort the results by (RFC 7644 §3.4.2.3), e.g. name.familyName.", str()},
 		{"sortOrder", "The order in which the sortBy attribute is applied (RFC 7644 §3.4.2.3).", ref(compSortOrder)},
 		{"attributes", "A comma-separated list of attribute paths to return instead of the default set (RFC 7644 §3.4.2.5), e.g. userName,emails.value or urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber. Attributes returned \"always\" are returned too.", str()},
+		{"If-Match", "Apply the request only if the resource is at one of these versions (an ETag from meta.version or a previous response, e.g. W/\"3\", or *); otherwise 412 (RFC 7644 §3.14).", str()},
+		{"If-None-Match", "Return 304 Not Modified without a body if the resource is still at one of these versions (RFC 7644 §3.14).", str()},
 		{"excludedAttributes", "A comma-separated list of attribute paths to leave out of the default set (RFC 7644 §3.4.2.5). Attributes returned \"always\" are returned anyway.", str()},
 	} {
 		q := openapi3.NewQueryParameter(p.name).WithDescription(p.desc)
+		if strings.HasPrefix(p.name, "If-") {
+			q = openapi3.NewHeaderParameter(p.name).WithDescription(p.desc)
+		}
 		q.Schema = p.s
 		b.doc.Components.Parameters[p.name] = &openapi3.ParameterRef{Value: q}
 	}
@@ -252,4 +274,35 @@ func (b *builder) discoverySchemas(add func(string, *openapi3.Schema) error) err
 		}
 	}
 	return nil
+}
+
+// patchSchemas adds the PatchOp request message (RFC 7644 §3.5.2).
+func (b *builder) patchSchemas(add func(string, *openapi3.Schema) error) error {
+	op := openapi3.NewObjectSchema()
+	op.Description = "One PATCH operation (RFC 7644 §3.5.2)."
+	op.Required = []string{"op"}
+	name := openapi3.NewStringSchema()
+	// Operation names are case-insensitive: Entra ID sends "Replace".
+	name.Pattern = "^([Aa][Dd][Dd]|[Rr][Ee][Pp][Ll][Aa][Cc][Ee]|[Rr][Ee][Mm][Oo][Vv][Ee])$"
+	name.Description = "add, replace or remove, in any case."
+	op.Properties["op"] = &openapi3.SchemaRef{Value: name}
+	op.Properties["path"] = prop(openapi3.NewStringSchema(), "The attribute to change (RFC 7644 §3.5.2): userName, name.familyName, emails[type eq \"work\"].value, urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager, members[value eq \"<id>\"]. Required for remove; without it, value is an object whose keys are attribute paths.")
+	op.Properties["value"] = &openapi3.SchemaRef{Value: &openapi3.Schema{
+		Description: "The value to add or replace: a string, number, boolean, object or array, as the attribute's type requires; for a path-less operation, an object of attribute paths and values.",
+		Nullable:    true,
+	}}
+	if err := add(compPatchOpItem, op); err != nil {
+		return err
+	}
+	req := openapi3.NewObjectSchema()
+	req.Description = "A PATCH request (RFC 7644 §3.5.2): operations applied in order, all or none."
+	req.Required = []string{"Operations"}
+	req.Properties["schemas"] = &openapi3.SchemaRef{Value: urnArray(schema.PatchOpURN)}
+	ops := openapi3.NewArraySchema()
+	ops.Items = ref(compPatchOpItem)
+	ops.MinItems = 1
+	ops.Description = "The operations, applied in order."
+	req.Properties["Operations"] = &openapi3.SchemaRef{Value: ops}
+	b.goTypeIn(req, patchGoImport, "Request")
+	return add(compPatchOp, req)
 }

@@ -61,7 +61,7 @@ func Emit(m *model.Model) ([]emit.File, error) {
 	f.Type().Id("response").Struct(jen.Op("*").Qual(emit.EnginePkg, "Response"))
 	var ops []string
 	for _, r := range m.Resources {
-		ops = append(ops, "List"+naming.Go(r.Endpoint()), "Create"+r.GoName, "Get"+r.GoName, "Replace"+r.GoName, "Delete"+r.GoName)
+		ops = append(ops, "List"+naming.Go(r.Endpoint()), "Create"+r.GoName, "Get"+r.GoName, "Replace"+r.GoName, "Patch"+r.GoName, "Delete"+r.GoName)
 	}
 	ops = append(ops, "GetServiceProviderConfig", "ListSchemas", "GetSchema", "ListResourceTypes", "GetResourceType")
 	for _, op := range ops {
@@ -137,6 +137,9 @@ func resourceOps(f *jen.File, r *model.Resource) {
 			jen.Id("str").Call(jen.Id("req").Dot("Params").Dot("Attributes")), jen.Id("str").Call(jen.Id("req").Dot("Params").Dot("ExcludedAttributes"))))))
 	method("Replace"+r.GoName, fmt.Sprintf("replaces a %s (RFC 7644 §3.5.1)", r.Type.Name),
 		jen.Return(jen.Id("reply").Call(svc.Clone().Dot("Replace").Call(jen.Id("ctx"), jen.Id("req").Dot("ID"), jen.Id("req").Dot("Body")))))
+	method("Patch"+r.GoName, fmt.Sprintf("applies PATCH operations to a %s (RFC 7644 §3.5.2)", r.Type.Name),
+		jen.Return(jen.Id("reply").Call(svc.Clone().Dot("Patch").Call(jen.Id("ctx"), jen.Id("req").Dot("ID"), jen.Id("req").Dot("Body"),
+			jen.Id("str").Call(jen.Id("req").Dot("Params").Dot("Attributes")), jen.Id("str").Call(jen.Id("req").Dot("Params").Dot("ExcludedAttributes"))))))
 	method("Delete"+r.GoName, fmt.Sprintf("deletes a %s (RFC 7644 §3.6)", r.Type.Name),
 		jen.If(jen.Err().Op(":=").Add(svc.Clone().Dot("Delete").Call(jen.Id("ctx"), jen.Id("req").Dot("ID"))), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
 		jen.Return(jen.Id("response").Values(jen.Op("&").Qual(emit.EnginePkg, "Response").Values(jen.Dict{jen.Id("Status"): jen.Lit(204)})), jen.Nil()))

@@ -593,6 +593,8 @@ func hooks(f *jen.File, r *model.Resource) {
 		jen.Id("AfterCreate").Params(ctx(), jen.Id("v").Add(t())).Error(),
 		jen.Id("BeforeReplace").Params(ctx(), jen.List(jen.Id("old"), jen.Id("v")).Add(t())).Error(),
 		jen.Id("AfterReplace").Params(ctx(), jen.Id("v").Add(t())).Error(),
+		jen.Id("BeforePatch").Params(ctx(), jen.List(jen.Id("old"), jen.Id("v")).Add(t())).Error(),
+		jen.Id("AfterPatch").Params(ctx(), jen.List(jen.Id("old"), jen.Id("v")).Add(t())).Error(),
 		jen.Id("BeforeDelete").Params(ctx(), jen.Id("id").String()).Error(),
 		jen.Id("AfterDelete").Params(ctx(), jen.Id("id").String()).Error(),
 	)
@@ -608,6 +610,8 @@ func hooks(f *jen.File, r *model.Resource) {
 		{"AfterCreate", []jen.Code{ctx(), jen.Id("v").Add(t())}},
 		{"BeforeReplace", []jen.Code{ctx(), jen.List(jen.Id("old"), jen.Id("v")).Add(t())}},
 		{"AfterReplace", []jen.Code{ctx(), jen.Id("v").Add(t())}},
+		{"BeforePatch", []jen.Code{ctx(), jen.List(jen.Id("old"), jen.Id("v")).Add(t())}},
+		{"AfterPatch", []jen.Code{ctx(), jen.List(jen.Id("old"), jen.Id("v")).Add(t())}},
 		{"BeforeDelete", []jen.Code{ctx(), jen.Id("id").String()}},
 		{"AfterDelete", []jen.Code{ctx(), jen.Id("id").String()}},
 	} {

@@ -110,7 +110,7 @@ func sqlitePlan(m *model.Model) *plan {
 		p.Tables = append(p.Tables, &table{
 			Name: ms.Table, PrimaryKey: []string{"group_id", "member_id"},
 			References: &ref{Column: "group_id", Table: ms.Group.Table},
-			Columns:    []column{{"group_id", "TEXT NOT NULL"}, {"member_id", "TEXT NOT NULL"}, {"member_type", "TEXT NOT NULL"}},
+			Columns:    []column{{"group_id", "TEXT NOT NULL"}, {"member_id", "TEXT NOT NULL"}, {"member_type", "TEXT NOT NULL"}, {"display", "TEXT"}},
 			Indexes:    []index{{Name: ms.Table + "_member_idx", Columns: []string{"member_id"}}},
 		})
 	}

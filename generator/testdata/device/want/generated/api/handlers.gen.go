@@ -72,6 +72,10 @@ func (r response) VisitReplaceDeviceResponse(w http.ResponseWriter) error {
 	return web.WriteResponse(w, r.Response)
 }
 
+func (r response) VisitPatchDeviceResponse(w http.ResponseWriter) error {
+	return web.WriteResponse(w, r.Response)
+}
+
 func (r response) VisitDeleteDeviceResponse(w http.ResponseWriter) error {
 	return web.WriteResponse(w, r.Response)
 }
@@ -149,6 +153,11 @@ func (s *Server) GetDevice(ctx context.Context, req GetDeviceRequestObject) (Get
 // ReplaceDevice replaces a Device (RFC 7644 §3.5.1).
 func (s *Server) ReplaceDevice(ctx context.Context, req ReplaceDeviceRequestObject) (ReplaceDeviceResponseObject, error) {
 	return reply(s.Devices.Replace(ctx, req.ID, req.Body))
+}
+
+// PatchDevice applies PATCH operations to a Device (RFC 7644 §3.5.2).
+func (s *Server) PatchDevice(ctx context.Context, req PatchDeviceRequestObject) (PatchDeviceResponseObject, error) {
+	return reply(s.Devices.Patch(ctx, req.ID, req.Body, str(req.Params.Attributes), str(req.Params.ExcludedAttributes)))
 }
 
 // DeleteDevice deletes a Device (RFC 7644 §3.6).

@@ -118,6 +118,8 @@ type DeviceHooks interface {
 	AfterCreate(ctx context.Context, v *Device) error
 	BeforeReplace(ctx context.Context, old, v *Device) error
 	AfterReplace(ctx context.Context, v *Device) error
+	BeforePatch(ctx context.Context, old, v *Device) error
+	AfterPatch(ctx context.Context, old, v *Device) error
 	BeforeDelete(ctx context.Context, id string) error
 	AfterDelete(ctx context.Context, id string) error
 }
@@ -143,6 +145,16 @@ func (UnimplementedDeviceHooks) BeforeReplace(ctx context.Context, old, v *Devic
 
 // AfterReplace does nothing.
 func (UnimplementedDeviceHooks) AfterReplace(ctx context.Context, v *Device) error {
+	return nil
+}
+
+// BeforePatch does nothing.
+func (UnimplementedDeviceHooks) BeforePatch(ctx context.Context, old, v *Device) error {
+	return nil
+}
+
+// AfterPatch does nothing.
+func (UnimplementedDeviceHooks) AfterPatch(ctx context.Context, old, v *Device) error {
 	return nil
 }
 
