@@ -4,7 +4,7 @@ GO    ?= go
 BIN   := bin/scimforge
 TOKEN_FILE := .scimforge-token
 
-.PHONY: all generate check-generated build run test fuzz bench vet fmt clean
+.PHONY: all generate check-generated build run test fuzz bench bench-groups bench-sync vet fmt clean
 
 all: build
 
@@ -52,6 +52,14 @@ fuzz:
 ## bench: start the server on a fresh database and print throughput and latency figures
 bench:
 	$(GO) run ./bench
+
+## bench-groups: grow one group to 100,000 members by PATCHes of 50 (latency curve; a few minutes)
+bench-groups:
+	$(GO) run ./bench -phases groups -concurrency 16
+
+## bench-sync: Entra-style initial sync, 100,000 users then 1,000 groups of 100 members (wall time)
+bench-sync:
+	$(GO) run ./bench -phases sync -concurrency 16
 
 clean:
 	rm -rf bin

@@ -15,7 +15,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -38,7 +37,12 @@ type bench struct {
 	bareURL string // http://127.0.0.1:PORT/scim/v2 of the bare server
 
 	users         []loadedUser
+	nextUser      int             // the userBody number of the next user to create
+	active        []atomic.Uint32 // PATCH active: how many times each user was toggled
 	requestErrors int
+
+	sync   *syncResult
+	growth *growthResult
 }
 
 type loadedUser struct{ id, userName string }
@@ -63,9 +67,16 @@ func (b *bench) run(ctx context.Context) error {
 		return err
 	}
 
-	create, err := b.load(ctx)
-	if err != nil {
-		return err
+	var create *result
+	if b.o.phases.sync {
+		// On the fresh database: the sync's users are then the loaded users.
+		if b.sync, err = b.runSync(ctx); err != nil {
+			return err
+		}
+	} else {
+		if create, err = b.load(ctx); err != nil {
+			return err
+		}
 	}
 	body, err := b.sampleBody(ctx)
 	if err != nil {
@@ -76,35 +87,60 @@ func (b *bench) run(ctx context.Context) error {
 	}
 	fmt.Fprintf(b.out, "bare:       this binary re-executed (%s) serving the %d bytes of a real GET /Users/{id} response\n", bareServerCmd, len(body))
 
-	getByID := b.getRequest(func() string { return b.base })
 	bare := b.getRequest(func() string { return b.bareURL })
 	srvPID, barePID := b.server.cmd.Process.Pid, b.bare.cmd.Process.Pid
-	phases := []struct {
-		name  string
-		pid   int
-		next  requestFunc
-		check checkFunc
-	}{
-		{"bare #1", barePID, bare, expectStatus(http.StatusOK)},
-		{"GET /Users/{id}", srvPID, getByID, expectStatus(http.StatusOK)},
-		{"bare #2", barePID, bare, expectStatus(http.StatusOK)},
-		{`filter userName eq`, srvPID, b.filterRequest(), checkOneResult},
-		{"bare #3", barePID, bare, expectStatus(http.StatusOK)},
+	bareP := phase{name: "bare", pid: barePID, next: bare, check: expectStatus(http.StatusOK), bare: true}
+	phases := []phase{bareP}
+	if b.o.phases.read {
+		phases = append(phases,
+			phase{name: "GET /Users/{id}", pid: srvPID, next: b.getRequest(func() string { return b.base }), check: expectStatus(http.StatusOK), target: targetGetByID},
+			bareP,
+			phase{name: `filter userName eq`, pid: srvPID, next: b.filterRequest(), check: checkOneResult, target: targetFilter},
+			bareP)
+	}
+	if b.o.phases.patch {
+		b.active = make([]atomic.Uint32, len(b.users))
+		phases = append(phases,
+			phase{name: "PATCH active (Entra)", pid: srvPID, next: b.patchActiveRequest(), check: checkPatched},
+			bareP,
+			phase{name: "PATCH displayName", pid: srvPID, next: b.patchDisplayNameRequest(), check: checkPatched},
+			bareP)
 	}
 	results := make([]*result, 0, len(phases))
+	nbare := 0
 	for _, p := range phases {
-		b.progress("%-20s %s warm-up + %s measured, %d workers", p.name, b.o.warmup, b.o.duration, b.o.concurrency)
-		r := runTimed(ctx, b.client, p.name, p.pid, b.o.concurrency, b.o.warmup, b.o.duration, p.next, p.check)
+		name := p.name
+		if p.bare {
+			nbare++
+			name = fmt.Sprintf("bare #%d", nbare)
+		}
+		b.progress("%-22s %s warm-up + %s measured, %d workers", name, b.o.warmup, b.o.duration, b.o.concurrency)
+		r := runTimed(ctx, b.client, name, p.pid, b.o.concurrency, b.o.warmup, b.o.duration, p.next, p.check)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 		if b.server.exited() {
-			return fmt.Errorf("the server exited during %s: %v\n%s", p.name, b.server.err, tail(b.serverLog, 2000))
+			return fmt.Errorf("the server exited during %s: %v\n%s", name, b.server.err, tail(b.serverLog, 2000))
 		}
 		results = append(results, r)
 	}
-	b.report(create, results)
+	if b.o.phases.groups {
+		if b.growth, err = b.runGrowth(ctx); err != nil {
+			return err
+		}
+	}
+	b.report(create, phases, results)
 	return nil
+}
+
+// phase is one fixed-duration measurement.
+type phase struct {
+	name   string
+	pid    int // the process whose CPU is measured
+	next   requestFunc
+	check  checkFunc
+	bare   bool    // a run of the bare handler, the reference of its neighbours
+	target float64 // minimum ratio to bare, 0: none
 }
 
 // serverBinary builds the server into the temp folder, or checks -server-bin.
@@ -145,8 +181,8 @@ func (b *bench) printHeader(bin string) {
 		fmt.Fprintf(b.out, "load avg:   %s (before the run)\n", la)
 	}
 	fmt.Fprintf(b.out, "go:         client %s, server %s\n", runtime.Version(), serverGo)
-	fmt.Fprintf(b.out, "parameters: -concurrency %d -warmup %s -duration %s -users %d; keep-alive, MaxIdleConnsPerHost %d\n",
-		b.o.concurrency, b.o.warmup, b.o.duration, b.o.users, b.o.concurrency)
+	fmt.Fprintf(b.out, "parameters: -phases %s -concurrency %d -warmup %s -duration %s -users %d; keep-alive, MaxIdleConnsPerHost %d\n",
+		b.o.phases, b.o.concurrency, b.o.warmup, b.o.duration, b.o.users, b.o.concurrency)
 	fmt.Fprintf(b.out, "server:     %s\n", bin)
 	fmt.Fprintf(b.out, "temp:       %s (database bench.db, server log server.log)\n", b.tmp)
 }
@@ -243,64 +279,43 @@ func (b *bench) waitReady(ctx context.Context, c *child, url string, timeout tim
 // creates as the "create" figure.
 func (b *bench) load(ctx context.Context) (*result, error) {
 	warm := 2 * b.o.concurrency
-	total := warm + b.o.users
 	b.progress("loading %d users (POST /Users, %d workers; %d warm-up creates first) ...", b.o.users, b.o.concurrency, warm)
-	rng := rand.New(rand.NewPCG(1, 2))
-	names := make([]string, total)
-	bodies := make([][]byte, total)
-	for i := range total {
-		names[i], bodies[i] = userBody(i, rng)
-	}
-	ids := make([]string, total)
-	createRange := func(lo, hi int) *result {
-		var next atomic.Int64
-		next.Store(int64(lo))
-		workers := make([]*worker, b.o.concurrency)
-		var wg sync.WaitGroup
-		meter := cpuMeter{pid: b.server.cmd.Process.Pid}
-		meter.begin()
-		t0 := time.Now()
-		for k := range workers {
-			w := &worker{}
-			workers[k] = w
-			wg.Go(func() {
-				for ctx.Err() == nil {
-					i := int(next.Add(1) - 1)
-					if i >= hi {
-						return
-					}
-					start := time.Now()
-					if id, ok := b.create(ctx, w, bodies[i]); ok {
-						w.lat = append(w.lat, time.Since(start))
-						ids[i] = id
-					}
-				}
-			})
-		}
-		wg.Wait()
-		elapsed := time.Since(t0)
-		meter.end()
-		r := collect("create POST /Users", elapsed, workers)
-		r.cpu = meter
-		return r
-	}
-	warmRes := createRange(0, warm)
-	res := createRange(warm, total)
+	warmRes := b.createUsers(ctx, 0, warm)
+	res := b.createUsers(ctx, warm, warm+b.o.users)
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
 	res.errors += warmRes.errors
 	res.samples = append(warmRes.samples, res.samples...)
+	b.progress("loaded %d of %d users in %s", len(b.users), warm+b.o.users, res.window.Round(time.Millisecond))
+	if len(b.users) == 0 {
+		return nil, fmt.Errorf("no user could be created: %s", strings.Join(res.samples, "; "))
+	}
+	return res, nil
+}
+
+// createUsers POSTs users lo..hi-1 (userBody numbering) with -concurrency
+// workers, appends the created ones to b.users, and measures the whole.
+func (b *bench) createUsers(ctx context.Context, lo, hi int) *result {
+	rng := rand.New(rand.NewPCG(1, uint64(lo)))
+	names := make([]string, hi-lo)
+	bodies := make([][]byte, hi-lo)
+	for i := range bodies {
+		names[i], bodies[i] = userBody(lo+i, rng)
+	}
+	ids := make([]string, hi-lo)
+	r := b.runN(ctx, "create POST /Users", hi-lo, func(w *worker, i int) bool {
+		id, ok := b.create(ctx, w, bodies[i])
+		ids[i] = id
+		return ok
+	})
+	b.nextUser = max(b.nextUser, hi)
 	for i, id := range ids {
 		if id != "" {
 			b.users = append(b.users, loadedUser{id: id, userName: names[i]})
 		}
 	}
-	b.progress("loaded %d of %d users in %s", len(b.users), total, res.window.Round(time.Millisecond))
-	if len(b.users) == 0 {
-		return nil, fmt.Errorf("no user could be created: %s", strings.Join(res.samples, "; "))
-	}
-	return res, nil
+	return r
 }
 
 // create POSTs one user and returns its id.

@@ -15,6 +15,18 @@
 // process split, loopback and client costs; the ratio is what the SCIM
 // stack (auth, routing, access log, SQLite, JSON) costs on top.
 //
+// With -phases patch (part of the default) two PATCH phases follow, each
+// between bare runs: Entra's {"op":"Replace","path":"active","value":"False"}
+// and a plain replace of displayName. Two long phases are chosen by name
+// (make bench-groups, make bench-sync):
+//
+//	groups  one group grows to -group-size members by PATCHes adding 50
+//	        members each; the add-50 latency at several sizes, then a
+//	        single-member add and remove against the full group
+//	sync    an Entra-style initial sync on the fresh database: -sync-users
+//	        users by POST, then -sync-groups groups each given -sync-members
+//	        members by one PATCH; wall time and per-step rates
+//
 // Each ratio is taken against the mean of the two bare runs adjacent to the
 // phase. Figures below a target are reported, not failed: the exit status is
 // 0 unless a request errored (1) or the setup failed (2); 130 on Ctrl-C.
@@ -47,6 +59,11 @@ type options struct {
 	serverBin   string
 	rowCache    int
 	cpuProfile  string
+	phases      phaseSet
+	groupSize   int
+	syncUsers   int
+	syncGroups  int
+	syncMembers int
 }
 
 // Exit statuses.
@@ -71,6 +88,11 @@ func main() {
 	fs.StringVar(&o.serverBin, "server-bin", "", "use this scimforge binary instead of building ./app/cmd/scimforge")
 	fs.IntVar(&o.rowCache, "row-cache", -1, "pass SCIMFORGE_ROW_CACHE to the server (0 measures uncached reads; -1 keeps the server default)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write the server's CPU profile (its whole run) to this file (go tool pprof FILE)")
+	phases := fs.String("phases", "default", "what to measure, comma-separated: read, patch, groups, sync; default = read,patch (the short ones; groups and sync take minutes)")
+	fs.IntVar(&o.groupSize, "group-size", 100000, "groups phase: members the one group grows to")
+	fs.IntVar(&o.syncUsers, "sync-users", 100000, "sync phase: users to create")
+	fs.IntVar(&o.syncGroups, "sync-groups", 1000, "sync phase: groups to create")
+	fs.IntVar(&o.syncMembers, "sync-members", 100, "sync phase: members given to each group (one PATCH)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: go run ./bench [flags]\n\nStarts the SCIM server on a fresh database, loads users, and compares\ncreate, GET by id and userName filter with a bare net/http handler.\n\n")
 		fs.PrintDefaults()
@@ -81,12 +103,17 @@ func main() {
 		}
 		os.Exit(exitSetup)
 	}
+	var err error
+	if o.phases, err = parsePhases(*phases); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(exitSetup)
+	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "bench: unexpected argument %q\n", fs.Arg(0))
 		os.Exit(exitSetup)
 	}
-	if o.duration <= 0 || o.warmup < 0 || o.concurrency < 1 || o.users < 1 {
-		fmt.Fprintln(os.Stderr, "bench: -duration and -users must be > 0, -concurrency >= 1, -warmup >= 0")
+	if o.duration <= 0 || o.warmup < 0 || o.concurrency < 1 || o.users < 1 || o.groupSize < 1 || o.syncUsers < 1 || o.syncGroups < 0 || o.syncMembers < 0 || o.syncMembers > o.syncUsers {
+		fmt.Fprintln(os.Stderr, "bench: -duration, -users, -group-size and -sync-users must be > 0, -concurrency >= 1, -warmup, -sync-groups and -sync-members >= 0, -sync-members <= -sync-users")
 		os.Exit(exitSetup)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -25,8 +25,7 @@ type row struct {
 	note           string        // result column when there is no target
 }
 
-func (b *bench) report(create *result, rs []*result) {
-	bare1, get, bare2, filter, bare3 := rs[0], rs[1], rs[2], rs[3], rs[4]
+func (b *bench) report(create *result, phases []phase, rs []*result) {
 	mean := func(a ...*result) float64 {
 		s := 0.0
 		for _, r := range a {
@@ -62,22 +61,50 @@ func (b *bench) report(create *result, rs []*result) {
 		return row{name: r.name, ops: r.opsPerSec(), p50: r.p(0.5), p99: r.p(0.99), errors: r.errors,
 			srvCPU: cpu(true, r), cliCPU: cpu(false, r)}
 	}
+	// neighbours are the bare runs adjacent to phase i (the phases list
+	// puts one on each side of every measured phase).
+	neighbours := func(i int) []*result {
+		var out []*result
+		if i > 0 && phases[i-1].bare {
+			out = append(out, rs[i-1])
+		}
+		if i+1 < len(rs) && phases[i+1].bare {
+			out = append(out, rs[i+1])
+		}
+		return out
+	}
+	var bares []*result
+	for i, p := range phases {
+		if p.bare {
+			bares = append(bares, rs[i])
+		}
+	}
 	rows := []row{}
-	c := of(create)
-	c.name = fmt.Sprintf("create POST /Users (%d)", create.ok+create.errors)
-	c.ratio, c.note = ratio(create, bare1.opsPerSec()), "no target"
-	rows = append(rows, c, of(bare1))
-	g := of(get)
-	g.ratio, g.target = ratio(get, mean(bare1, bare2)), targetGetByID
-	rows = append(rows, g, of(bare2))
-	f := of(filter)
-	f.ratio, f.target = ratio(filter, mean(bare2, bare3)), targetFilter
-	rows = append(rows, f, of(bare3))
+	if create != nil {
+		c := of(create)
+		c.name = fmt.Sprintf("create POST /Users (%d)", create.ok+create.errors)
+		c.ratio, c.note = ratio(create, rs[0].opsPerSec()), "no target"
+		rows = append(rows, c)
+	}
+	var cpuNotes []string
+	for i, p := range phases {
+		r := of(rs[i])
+		if !p.bare {
+			nb := neighbours(i)
+			r.ratio, r.target = ratio(rs[i], mean(nb...)), p.target
+			if p.target == 0 {
+				r.note = "no target"
+			}
+			if c, bc := cpu(true, rs[i]), cpu(true, nb...); c > 0 && bc > 0 {
+				cpuNotes = append(cpuNotes, fmt.Sprintf("%s %.1fx", p.name, float64(c)/float64(bc)))
+			}
+		}
+		rows = append(rows, r)
+	}
 	rows = append(rows, row{
-		name: "bare (mean of 3)", ops: mean(bare1, bare2, bare3),
-		p50: meanDur(0.5, bare1, bare2, bare3), p99: meanDur(0.99, bare1, bare2, bare3),
-		errors: bare1.errors + bare2.errors + bare3.errors,
-		srvCPU: cpu(true, bare1, bare2, bare3), cliCPU: cpu(false, bare1, bare2, bare3),
+		name: fmt.Sprintf("bare (mean of %d)", len(bares)), ops: mean(bares...),
+		p50: meanDur(0.5, bares...), p99: meanDur(0.99, bares...),
+		errors: sumErrors(bares), srvCPU: cpu(true, bares...), cliCPU: cpu(false, bares...),
 	})
 
 	out := b.out
@@ -85,21 +112,33 @@ func (b *bench) report(create *result, rs []*result) {
 	writeTable(out, rows)
 	fmt.Fprintln(out)
 	notes := []string{
-		"vs bare: ops/s of the phase / ops/s of the bare handler: GET by id against the mean of bare #1 and #2,",
-		"  filter against the mean of bare #2 and #3 (the runs adjacent to each); create against bare #1, for",
-		"  information only (a write is not comparable with a static GET).",
+		"vs bare: ops/s of the phase / ops/s of the bare handler, against the mean of the two bare runs adjacent",
+		"  to the phase; create against bare #1, for information only (a write is not comparable with a static GET).",
 		"srv cpu/op, cli cpu/op: user+sys CPU time per request of the serving process (scimforge or bare) and",
 		"  of this client, from /proc; much less sensitive than ops/s to other load on the machine.",
 	}
-	if g, f, b12, b23 := cpu(true, get), cpu(true, filter), cpu(true, bare1, bare2), cpu(true, bare2, bare3); g > 0 && f > 0 && b12 > 0 && b23 > 0 {
-		notes = append(notes, fmt.Sprintf("  Server CPU per request against bare: GET by id %.1fx, filter %.1fx.", float64(g)/float64(b12), float64(f)/float64(b23)))
+	if len(cpuNotes) > 0 {
+		notes = append(notes, "  Server CPU per request against bare: "+strings.Join(cpuNotes, ", ")+".")
+	}
+	if create != nil {
+		notes = append(notes,
+			fmt.Sprintf("create: %d Entra ID-like users (userName, name, work email primary, active, externalId, enterprise", create.ok+create.errors),
+			"  employeeNumber, ...) after a short unmeasured warm-up, each request timed end to end. No password:",
+			"  Entra ID never sends one, and hashing it (bcrypt) would dominate the figure.")
+	}
+	if b.o.phases.read || b.o.phases.patch {
+		notes = append(notes, fmt.Sprintf("timed phases: %d workers, %s warm-up + %s each, random ids / userNames among the %d loaded users;", b.o.concurrency, b.o.warmup, b.o.duration, len(b.users)))
+	}
+	if b.o.phases.read {
+		notes = append(notes, "  the case of each filter value is mixed at random, and each answer must have totalResults 1.")
+	}
+	if b.o.phases.patch {
+		notes = append(notes,
+			`  PATCH active (Entra): {"op":"Replace","path":"active","value":"False"} (or "True"): each request flips`,
+			`  the user's state, so every PATCH writes; PATCH displayName: {"op":"replace","path":"displayName",...}`,
+			"  with a new random value. Both must answer 204 or 200.")
 	}
 	notes = append(notes,
-		fmt.Sprintf("create: %d Entra ID-like users (userName, name, work email primary, active, externalId, enterprise", create.ok+create.errors),
-		"  employeeNumber, ...) after a short unmeasured warm-up, each request timed end to end. No password:",
-		"  Entra ID never sends one, and hashing it (bcrypt) would dominate the figure.",
-		fmt.Sprintf("reads: %d workers, %s warm-up + %s per phase, random ids / userNames among the %d loaded users;", b.o.concurrency, b.o.warmup, b.o.duration, len(b.users)),
-		"  the case of each filter value is mixed at random, and each answer must have totalResults 1.",
 		"The server writes an access log line per request (to server.log); the bare handler logs nothing.",
 		"Client and servers share the machine's CPUs, so each ops/s ratio also carries the client's cost per",
 		"  request; absolute figures vary from run to run on a busy machine.",
@@ -107,11 +146,34 @@ func (b *bench) report(create *result, rs []*result) {
 	for _, n := range notes {
 		fmt.Fprintln(out, n)
 	}
+	if b.sync != nil {
+		b.reportSync(out, mean(bares...))
+	}
+	if b.growth != nil {
+		b.reportGrowth(out)
+	}
+	if !b.o.phases.sync || !b.o.phases.groups {
+		fmt.Fprintln(out, "\nLonger phases: make bench-groups (one group grown to 100,000 members) and make bench-sync (an Entra-style")
+		fmt.Fprintln(out, "  initial sync of 100,000 users and 1,000 groups); or go run ./bench -phases groups,sync.")
+	}
 	if la := loadAvg(); la != "" {
 		fmt.Fprintf(out, "load avg after the run: %s; total time %s\n", la, time.Since(b.start).Round(100*time.Millisecond))
 	}
 
-	all := append([]*result{create}, rs...)
+	all := rs
+	if create != nil {
+		all = append([]*result{create}, rs...)
+	}
+	if b.sync != nil {
+		for _, r := range []*result{b.sync.users, b.sync.groups, b.sync.patches} {
+			if r != nil {
+				all = append(all, r)
+			}
+		}
+	}
+	if b.growth != nil && b.growth.load != nil {
+		all = append(all, b.growth.load)
+	}
 	for _, r := range all {
 		b.requestErrors += r.errors
 		if r.errors > 0 {
@@ -121,6 +183,93 @@ func (b *bench) report(create *result, rs []*result) {
 			}
 		}
 	}
+	if g := b.growth; g != nil && g.errors > 0 {
+		b.requestErrors += g.errors
+		fmt.Fprintf(out, "\nERRORS in the group growth: %d request(s) failed, e.g.:\n", g.errors)
+		for _, s := range g.samples {
+			fmt.Fprintf(out, "  %s\n", s)
+		}
+	}
+}
+
+func sumErrors(rs []*result) int {
+	n := 0
+	for _, r := range rs {
+		n += r.errors
+	}
+	return n
+}
+
+// reportSync prints the initial sync: each step's rate next to the bare
+// handler's, and the wall time against the goal.
+func (b *bench) reportSync(out io.Writer, bare float64) {
+	s := b.sync
+	fmt.Fprintf(out, "\nEntra-style initial sync (fresh database, %d workers): %d users, %d groups of %d members\n", b.o.concurrency, b.o.syncUsers, b.o.syncGroups, b.o.syncMembers)
+	var rows []row
+	for _, r := range []*result{s.users, s.groups, s.patches} {
+		if r == nil {
+			continue
+		}
+		x := row{name: r.name, ops: r.opsPerSec(), p50: r.p(0.5), p99: r.p(0.99), errors: r.errors, note: fmt.Sprintf("%d in %s", r.ok, r.window.Round(100*time.Millisecond))}
+		x.srvCPU, _ = r.cpuPerOp(true)
+		x.cliCPU, _ = r.cpuPerOp(false)
+		if bare > 0 {
+			x.ratio = r.opsPerSec() / bare
+		}
+		rows = append(rows, x)
+	}
+	writeTable(out, rows)
+	verdict := "PASS"
+	if s.wall > syncGoal {
+		verdict = "ABOVE the goal"
+	}
+	fmt.Fprintf(out, "sync wall time: %s end to end (goal < %s): %s. vs bare: the step's requests/s over the mean bare ops/s.\n", s.wall.Round(100*time.Millisecond), syncGoal, verdict)
+}
+
+// reportGrowth prints the add-50 latency curve and the single-member
+// operations against the full group.
+func (b *bench) reportGrowth(out io.Writer) {
+	g := b.growth
+	fmt.Fprintf(out, "\nGroup growth: one group grown to %d members by %d PATCHes adding %d members each, one at a time (%s)\n",
+		b.o.groupSize, g.patches, growthStep, g.window.Round(100*time.Millisecond))
+	if g.load != nil {
+		fmt.Fprintf(out, "  (%d users created for it first: %.0f/s, p50 %s)\n", g.load.ok, g.load.opsPerSec(), fmtDur(g.load.p(0.5)))
+	}
+	fmt.Fprintf(out, "%-28s %8s %8s %8s %8s\n", "members before the PATCH", "samples", "p50", "p90", "max")
+	first := time.Duration(0)
+	for i, p := range g.points {
+		label := fmt.Sprintf("%d", p.size)
+		if p.size == b.o.groupSize {
+			label = fmt.Sprintf("%d (full)", p.size)
+		}
+		med := percentile(p.lat, 0.5)
+		if i == 0 {
+			first = med
+		}
+		bar := ""
+		if first > 0 {
+			bar = fmt.Sprintf("  %.2fx", float64(med)/float64(first))
+		}
+		var mx time.Duration
+		if len(p.lat) > 0 {
+			mx = p.lat[len(p.lat)-1]
+		}
+		fmt.Fprintf(out, "%-28s %8d %8s %8s %8s%s\n", "add 50 at "+label, len(p.lat), fmtDur(med), fmtDur(percentile(p.lat, 0.9)), fmtDur(mx), bar)
+	}
+	res := "PASS"
+	if r := g.ratio(); r == 0 || r > targetGrowth {
+		res = "ABOVE the target"
+	}
+	fmt.Fprintf(out, "add-50 p50 at %d over p50 at 0: %.2fx (target <= %.1fx): %s\n", b.o.groupSize, g.ratio(), targetGrowth, res)
+	fmt.Fprintf(out, "single member against the full group: add p50 %s (max %s), remove members[value eq \"id\"] p50 %s (max %s), %d each\n",
+		fmtDur(percentile(g.add1, 0.5)), fmtDur(maxDur(g.add1)), fmtDur(percentile(g.remove1, 0.5)), fmtDur(maxDur(g.remove1)), len(g.add1))
+}
+
+func maxDur(sorted []time.Duration) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	return sorted[len(sorted)-1]
 }
 
 func writeTable(out io.Writer, rows []row) {
