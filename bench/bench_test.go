@@ -7,9 +7,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -183,5 +185,68 @@ func TestWithoutScimforgeEnv(t *testing.T) {
 	got := withoutScimforgeEnv([]string{"PATH=/bin", "SCIMFORGE_ALLOWED_DOMAINS=x.com", "HOME=/root"})
 	if strings.Join(got, " ") != "PATH=/bin HOME=/root" {
 		t.Errorf("got %q", got)
+	}
+}
+
+func TestPatchShapes(t *testing.T) {
+	if got := string(patchBody(`{"op":"Replace","path":"active","value":"False"}`)); got != `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Replace","path":"active","value":"False"}]}` {
+		t.Errorf("Entra active PATCH: %s", got)
+	}
+	if got := addMembersOp([]string{"a", "b"}); got != `{"op":"add","path":"members","value":[{"value":"a"},{"value":"b"}]}` {
+		t.Errorf("add members: %s", got)
+	}
+	if got := removeMemberOp("a-1"); got != `{"op":"remove","path":"members[value eq \"a-1\"]"}` {
+		t.Errorf("remove member: %s", got)
+	}
+	for _, body := range [][]byte{patchBody(addMembersOp([]string{"x"}), removeMemberOp("y")), groupBody("G", "g")} {
+		if !json.Valid(body) {
+			t.Errorf("invalid JSON: %s", body)
+		}
+	}
+}
+
+func TestPatchActiveFlipsEachTime(t *testing.T) {
+	b := &bench{base: "http://127.0.0.1:1/scim/v2", users: []loadedUser{{id: "u1"}}, active: make([]atomic.Uint32, 1)}
+	next := b.patchActiveRequest()
+	w := &worker{rng: rand.New(rand.NewPCG(1, 1))}
+	for i, want := range []string{`"value":"False"`, `"value":"True"`, `"value":"False"`} {
+		req, err := next(context.Background(), w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(req.Body)
+		if req.Method != http.MethodPatch || req.URL.Path != "/scim/v2/Users/u1" || !strings.Contains(string(body), want) {
+			t.Errorf("request %d: %s %s %s, want %s", i, req.Method, req.URL.Path, body, want)
+		}
+	}
+}
+
+func TestParsePhases(t *testing.T) {
+	p, err := parsePhases("default")
+	if err != nil || !p.read || !p.patch || p.groups || p.sync {
+		t.Errorf("default: %+v %v", p, err)
+	}
+	p, err = parsePhases("groups, SYNC")
+	if err != nil || p.read || p.patch || !p.groups || !p.sync || p.String() != "groups,sync" {
+		t.Errorf("groups,sync: %+v %v", p, err)
+	}
+	if _, err := parsePhases("read,bulk"); err == nil {
+		t.Error("unknown phase accepted")
+	}
+}
+
+func TestGrowthSizesAndRatio(t *testing.T) {
+	if got := growthSizes(100000); !slices.Equal(got, []int{0, 1000, 10000, 50000, 100000}) {
+		t.Errorf("growthSizes(100000) = %v", got)
+	}
+	if got := growthSizes(2000); !slices.Equal(got, []int{0, 1000, 2000}) {
+		t.Errorf("growthSizes(2000) = %v", got)
+	}
+	g := &growthResult{points: []growthPoint{
+		{size: 0, lat: []time.Duration{2 * time.Millisecond, 2 * time.Millisecond, 9 * time.Millisecond}},
+		{size: 100000, lat: []time.Duration{2 * time.Millisecond, 3 * time.Millisecond, 3 * time.Millisecond}},
+	}}
+	if r := g.ratio(); r != 1.5 {
+		t.Errorf("ratio = %v, want 1.5 (medians 3ms / 2ms)", r)
 	}
 }
