@@ -83,14 +83,21 @@ func (r *GroupRow) insertArgs() []any {
 	return []any{r.ID, r.Version, r.Created, r.LastModified, r.Doc, sqlstore.Val(r.ExternalID), sqlstore.Val(r.DisplayName)}
 }
 
+// groupUpdateSQL rewrites the search columns of one scim_groups row; updateArgs binds them, then the id.
+const groupUpdateSQL = "UPDATE \"scim_groups\" SET \"external_id\" = ?, \"display_name\" = ? WHERE \"id\" = ?"
+
+func (r *GroupRow) updateArgs() []any {
+	return []any{sqlstore.Val(r.ExternalID), sqlstore.Val(r.DisplayName)}
+}
+
 // updateGroup rewrites the searchable columns and child rows of a replaced Group.
 func updateGroup(ctx context.Context, db bun.IDB, rec *engine.Record[resource.Group]) error {
 	row, err := groupRow(rec)
 	if err != nil {
 		return err
 	}
-	cols := []string{"external_id", "display_name"}
-	if _, err := db.NewUpdate().Model(row).Column(cols...).WherePK().Exec(ctx); err != nil {
+	query, args := groupUpdateSQL, row.updateArgs()
+	if err := sqlstore.Exec(ctx, db, query, append(args, row.ID)...); err != nil {
 		return err
 	}
 	return insertGroupChildren(ctx, db, rec)
@@ -98,7 +105,7 @@ func updateGroup(ctx context.Context, db bun.IDB, rec *engine.Record[resource.Gr
 
 // deleteGroupRows removes the child rows of a Group.
 func deleteGroupRows(ctx context.Context, db bun.IDB, id string) error {
-	if _, err := db.NewDelete().Model((*GroupSchemaRow)(nil)).Where("group_id = ?", id).Exec(ctx); err != nil {
+	if err := sqlstore.Exec(ctx, db, "DELETE FROM \"scim_group_schemas\" WHERE \"group_id\" = ?", id); err != nil {
 		return err
 	}
 	return nil

@@ -396,19 +396,30 @@ func (r *UserRow) insertArgs() []any {
 	return []any{r.ID, r.Version, r.Created, r.LastModified, r.Doc, sqlstore.Val(r.ExternalID), sqlstore.Val(r.UserName), sqlstore.Val(r.NameFormatted), sqlstore.Val(r.NameFamilyName), sqlstore.Val(r.NameGivenName), sqlstore.Val(r.NameMiddleName), sqlstore.Val(r.NameHonorificPrefix), sqlstore.Val(r.NameHonorificSuffix), sqlstore.Val(r.DisplayName), sqlstore.Val(r.NickName), sqlstore.Val(r.ProfileURL), sqlstore.Val(r.Title), sqlstore.Val(r.UserType), sqlstore.Val(r.PreferredLanguage), sqlstore.Val(r.Locale), sqlstore.Val(r.Timezone), sqlstore.Val(r.Active), sqlstore.Val(r.PasswordHash), sqlstore.Val(r.EnterpriseEmployeeNumber), sqlstore.Val(r.EnterpriseCostCenter), sqlstore.Val(r.EnterpriseOrganization), sqlstore.Val(r.EnterpriseDivision), sqlstore.Val(r.EnterpriseDepartment), sqlstore.Val(r.EnterpriseManagerValue), sqlstore.Val(r.EnterpriseManagerRef), sqlstore.Val(r.EnterpriseManagerDisplayName), sqlstore.Val(r.AcmeBadgeNumber), sqlstore.Val(r.AcmeClearanceLevel), sqlstore.Val(r.AcmeRemoteWorker), sqlstore.Val(r.AcmeHireDate), sqlstore.Val(r.AcmeFte)}
 }
 
+// userUpdateSQL rewrites the search columns of one scim_users row; updateArgs binds them, then the id.
+const userUpdateSQL = "UPDATE \"scim_users\" SET \"external_id\" = ?, \"user_name\" = ?, \"name_formatted\" = ?, \"name_family_name\" = ?, \"name_given_name\" = ?, \"name_middle_name\" = ?, \"name_honorific_prefix\" = ?, \"name_honorific_suffix\" = ?, \"display_name\" = ?, \"nick_name\" = ?, \"profile_url\" = ?, \"title\" = ?, \"user_type\" = ?, \"preferred_language\" = ?, \"locale\" = ?, \"timezone\" = ?, \"active\" = ?, \"enterprise_employee_number\" = ?, \"enterprise_cost_center\" = ?, \"enterprise_organization\" = ?, \"enterprise_division\" = ?, \"enterprise_department\" = ?, \"enterprise_manager_value\" = ?, \"enterprise_manager_ref\" = ?, \"enterprise_manager_display_name\" = ?, \"acme_badge_number\" = ?, \"acme_clearance_level\" = ?, \"acme_remote_worker\" = ?, \"acme_hire_date\" = ?, \"acme_fte\" = ? WHERE \"id\" = ?"
+
+// userUpdateSecretSQL is userUpdateSQL that also sets password_hash.
+const userUpdateSecretSQL = "UPDATE \"scim_users\" SET \"external_id\" = ?, \"user_name\" = ?, \"name_formatted\" = ?, \"name_family_name\" = ?, \"name_given_name\" = ?, \"name_middle_name\" = ?, \"name_honorific_prefix\" = ?, \"name_honorific_suffix\" = ?, \"display_name\" = ?, \"nick_name\" = ?, \"profile_url\" = ?, \"title\" = ?, \"user_type\" = ?, \"preferred_language\" = ?, \"locale\" = ?, \"timezone\" = ?, \"active\" = ?, \"enterprise_employee_number\" = ?, \"enterprise_cost_center\" = ?, \"enterprise_organization\" = ?, \"enterprise_division\" = ?, \"enterprise_department\" = ?, \"enterprise_manager_value\" = ?, \"enterprise_manager_ref\" = ?, \"enterprise_manager_display_name\" = ?, \"acme_badge_number\" = ?, \"acme_clearance_level\" = ?, \"acme_remote_worker\" = ?, \"acme_hire_date\" = ?, \"acme_fte\" = ?, \"password_hash\" = ? WHERE \"id\" = ?"
+
+func (r *UserRow) updateArgs() []any {
+	return []any{sqlstore.Val(r.ExternalID), sqlstore.Val(r.UserName), sqlstore.Val(r.NameFormatted), sqlstore.Val(r.NameFamilyName), sqlstore.Val(r.NameGivenName), sqlstore.Val(r.NameMiddleName), sqlstore.Val(r.NameHonorificPrefix), sqlstore.Val(r.NameHonorificSuffix), sqlstore.Val(r.DisplayName), sqlstore.Val(r.NickName), sqlstore.Val(r.ProfileURL), sqlstore.Val(r.Title), sqlstore.Val(r.UserType), sqlstore.Val(r.PreferredLanguage), sqlstore.Val(r.Locale), sqlstore.Val(r.Timezone), sqlstore.Val(r.Active), sqlstore.Val(r.EnterpriseEmployeeNumber), sqlstore.Val(r.EnterpriseCostCenter), sqlstore.Val(r.EnterpriseOrganization), sqlstore.Val(r.EnterpriseDivision), sqlstore.Val(r.EnterpriseDepartment), sqlstore.Val(r.EnterpriseManagerValue), sqlstore.Val(r.EnterpriseManagerRef), sqlstore.Val(r.EnterpriseManagerDisplayName), sqlstore.Val(r.AcmeBadgeNumber), sqlstore.Val(r.AcmeClearanceLevel), sqlstore.Val(r.AcmeRemoteWorker), sqlstore.Val(r.AcmeHireDate), sqlstore.Val(r.AcmeFte)}
+}
+
 // updateUser rewrites the searchable columns and child rows of a replaced User.
 func updateUser(ctx context.Context, db bun.IDB, rec *engine.Record[resource.User]) error {
 	row, err := userRow(rec)
 	if err != nil {
 		return err
 	}
-	cols := []string{"external_id", "user_name", "name_formatted", "name_family_name", "name_given_name", "name_middle_name", "name_honorific_prefix", "name_honorific_suffix", "display_name", "nick_name", "profile_url", "title", "user_type", "preferred_language", "locale", "timezone", "active", "enterprise_employee_number", "enterprise_cost_center", "enterprise_organization", "enterprise_division", "enterprise_department", "enterprise_manager_value", "enterprise_manager_ref", "enterprise_manager_display_name", "acme_badge_number", "acme_clearance_level", "acme_remote_worker", "acme_hire_date", "acme_fte"}
+	query, args := userUpdateSQL, row.updateArgs()
 	// A replace without the secret keeps the stored hash: clients never
 	// see it (returned "never"), so they cannot send it back.
 	if row.PasswordHash != nil {
-		cols = append(cols, "password_hash")
+		query = userUpdateSecretSQL
+		args = append(args, *row.PasswordHash)
 	}
-	if _, err := db.NewUpdate().Model(row).Column(cols...).WherePK().Exec(ctx); err != nil {
+	if err := sqlstore.Exec(ctx, db, query, append(args, row.ID)...); err != nil {
 		return err
 	}
 	return insertUserChildren(ctx, db, rec)
@@ -416,37 +427,37 @@ func updateUser(ctx context.Context, db bun.IDB, rec *engine.Record[resource.Use
 
 // deleteUserRows removes the child rows of a User.
 func deleteUserRows(ctx context.Context, db bun.IDB, id string) error {
-	if _, err := db.NewDelete().Model((*UserSchemaRow)(nil)).Where("user_id = ?", id).Exec(ctx); err != nil {
+	if err := sqlstore.Exec(ctx, db, "DELETE FROM \"scim_user_schemas\" WHERE \"user_id\" = ?", id); err != nil {
 		return err
 	}
-	if _, err := db.NewDelete().Model((*UserEmailRow)(nil)).Where("user_id = ?", id).Exec(ctx); err != nil {
+	if err := sqlstore.Exec(ctx, db, "DELETE FROM \"scim_user_emails\" WHERE \"user_id\" = ?", id); err != nil {
 		return err
 	}
-	if _, err := db.NewDelete().Model((*UserPhoneNumberRow)(nil)).Where("user_id = ?", id).Exec(ctx); err != nil {
+	if err := sqlstore.Exec(ctx, db, "DELETE FROM \"scim_user_phone_numbers\" WHERE \"user_id\" = ?", id); err != nil {
 		return err
 	}
-	if _, err := db.NewDelete().Model((*UserIMRow)(nil)).Where("user_id = ?", id).Exec(ctx); err != nil {
+	if err := sqlstore.Exec(ctx, db, "DELETE FROM \"scim_user_ims\" WHERE \"user_id\" = ?", id); err != nil {
 		return err
 	}
-	if _, err := db.NewDelete().Model((*UserPhotoRow)(nil)).Where("user_id = ?", id).Exec(ctx); err != nil {
+	if err := sqlstore.Exec(ctx, db, "DELETE FROM \"scim_user_photos\" WHERE \"user_id\" = ?", id); err != nil {
 		return err
 	}
-	if _, err := db.NewDelete().Model((*UserAddressRow)(nil)).Where("user_id = ?", id).Exec(ctx); err != nil {
+	if err := sqlstore.Exec(ctx, db, "DELETE FROM \"scim_user_addresses\" WHERE \"user_id\" = ?", id); err != nil {
 		return err
 	}
-	if _, err := db.NewDelete().Model((*UserEntitlementRow)(nil)).Where("user_id = ?", id).Exec(ctx); err != nil {
+	if err := sqlstore.Exec(ctx, db, "DELETE FROM \"scim_user_entitlements\" WHERE \"user_id\" = ?", id); err != nil {
 		return err
 	}
-	if _, err := db.NewDelete().Model((*UserRoleRow)(nil)).Where("user_id = ?", id).Exec(ctx); err != nil {
+	if err := sqlstore.Exec(ctx, db, "DELETE FROM \"scim_user_roles\" WHERE \"user_id\" = ?", id); err != nil {
 		return err
 	}
-	if _, err := db.NewDelete().Model((*UserX509CertificateRow)(nil)).Where("user_id = ?", id).Exec(ctx); err != nil {
+	if err := sqlstore.Exec(ctx, db, "DELETE FROM \"scim_user_x509_certificates\" WHERE \"user_id\" = ?", id); err != nil {
 		return err
 	}
-	if _, err := db.NewDelete().Model((*UserAcmeTagRow)(nil)).Where("user_id = ?", id).Exec(ctx); err != nil {
+	if err := sqlstore.Exec(ctx, db, "DELETE FROM \"scim_user_acme_tags\" WHERE \"user_id\" = ?", id); err != nil {
 		return err
 	}
-	if _, err := db.NewDelete().Model((*UserAcmeProjectRow)(nil)).Where("user_id = ?", id).Exec(ctx); err != nil {
+	if err := sqlstore.Exec(ctx, db, "DELETE FROM \"scim_user_acme_projects\" WHERE \"user_id\" = ?", id); err != nil {
 		return err
 	}
 	return nil

@@ -239,6 +239,11 @@ func (s *Service[T]) storeError(err error) error {
 	if e := scimerr.As(err); e != nil {
 		return e
 	}
+	if errors.Is(err, errConflict) {
+		// A replace that lost the race with another write of the resource
+		// (PATCH retries instead; see Patch).
+		return scimerr.New(http.StatusConflict, "", "%s was changed by another request; retry", s.d.Type.Name)
+	}
 	if col, ok := sqlstore.UniqueViolation(err); ok {
 		attr := s.attrForColumn(col)
 		return scimerr.Conflict("%s: another %s already has this %s (uniqueness %q)", s.d.Type.Name, s.d.Type.Name, attr, "server")
@@ -423,13 +428,12 @@ var errConflict = errors.New("concurrent write")
 // that was read, so a concurrent write is never lost), the search columns
 // and the child rows.
 func (s *Service[T]) writeDoc(ctx context.Context, tx bun.Tx, l *loaded, rec *Record[T], cond Conditions) error {
-	res, err := tx.NewUpdate().Table(s.d.Table).
-		Set("version = ?", rec.Version).Set("last_modified = ?", sqlstore.FormatTime(rec.LastModified)).Set("doc = ?", string(rec.Doc)).
-		Where("id = ? AND version = ?", l.id, l.version).Exec(ctx)
+	n, err := sqlstore.ExecRows(ctx, tx, `UPDATE "`+s.d.Table+`" SET "version" = ?, "last_modified" = ?, "doc" = ? WHERE "id" = ? AND "version" = ?`,
+		rec.Version, sqlstore.FormatTime(rec.LastModified), string(rec.Doc), l.id, l.version)
 	if err != nil {
 		return err
 	}
-	if n, _ := res.RowsAffected(); n != 1 {
+	if n != 1 {
 		return s.lostRace(ctx, tx, l.id, cond)
 	}
 	if err := s.d.DeleteRows(ctx, tx, l.id); err != nil {

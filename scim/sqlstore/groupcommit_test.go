@@ -67,6 +67,7 @@ func batch(t *testing.T, db *DB, fns ...func(ctx context.Context, tx bun.Tx) err
 	<-blocked
 	out := make([]any, len(fns))
 	var wg sync.WaitGroup
+	deadline := time.Now().Add(10 * time.Second)
 	for i, fn := range fns {
 		wg.Go(func() {
 			defer func() {
@@ -78,13 +79,13 @@ func batch(t *testing.T, db *DB, fns ...func(ctx context.Context, tx bun.Tx) err
 				out[i] = err
 			}
 		})
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for len(db.commits.jobs) < len(fns) {
-		if time.Now().After(deadline) {
-			t.Fatal("the jobs were not queued")
+		// One at a time, so that the batch runs them in this order.
+		for len(db.commits.jobs) < i+1 {
+			if time.Now().After(deadline) {
+				t.Fatal("the jobs were not queued")
+			}
+			time.Sleep(100 * time.Microsecond)
 		}
-		time.Sleep(time.Millisecond)
 	}
 	close(release)
 	wg.Wait()

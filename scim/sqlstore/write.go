@@ -36,19 +36,29 @@ func Val[T any](p *T) any {
 // db, which is the transaction RunInTx passed to its function; the text is
 // prepared once. On anything but that transaction it runs through bun.
 func Exec(ctx context.Context, db bun.IDB, query string, args ...any) error {
+	_, err := execResult(ctx, db, query, args)
+	return err
+}
+
+// ExecRows is Exec that returns the number of rows the statement changed.
+func ExecRows(ctx context.Context, db bun.IDB, query string, args ...any) (int64, error) {
+	res, err := execResult(ctx, db, query, args)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+func execResult(ctx context.Context, db bun.IDB, query string, args []any) (sql.Result, error) {
 	tx, ok := db.(bun.Tx)
 	d, _ := ctx.Value(inTxKey{}).(*DB)
 	if !ok || d == nil {
-		_, err := db.ExecContext(ctx, query, args...)
-		return err
+		return db.ExecContext(ctx, query, args...)
 	}
-	var err error
 	if st := d.writeStmt(query); st != nil {
-		_, err = tx.Tx.StmtContext(ctx, st).ExecContext(ctx, args...)
-	} else {
-		_, err = tx.Tx.ExecContext(ctx, query, args...)
+		return tx.Tx.StmtContext(ctx, st).ExecContext(ctx, args...)
 	}
-	return err
+	return tx.Tx.ExecContext(ctx, query, args...)
 }
 
 // InsertRows inserts len(args)/width rows with as few statements as

@@ -297,29 +297,45 @@ func writers(f *jen.File, r *model.Resource) {
 	)
 
 	// update: the engine has already written version, last_modified and doc,
-	// and deleted the child rows.
-	var cols []jen.Code
+	// and deleted the child rows. A fixed text with bound values, prepared
+	// once, like the insert.
+	var sets []string
+	var updArgs []jen.Code
 	var secret *model.Column
 	for _, c := range r.Columns {
 		if c.Secret {
 			secret = c
 			continue
 		}
-		cols = append(cols, jen.Lit(c.Name))
+		sets = append(sets, `"`+c.Name+`" = ?`)
+		updArgs = append(updArgs, jen.Qual(emit.SqlstorePkg, "Val").Call(jen.Id("r").Dot(naming.Go(c.Name))))
 	}
+	updateSQL := func(sets []string) string {
+		return `UPDATE "` + r.Table + `" SET ` + strings.Join(sets, ", ") + ` WHERE "id" = ?`
+	}
+	f.Comment(fmt.Sprintf("%sUpdateSQL rewrites the search columns of one %s row; updateArgs binds them, then the id.", lower, r.Table))
+	f.Const().Id(lower + "UpdateSQL").Op("=").Lit(updateSQL(sets))
+	if secret != nil {
+		f.Comment(fmt.Sprintf("%sUpdateSecretSQL is %sUpdateSQL that also sets %s.", lower, lower, secret.Name))
+		f.Const().Id(lower + "UpdateSecretSQL").Op("=").Lit(updateSQL(append(sets, `"`+secret.Name+`" = ?`)))
+	}
+	f.Func().Params(jen.Id("r").Op("*").Id(r.GoName + "Row")).Id("updateArgs").Params().Index().Any().Block(
+		jen.Return(jen.Index().Any().Values(updArgs...)),
+	)
 	upd := []jen.Code{
 		jen.List(jen.Id("row"), jen.Err()).Op(":=").Id(lower + "Row").Call(jen.Id("rec")),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err())),
-		jen.Id("cols").Op(":=").Index().String().Values(cols...),
+		jen.List(jen.Id("query"), jen.Id("args")).Op(":=").List(jen.Id(lower+"UpdateSQL"), jen.Id("row").Dot("updateArgs").Call()),
 	}
 	if secret != nil {
 		upd = append(upd, jen.Comment("A replace without the secret keeps the stored hash: clients never"),
 			jen.Comment("see it (returned \"never\"), so they cannot send it back."),
 			jen.If(jen.Id("row").Dot(naming.Go(secret.Name)).Op("!=").Nil()).Block(
-				jen.Id("cols").Op("=").Append(jen.Id("cols"), jen.Lit(secret.Name))))
+				jen.Id("query").Op("=").Id(lower+"UpdateSecretSQL"),
+				jen.Id("args").Op("=").Append(jen.Id("args"), jen.Op("*").Id("row").Dot(naming.Go(secret.Name)))))
 	}
 	upd = append(upd,
-		jen.If(jen.List(jen.Id("_"), jen.Err()).Op(":=").Id("db").Dot("NewUpdate").Call().Dot("Model").Call(jen.Id("row")).Dot("Column").Call(jen.Id("cols").Op("...")).Dot("WherePK").Call().Dot("Exec").Call(jen.Id("ctx")), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err())),
+		jen.If(jen.Err().Op(":=").Qual(emit.SqlstorePkg, "Exec").Call(jen.Id("ctx"), jen.Id("db"), jen.Id("query"), jen.Append(jen.Id("args"), jen.Id("row").Dot("ID")).Op("...")), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err())),
 		jen.Return(jen.Id("insert"+r.GoName+"Children").Call(jen.Id("ctx"), jen.Id("db"), jen.Id("rec"))),
 	)
 	f.Comment(fmt.Sprintf("update%s rewrites the searchable columns and child rows of a replaced %s.", r.GoName, r.Type.Name))
@@ -328,9 +344,8 @@ func writers(f *jen.File, r *model.Resource) {
 	// delete child rows
 	var del []jen.Code
 	for _, ch := range r.Children {
-		del = append(del, jen.If(jen.List(jen.Id("_"), jen.Err()).Op(":=").Id("db").Dot("NewDelete").Call().
-			Dot("Model").Call(jen.Parens(jen.Op("*").Id(ch.RowGoName)).Call(jen.Nil())).
-			Dot("Where").Call(jen.Lit(ch.ParentColumn+" = ?"), jen.Id("id")).Dot("Exec").Call(jen.Id("ctx")), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err())))
+		del = append(del, jen.If(jen.Err().Op(":=").Qual(emit.SqlstorePkg, "Exec").Call(jen.Id("ctx"), jen.Id("db"),
+			jen.Lit(`DELETE FROM "`+ch.Table+`" WHERE "`+ch.ParentColumn+`" = ?`), jen.Id("id")), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err())))
 	}
 	del = append(del, jen.Return(jen.Nil()))
 	f.Comment(fmt.Sprintf("delete%sRows removes the child rows of a %s.", r.GoName, r.Type.Name))

@@ -127,14 +127,21 @@ func (r *DeviceRow) insertArgs() []any {
 	return []any{r.ID, r.Version, r.Created, r.LastModified, r.Doc, sqlstore.Val(r.ExternalID), sqlstore.Val(r.SerialNumber), sqlstore.Val(r.DisplayName), sqlstore.Val(r.Enrolled)}
 }
 
+// deviceUpdateSQL rewrites the search columns of one scim_devices row; updateArgs binds them, then the id.
+const deviceUpdateSQL = "UPDATE \"scim_devices\" SET \"external_id\" = ?, \"serial_number\" = ?, \"display_name\" = ?, \"enrolled\" = ? WHERE \"id\" = ?"
+
+func (r *DeviceRow) updateArgs() []any {
+	return []any{sqlstore.Val(r.ExternalID), sqlstore.Val(r.SerialNumber), sqlstore.Val(r.DisplayName), sqlstore.Val(r.Enrolled)}
+}
+
 // updateDevice rewrites the searchable columns and child rows of a replaced Device.
 func updateDevice(ctx context.Context, db bun.IDB, rec *engine.Record[resource.Device]) error {
 	row, err := deviceRow(rec)
 	if err != nil {
 		return err
 	}
-	cols := []string{"external_id", "serial_number", "display_name", "enrolled"}
-	if _, err := db.NewUpdate().Model(row).Column(cols...).WherePK().Exec(ctx); err != nil {
+	query, args := deviceUpdateSQL, row.updateArgs()
+	if err := sqlstore.Exec(ctx, db, query, append(args, row.ID)...); err != nil {
 		return err
 	}
 	return insertDeviceChildren(ctx, db, rec)
@@ -142,13 +149,13 @@ func updateDevice(ctx context.Context, db bun.IDB, rec *engine.Record[resource.D
 
 // deleteDeviceRows removes the child rows of a Device.
 func deleteDeviceRows(ctx context.Context, db bun.IDB, id string) error {
-	if _, err := db.NewDelete().Model((*DeviceSchemaRow)(nil)).Where("device_id = ?", id).Exec(ctx); err != nil {
+	if err := sqlstore.Exec(ctx, db, "DELETE FROM \"scim_device_schemas\" WHERE \"device_id\" = ?", id); err != nil {
 		return err
 	}
-	if _, err := db.NewDelete().Model((*DeviceTagRow)(nil)).Where("device_id = ?", id).Exec(ctx); err != nil {
+	if err := sqlstore.Exec(ctx, db, "DELETE FROM \"scim_device_tags\" WHERE \"device_id\" = ?", id); err != nil {
 		return err
 	}
-	if _, err := db.NewDelete().Model((*DevicePortRow)(nil)).Where("device_id = ?", id).Exec(ctx); err != nil {
+	if err := sqlstore.Exec(ctx, db, "DELETE FROM \"scim_device_ports\" WHERE \"device_id\" = ?", id); err != nil {
 		return err
 	}
 	return nil
