@@ -126,10 +126,6 @@ func Open(ctx context.Context, rawURL string, migrations fs.FS, opt Options) (*D
 		return nil, err
 	}
 	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)" +
-		// Checkpoint every 10,000 WAL pages (40 MB), not 1,000: a page that
-		// many commits changed (an index's hot leaves) is copied back once per
-		// checkpoint, and checkpoints fsync. Creates: -10% CPU in make bench.
-		"&_pragma=wal_autocheckpoint(10000)" +
 		"&_pragma=mmap_size(268435456)" // read pages through a mapping, not a pread call each
 	if lock != nil {
 		// This process is the database's only user (the lock says so), so
