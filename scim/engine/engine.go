@@ -390,6 +390,11 @@ func (s *Service[T]) Replace(ctx context.Context, id string, v *T) (*Response, e
 		}
 		return nil
 	})
+	if errors.Is(err, errConflict) {
+		// PUT is absolute: replaying it over the other write would silently
+		// undo that write, so the client decides (RFC 7644 §3.5.1).
+		return nil, scimerr.New(http.StatusConflict, "", "%s %q was changed by another request; retry", s.d.Type.Name, id)
+	}
 	if err != nil {
 		return nil, s.storeError(err)
 	}
