@@ -364,6 +364,33 @@ func TestContract(t *testing.T) {
 		c.send(t, exchange{method: http.MethodPut, target: "/Groups/" + groupID, body: g, status: http.StatusOK})
 	})
 
+	// PATCH in the clients' shapes, preconditions and conditional GET.
+	t.Run("patch", func(t *testing.T) {
+		for _, ops := range []arr{
+			{obj{"op": "Replace", "path": "active", "value": "False"}},
+			{obj{"op": "replace", "value": obj{"active": true}}},
+			{obj{"op": "replace", "path": `emails[type eq "work"].value`, "value": "contract.work@example.com"},
+				obj{"op": "replace", "value": obj{"name.givenName": "C", enterpriseURN + ":employeeNumber": "E-2"}}},
+			{obj{"op": "add", "path": enterpriseURN + ":manager", "value": mgrID}},
+			{obj{"op": "remove", "path": `manager[value eq "` + mgrID + `"]`}},
+		} {
+			c.send(t, exchange{method: http.MethodPatch, target: "/Users/" + userID, body: obj{"schemas": arr{patchURN}, "Operations": ops}, status: http.StatusNoContent})
+		}
+		r := c.send(t, exchange{method: http.MethodPatch, target: "/Users/" + userID + "?excludedAttributes=groups",
+			body: obj{"schemas": arr{patchURN}, "Operations": arr{obj{"op": "add", "path": "title", "value": "Contractor"}}}, status: http.StatusOK})
+		etag := r.Header.Get("ETag")
+		c.send(t, exchange{method: http.MethodGet, target: "/Users/" + userID, hdrs: []string{"If-None-Match", etag}, status: http.StatusNotModified})
+		c.send(t, exchange{method: http.MethodPatch, target: "/Users/" + userID, hdrs: []string{"If-Match", `W/"1"`},
+			body: obj{"schemas": arr{patchURN}, "Operations": arr{obj{"op": "remove", "path": "title"}}}, status: http.StatusPreconditionFailed})
+		c.send(t, exchange{method: http.MethodPatch, target: "/Users/" + userID,
+			body: obj{"schemas": arr{patchURN}, "Operations": arr{obj{"op": "remove", "path": "nope"}}}, status: http.StatusBadRequest})
+		c.send(t, exchange{method: http.MethodPatch, target: "/Groups/" + groupID, body: obj{"schemas": arr{patchURN}, "Operations": arr{
+			obj{"op": "remove", "path": `members[value eq "` + mgrID + `"]`},
+			obj{"op": "Add", "path": "members", "value": arr{obj{"$ref": nil, "value": mgrID}}},
+			obj{"op": "replace", "value": obj{"id": groupID, "displayName": "Contract Group"}},
+		}}, status: http.StatusNoContent})
+	})
+
 	// Discovery.
 	t.Run("discovery", func(t *testing.T) {
 		c.send(t, exchange{method: http.MethodGet, target: "/ServiceProviderConfig", status: http.StatusOK})
