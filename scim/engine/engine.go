@@ -400,6 +400,9 @@ func (s *Service[T]) Replace(ctx context.Context, id string, v *T) (*Response, e
 	}
 	s.db.Cache.Invalidate(s.d.Table, id)
 	s.invalidateMembers(members.members)
+	if !bytes.Equal(doc, l.doc) {
+		s.invalidateMemberTables()
+	}
 	resp, err := s.respond(ctx, http.StatusOK, &loaded{id: id, version: rec.Version, created: rec.Created, last: rec.LastModified, doc: rec.Doc}, nil)
 	if err != nil {
 		return nil, err
@@ -609,6 +612,17 @@ func (s *Service[T]) invalidateMembers(ids []string) {
 	}
 	for _, t := range s.d.Members.Types {
 		s.db.Cache.Invalidate(t.Table, ids...)
+	}
+}
+
+// invalidateMemberTables forgets every cached member row after a change to
+// a group's own attributes, which every member shows in its derived groups.
+func (s *Service[T]) invalidateMemberTables() {
+	if s.d.Members == nil {
+		return
+	}
+	for _, t := range s.d.Members.Types {
+		s.db.Cache.InvalidateTable(t.Table)
 	}
 }
 

@@ -153,6 +153,9 @@ func (s *Service[T]) patchOnce(ctx context.Context, id string, req *patch.Reques
 	}
 	s.db.Cache.Invalidate(s.d.Table, id)
 	s.invalidateMembers(members.members)
+	if docChanged {
+		s.invalidateMemberTables()
+	}
 	nl := &loaded{id: id, version: rec.Version, created: rec.Created, last: rec.LastModified, doc: rec.Doc}
 	resp, err := s.patchResponse(ctx, nl, proj, full)
 	if err != nil {
