@@ -236,7 +236,10 @@ func msEndpointTests(t *testing.T, s *server) {
 		}
 	})
 	t.Run("Get ServiceProviderConfig", func(t *testing.T) {
-		r := msGET(t, s, "/ServiceProviderConfig")
+		// Tolerance: the collection reads the document as
+		// /serviceConfiguration, a name RFC 7644 §4 does not define;
+		// it is an alias of /ServiceProviderConfig (TestServiceConfigurationAlias).
+		r := msGET(t, s, "/serviceConfiguration")
 		r.check(t, http.StatusOK)
 		// "Pach supported is true": jsonData.patch.supported === true.
 		skipPatch(t, "the collection asserts patch.supported == true; scimforge truthfully says false until PATCH lands")
@@ -246,6 +249,32 @@ func msEndpointTests(t *testing.T, s *server) {
 		r.check(t, http.StatusOK)
 		contains(t, r, "User Account")
 	})
+}
+
+// TestServiceConfigurationAlias: /serviceConfiguration (any case, with a
+// trailing slash) is the ServiceProviderConfig document, byte for byte, and
+// shares its 405 for other methods.
+func TestServiceConfigurationAlias(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	want := s.do(t, http.MethodGet, "/ServiceProviderConfig", nil).want(t, http.StatusOK)
+	for _, p := range []string{"/serviceConfiguration", "/ServiceConfiguration", "/SERVICECONFIGURATION", "/serviceConfiguration/"} {
+		r := msGET(t, s, p)
+		r.check(t, http.StatusOK)
+		if !bytes.Equal(r.Body, want.Body) {
+			t.Errorf("%s differs from /ServiceProviderConfig:\n%s\n%s", r.desc, r.Body, want.Body)
+		}
+	}
+	for _, m := range []string{http.MethodPost, http.MethodPut, http.MethodDelete} {
+		r := s.do(t, m, "/serviceConfiguration", obj{"schemas": arr{userURN}})
+		r.wantError(t, http.StatusMethodNotAllowed)
+		if got := r.Header.Get("Allow"); got != "GET" {
+			t.Errorf("%s: Allow %q, want \"GET\"", r.desc, got)
+		}
+	}
+	s.do(t, http.MethodGet, "/serviceConfiguration/x", nil).wantError(t, http.StatusNotFound)
+	// Without the token it is as closed as every other endpoint.
+	s.do(t, http.MethodGet, "/serviceConfiguration", nil, "Authorization", "").wantError(t, http.StatusUnauthorized)
 }
 
 func msUserTests(t *testing.T, s *server) {
