@@ -89,6 +89,12 @@ var execCases = []execCase{
 	{filter: `meta.created eq "2024-06-01t00:00:00z"`, want: "6"},
 	{filter: `meta.created eq "2024-06-01T00:00:00"`, want: "6"},
 	{filter: `meta.created lt "2024-01-01T00:00:00Z"`, want: "4"},
+	// Microsoft's collection: unquoted, 7 fractional digits and an offset,
+	// compared with the 9-digit UTC text of the column after normalising.
+	{filter: `meta.Created gt 2015-10-10T14:38:21.8617979-07:00`, want: "1 2 3 4 5 6 7 8 10"},
+	{filter: `meta.created gt 2023-12-31T16:59:59.9989999-07:00`, want: "1 2 3 4 5 6 7 8 10"},
+	{filter: `meta.created gt 2023-12-31T16:59:59.9990001-07:00`, want: "1 2 3 5 6 7 8 10"},
+	{filter: `meta.created le 2024-01-01T05:30:00+05:30`, want: "1 4"},
 	{filter: `meta.created le "2024-01-01T00:00:00Z"`, want: "1 4"},
 	{filter: `meta.created ne "2024-01-01T00:00:00.000Z"`, want: "2 3 4 5 6 7 8 9 10"},
 	{filter: `meta.lastModified gt "2024-02-15T08:30:00.4Z"`, want: "1 2 3"},
