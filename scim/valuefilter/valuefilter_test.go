@@ -171,8 +171,8 @@ func TestMatchTypes(t *testing.T) {
 		{`at gt "2015-10-10T14:38:21.8617979-07:00"`, false},
 		{`at ge "2015-10-10T14:38:21.8617979-07:00"`, true},
 		{`at lt "2015-10-10T22:00:00+00:00"`, true},
-		{`at lt "2015-10-10T21:00:00"`, false}, // no zone: UTC
-		{`at gt 2015-10-10T14:38:21.8617979-06:00`, true}, // unquoted, as Microsoft sends it; 20:38Z
+		{`at lt "2015-10-10T21:00:00"`, false},             // no zone: UTC
+		{`at gt 2015-10-10T14:38:21.8617979-06:00`, true},  // unquoted, as Microsoft sends it; 20:38Z
 		{`at gt 2015-10-10T14:38:21.8617979-08:00`, false}, // 22:38Z
 		{`bin eq "QUJD"`, true},
 		{`bin eq "qujd"`, false}, // binary compares exactly
