@@ -804,3 +804,35 @@ func TestValueFilterProjection(t *testing.T) {
 		s.do(t, http.MethodGet, "/Users/"+id+"?"+bad.q, nil).wantError(t, http.StatusBadRequest, bad.scimType)
 	}
 }
+
+// TestMembersTypeFilter: members.type is case-insensitive (RFC 7643 §4.2,
+// caseExact false) although the membership table stores the type as
+// written ("User", "Group").
+func TestMembersTypeFilter(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	uid := str(s.create(t, "/Users", newUser("member@example.com")), "id")
+	withUser := str(s.create(t, "/Groups", obj{"schemas": arr{groupURN}, "displayName": "with user",
+		"members": arr{obj{"value": uid}}}), "id")
+	withGroup := str(s.create(t, "/Groups", obj{"schemas": arr{groupURN}, "displayName": "with group",
+		"members": arr{obj{"value": withUser, "type": "Group"}}}), "id")
+	s.create(t, "/Groups", obj{"schemas": arr{groupURN}, "displayName": "empty"})
+	for f, want := range map[string][]string{
+		`members.type eq "User"`:                              {withUser},
+		`members.type eq "user"`:                              {withUser},
+		`members.type eq "USER"`:                              {withUser},
+		`members.type eq "group"`:                             {withGroup},
+		`members.type sw "u"`:                                 {withUser},
+		`members[type eq "user" and value eq "` + uid + `"]`:  {withUser},
+		`members[type eq "Group" and value eq "` + uid + `"]`: nil,
+		`members.type eq "User" or members.type eq "Group"`:   {withUser, withGroup},
+	} {
+		got := s.find(t, "/Groups", f).ids()
+		slices.Sort(got)
+		w := slices.Clone(want)
+		slices.Sort(w)
+		if !slices.Equal(got, w) {
+			t.Errorf("filter %s: groups %v, want %v", f, got, w)
+		}
+	}
+}

@@ -148,6 +148,17 @@ var execCases = []execCase{
 	{filter: `groups pr`, want: "1 2 4"},
 	{filter: `groups[value eq "g1"] and groups[value eq "g2"]`, want: "2"},
 	{filter: `not (groups pr)`, want: "3 5 6 7 8 9 10"},
+	// groups.type is stored as written ("User", "USER" for g3), not
+	// folded: case is ignored all the same.
+	{filter: `groups.type eq "User"`, want: "1 2 4"},
+	{filter: `groups.type eq "user"`, want: "1 2 4"},
+	{filter: `groups.type eq "USER"`, want: "1 2 4"},
+	{filter: `groups.type ne "user"`, want: "3 5 6 7 8 9 10"},
+	{filter: `groups.type sw "us"`, want: "1 2 4"},
+	{filter: `groups.type co "SE"`, want: "1 2 4"},
+	{filter: `groups.type gt "group"`, want: "1 2 4"},
+	{filter: `groups[type eq "user" and value eq "g3"]`, want: "4"},
+	{filter: `groups[type eq "User" and value eq "g1"]`, want: "1 2"},
 
 	// Extensions: qualified, unqualified (enterprise before acme), any case.
 	{filter: entURN + `:employeeNumber eq "701984"`, want: "1"},

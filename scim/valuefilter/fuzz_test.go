@@ -47,9 +47,9 @@ func thingsMapping() *sqlfilter.Mapping {
 		Table: "things", IDColumn: "id", Schemas: []string{"urn:example:Thing"},
 		Attributes: []sqlfilter.Attribute{
 			{Path: "id", Type: "string", CaseExact: true, Column: "id"},
-			{Path: "things.value", Type: "string", Column: "value", Child: ch},
+			{Path: "things.value", Type: "string", Folded: true, Column: "value", Child: ch},
 			{Path: "things.code", Type: "string", CaseExact: true, Column: "code", Child: ch},
-			{Path: "things.ref", Type: "reference", Column: "ref", Child: ch},
+			{Path: "things.ref", Type: "reference", Folded: true, Column: "ref", Child: ch},
 			{Path: "things.primary", Type: "boolean", Column: "primary", Child: ch},
 			{Path: "things.n", Type: "integer", Column: "n", Child: ch},
 			{Path: "things.x", Type: "decimal", Column: "x", Child: ch},
