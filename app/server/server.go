@@ -77,11 +77,17 @@ func Handler(cfg *config.Config, db *sqlstore.DB, log *slog.Logger) (http.Handle
 	if err != nil {
 		return nil, err
 	}
-	var h http.Handler = web.CanonicalPaths(config.BasePath, endpoints, mux)
+	var h http.Handler = web.CanonicalPaths(config.BasePath, endpoints, aliases, mux)
 	h = web.BearerAuth(cfg.Token, h)
 	h = web.Edge(cfg.BaseURL, config.BasePath, log, h)
 	return web.AccessLog(log, h), nil
 }
+
+// aliases are endpoint names served beyond RFC 7644 (client quirks):
+// Microsoft's SCIM reference collection reads the ServiceProviderConfig
+// document as /serviceConfiguration. They are not in openapi.yaml; README
+// lists them.
+var aliases = map[string]string{"serviceConfiguration": "ServiceProviderConfig"}
 
 // fallbacks answers unknown paths and unsupported methods with SCIM errors
 // instead of net/http's text/plain ones. Method-less patterns are less

@@ -541,62 +541,77 @@ var UserMapping = &sqlfilter.Mapping{
 		Type:      "string",
 	}, {
 		Column: "user_name",
+		Folded: true,
 		Path:   "userName",
 		Type:   "string",
 	}, {
 		Column: "name_formatted",
+		Folded: true,
 		Path:   "name.formatted",
 		Type:   "string",
 	}, {
 		Column: "name_family_name",
+		Folded: true,
 		Path:   "name.familyName",
 		Type:   "string",
 	}, {
 		Column: "name_given_name",
+		Folded: true,
 		Path:   "name.givenName",
 		Type:   "string",
 	}, {
 		Column: "name_middle_name",
+		Folded: true,
 		Path:   "name.middleName",
 		Type:   "string",
 	}, {
 		Column: "name_honorific_prefix",
+		Folded: true,
 		Path:   "name.honorificPrefix",
 		Type:   "string",
 	}, {
 		Column: "name_honorific_suffix",
+		Folded: true,
 		Path:   "name.honorificSuffix",
 		Type:   "string",
 	}, {
 		Column: "display_name",
+		Folded: true,
 		Path:   "displayName",
 		Type:   "string",
 	}, {
 		Column: "nick_name",
+		Folded: true,
 		Path:   "nickName",
 		Type:   "string",
 	}, {
 		Column: "profile_url",
+		Folded: true,
 		Path:   "profileUrl",
 		Type:   "reference",
 	}, {
 		Column: "title",
+		Folded: true,
 		Path:   "title",
 		Type:   "string",
 	}, {
 		Column: "user_type",
+		Folded: true,
 		Path:   "userType",
 		Type:   "string",
 	}, {
 		Column: "preferred_language",
+		Folded: true,
 		Path:   "preferredLanguage",
 		Type:   "string",
 	}, {
 		Column: "locale",
+		Folded: true,
 		Path:   "locale",
 		Type:   "string",
 	}, {
 		Column: "timezone",
+		Folded: true,
 		Path:   "timezone",
 		Type:   "string",
 	}, {
@@ -605,34 +620,42 @@ var UserMapping = &sqlfilter.Mapping{
 		Type:   "boolean",
 	}, {
 		Column: "enterprise_employee_number",
+		Folded: true,
 		Path:   "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber",
 		Type:   "string",
 	}, {
 		Column: "enterprise_cost_center",
+		Folded: true,
 		Path:   "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:costCenter",
 		Type:   "string",
 	}, {
 		Column: "enterprise_organization",
+		Folded: true,
 		Path:   "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:organization",
 		Type:   "string",
 	}, {
 		Column: "enterprise_division",
+		Folded: true,
 		Path:   "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:division",
 		Type:   "string",
 	}, {
 		Column: "enterprise_department",
+		Folded: true,
 		Path:   "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department",
 		Type:   "string",
 	}, {
 		Column: "enterprise_manager_value",
+		Folded: true,
 		Path:   "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value",
 		Type:   "string",
 	}, {
 		Column: "enterprise_manager_ref",
+		Folded: true,
 		Path:   "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.$ref",
 		Type:   "reference",
 	}, {
 		Column: "enterprise_manager_display_name",
+		Folded: true,
 		Path:   "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.displayName",
 		Type:   "string",
 	}, {
@@ -663,6 +686,7 @@ var UserMapping = &sqlfilter.Mapping{
 			Table:        "scim_user_schemas",
 		},
 		Column: "value",
+		Folded: true,
 		Path:   "schemas",
 		Type:   "reference",
 	}, {
@@ -672,6 +696,7 @@ var UserMapping = &sqlfilter.Mapping{
 			Table:        "scim_user_emails",
 		},
 		Column: "value",
+		Folded: true,
 		Path:   "emails.value",
 		Type:   "string",
 	}, {
@@ -681,6 +706,7 @@ var UserMapping = &sqlfilter.Mapping{
 			Table:        "scim_user_emails",
 		},
 		Column: "display",
+		Folded: true,
 		Path:   "emails.display",
 		Type:   "string",
 	}, {
@@ -690,6 +716,7 @@ var UserMapping = &sqlfilter.Mapping{
 			Table:        "scim_user_emails",
 		},
 		Column: "type",
+		Folded: true,
 		Path:   "emails.type",
 		Type:   "string",
 	}, {
@@ -708,6 +735,7 @@ var UserMapping = &sqlfilter.Mapping{
 			Table:        "scim_user_phone_numbers",
 		},
 		Column: "value",
+		Folded: true,
 		Path:   "phoneNumbers.value",
 		Type:   "string",
 	}, {
@@ -717,6 +745,7 @@ var UserMapping = &sqlfilter.Mapping{
 			Table:        "scim_user_phone_numbers",
 		},
 		Column: "display",
+		Folded: true,
 		Path:   "phoneNumbers.display",
 		Type:   "string",
 	}, {
@@ -726,6 +755,7 @@ var UserMapping = &sqlfilter.Mapping{
 			Table:        "scim_user_phone_numbers",
 		},
 		Column: "type",
+		Folded: true,
 		Path:   "phoneNumbers.type",
 		Type:   "string",
 	}, {
@@ -744,6 +774,7 @@ var UserMapping = &sqlfilter.Mapping{
 			Table:        "scim_user_ims",
 		},
 		Column: "value",
+		Folded: true,
 		Path:   "ims.value",
 		Type:   "string",
 	}, {
@@ -753,6 +784,7 @@ var UserMapping = &sqlfilter.Mapping{
 			Table:        "scim_user_ims",
 		},
 		Column: "display",
+		Folded: true,
 		Path:   "ims.display",
 		Type:   "string",
 	}, {
@@ -762,6 +794,7 @@ var UserMapping = &sqlfilter.Mapping{
 			Table:        "scim_user_ims",
 		},
 		Column: "type",
+		Folded: true,
 		Path:   "ims.type",
 		Type:   "string",
 	}, {
@@ -780,6 +813,7 @@ var UserMapping = &sqlfilter.Mapping{
 			Table:        "scim_user_photos",
 		},
 		Column: "value",
+		Folded: true,
 		Path:   "photos.value",
 		Type:   "reference",
 	}, {
@@ -789,6 +823,7 @@ var UserMapping = &sqlfilter.Mapping{
 			Table:        "scim_user_photos",
 		},
 		Column: "display",
+		Folded: true,
 		Path:   "photos.display",
 		Type:   "string",
 	}, {
@@ -798,6 +833,7 @@ var UserMapping = &sqlfilter.Mapping{
 			Table:        "scim_user_photos",
 		},
 		Column: "type",
+		Folded: true,
 		Path:   "photos.type",
 		Type:   "string",
 	}, {
@@ -816,6 +852,7 @@ var UserMapping = &sqlfilter.Mapping{
 			Table:        "scim_user_addresses",
 		},
 		Column: "formatted",
+		Folded: true,
 		Path:   "addresses.formatted",
 		Type:   "string",
 	}, {
@@ -825,6 +862,7 @@ var UserMapping = &sqlfilter.Mapping{
 			Table:        "scim_user_addresses",
 		},
 		Column: "street_address",
+		Folded: true,
 		Path:   "addresses.streetAddress",
 		Type:   "string",
 	}, {
@@ -834,6 +872,7 @@ var UserMapping = &sqlfilter.Mapping{
 			Table:        "scim_user_addresses",
 		},
 		Column: "locality",
+		Folded: true,
 		Path:   "addresses.locality",
 		Type:   "string",
 	}, {
@@ -843,6 +882,7 @@ var UserMapping = &sqlfilter.Mapping{
 			Table:        "scim_user_addresses",
 		},
 		Column: "region",
+		Folded: true,
 		Path:   "addresses.region",
 		Type:   "string",
 	}, {
@@ -852,6 +892,7 @@ var UserMapping = &sqlfilter.Mapping{
 			Table:        "scim_user_addresses",
 		},
 		Column: "postal_code",
+		Folded: true,
 		Path:   "addresses.postalCode",
 		Type:   "string",
 	}, {
@@ -861,6 +902,7 @@ var UserMapping = &sqlfilter.Mapping{
 			Table:        "scim_user_addresses",
 		},
 		Column: "country",
+		Folded: true,
 		Path:   "addresses.country",
 		Type:   "string",
 	}, {
@@ -870,6 +912,7 @@ var UserMapping = &sqlfilter.Mapping{
 			Table:        "scim_user_addresses",
 		},
 		Column: "type",
+		Folded: true,
 		Path:   "addresses.type",
 		Type:   "string",
 	}, {
@@ -879,6 +922,7 @@ var UserMapping = &sqlfilter.Mapping{
 			Table:        "scim_user_entitlements",
 		},
 		Column: "value",
+		Folded: true,
 		Path:   "entitlements.value",
 		Type:   "string",
 	}, {
@@ -888,6 +932,7 @@ var UserMapping = &sqlfilter.Mapping{
 			Table:        "scim_user_entitlements",
 		},
 		Column: "display",
+		Folded: true,
 		Path:   "entitlements.display",
 		Type:   "string",
 	}, {
@@ -897,6 +942,7 @@ var UserMapping = &sqlfilter.Mapping{
 			Table:        "scim_user_entitlements",
 		},
 		Column: "type",
+		Folded: true,
 		Path:   "entitlements.type",
 		Type:   "string",
 	}, {
@@ -915,6 +961,7 @@ var UserMapping = &sqlfilter.Mapping{
 			Table:        "scim_user_roles",
 		},
 		Column: "value",
+		Folded: true,
 		Path:   "roles.value",
 		Type:   "string",
 	}, {
@@ -924,6 +971,7 @@ var UserMapping = &sqlfilter.Mapping{
 			Table:        "scim_user_roles",
 		},
 		Column: "display",
+		Folded: true,
 		Path:   "roles.display",
 		Type:   "string",
 	}, {
@@ -933,6 +981,7 @@ var UserMapping = &sqlfilter.Mapping{
 			Table:        "scim_user_roles",
 		},
 		Column: "type",
+		Folded: true,
 		Path:   "roles.type",
 		Type:   "string",
 	}, {
@@ -960,6 +1009,7 @@ var UserMapping = &sqlfilter.Mapping{
 			Table:        "scim_user_x509_certificates",
 		},
 		Column: "display",
+		Folded: true,
 		Path:   "x509Certificates.display",
 		Type:   "string",
 	}, {
@@ -969,6 +1019,7 @@ var UserMapping = &sqlfilter.Mapping{
 			Table:        "scim_user_x509_certificates",
 		},
 		Column: "type",
+		Folded: true,
 		Path:   "x509Certificates.type",
 		Type:   "string",
 	}, {
@@ -987,6 +1038,7 @@ var UserMapping = &sqlfilter.Mapping{
 			Table:        "scim_user_acme_tags",
 		},
 		Column: "value",
+		Folded: true,
 		Path:   "urn:example:params:scim:schemas:extension:acme:2.0:User:tags",
 		Type:   "string",
 	}, {
@@ -996,6 +1048,7 @@ var UserMapping = &sqlfilter.Mapping{
 			Table:        "scim_user_acme_projects",
 		},
 		Column: "name",
+		Folded: true,
 		Path:   "urn:example:params:scim:schemas:extension:acme:2.0:User:projects.name",
 		Type:   "string",
 	}, {
@@ -1005,6 +1058,7 @@ var UserMapping = &sqlfilter.Mapping{
 			Table:        "scim_user_acme_projects",
 		},
 		Column: "role",
+		Folded: true,
 		Path:   "urn:example:params:scim:schemas:extension:acme:2.0:User:projects.role",
 		Type:   "string",
 	}, {

@@ -322,21 +322,26 @@ var sqlOps = map[filter.CompareOp]string{
 func (c *compiler) cond(col string, f *field, op filter.CompareOp, v operand) {
 	fold := f.typ == tString || f.typ == tReference
 	fold = fold && !f.attr.CaseExact
+	lhs := col
 	if fold {
-		// The columns of caseExact=false attributes hold Fold(value), so the
-		// value is folded too; this is what makes non-ASCII letters compare
-		// without case (SQLite's NOCASE and LIKE fold only A-Z).
+		// Folded columns hold Fold(value), so the value is folded too; this
+		// is what makes non-ASCII letters compare without case (SQLite's
+		// NOCASE and LIKE fold only A-Z). A column holding text as written
+		// is folded in SQL as well.
 		v.pattern = Fold(v.pattern)
 		if s, ok := v.v.(string); ok {
 			v.v = Fold(s)
 		}
+		if !f.attr.Folded && c.d == SQLite {
+			lhs = "lower(" + col + ")"
+		}
 	}
 	switch op {
 	case filter.Co, filter.Sw, filter.Ew:
-		c.substring(col, fold, op, v.pattern)
+		c.substring(lhs, fold, op, v.pattern) // Postgres: ILIKE
 		return
 	}
-	lhs, rhs := col, func() { c.arg(v.v) }
+	rhs := func() { c.arg(v.v) }
 	if fold && c.d == Postgres {
 		lhs = "lower(" + col + ")"
 		rhs = func() { c.w("lower("); c.arg(v.v); c.w("::text)") }

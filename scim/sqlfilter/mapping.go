@@ -60,6 +60,14 @@ type Attribute struct {
 	// dateTime, reference or binary.
 	Type      string
 	CaseExact bool
+	// Folded says the column holds Fold(value): the store folds the
+	// caseExact=false text it writes (DESIGN.md, "Storage"), and Compile
+	// then folds only the filter value, so indexes stay usable and case is
+	// ignored beyond ASCII. A caseExact=false string column without it
+	// holds text as written (the membership table's member type, "User"):
+	// Compile folds the column in SQL too, with lower(), which in SQLite
+	// folds A-Z only. It has no effect on caseExact or non-string columns.
+	Folded bool
 	// Column is the column in the main table, or in Child.Table.
 	Column string
 	// Child is nil for a column of the main table.

@@ -54,6 +54,11 @@ func (m *Mapping) OrderBy(path string, descending bool, d Dialect) (string, erro
 			col = "lower(" + col + ")"
 		}
 		b.WriteString(col)
+		if fold && d == SQLite && !f.attr.Folded {
+			// A folded column sorts by its stored text (its collation);
+			// one holding text as written needs NOCASE said here.
+			b.WriteString(" COLLATE NOCASE")
+		}
 	} else {
 		// Correlated subquery picking the primary (or smallest) value.
 		ch := f.attr.Child

@@ -218,11 +218,17 @@ func AccessLog(log *slog.Logger, next http.Handler) http.Handler {
 // after a collection ("/scim/v2/users", "/scim/v2/Users/?filter=…"), as
 // Microsoft's SCIM test collection sends them, by rewriting the path to the
 // canonical endpoint before routing. endpoints are the names under
-// basePath, e.g. "Users", "Groups", "Schemas".
-func CanonicalPaths(basePath string, endpoints []string, next http.Handler) http.Handler {
-	canon := make(map[string]string, len(endpoints))
+// basePath, e.g. "Users", "Groups", "Schemas". aliases maps further names
+// (any case) to one of the endpoints: {"serviceConfiguration":
+// "ServiceProviderConfig"} serves the document Microsoft's collection reads
+// under that name, through the same route and 405 fallback.
+func CanonicalPaths(basePath string, endpoints []string, aliases map[string]string, next http.Handler) http.Handler {
+	canon := make(map[string]string, len(endpoints)+len(aliases))
 	for _, e := range endpoints {
 		canon[strings.ToLower(e)] = e
+	}
+	for a, e := range aliases {
+		canon[strings.ToLower(a)] = e
 	}
 	prefix := basePath + "/"
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
