@@ -39,6 +39,32 @@ func (pl *plan) keyExpr() string {
 // visits the rows before the anchor however deep the page is (with the
 // default order it is a range scan of the (created, id) index).
 func (s *Service[T]) rows(ctx context.Context, pl *plan, w window) ([]keyedRow, error) {
+	q, args := s.rowsQuery(ctx, pl, w)
+	rs, err := s.db.Query(ctx, q, args...)
+	if err != nil {
+		return nil, s.readError(err)
+	}
+	defer rs.Close()
+	var out []keyedRow
+	for rs.Next() {
+		var r keyedRow
+		sc := scanner(rs)
+		if w.keys {
+			sc = extraScan{rs, &r.key}
+		}
+		if r.loaded, err = s.scan(sc); err != nil {
+			return nil, s.readError(err)
+		}
+		out = append(out, r)
+	}
+	if err := rs.Err(); err != nil {
+		return nil, s.readError(err)
+	}
+	return out, nil
+}
+
+// rowsQuery is the SQL of rows.
+func (s *Service[T]) rowsQuery(ctx context.Context, pl *plan, w window) (string, []any) {
 	var q strings.Builder
 	q.WriteString("SELECT ")
 	q.WriteString(s.columns)
@@ -67,27 +93,7 @@ func (s *Service[T]) rows(ctx context.Context, pl *plan, w window) ([]keyedRow, 
 	if w.offset > 0 {
 		q.WriteString(" OFFSET " + strconv.Itoa(w.offset))
 	}
-	rs, err := s.db.Query(ctx, q.String(), args...)
-	if err != nil {
-		return nil, s.readError(err)
-	}
-	defer rs.Close()
-	var out []keyedRow
-	for rs.Next() {
-		var r keyedRow
-		sc := scanner(rs)
-		if w.keys {
-			sc = extraScan{rs, &r.key}
-		}
-		if r.loaded, err = s.scan(sc); err != nil {
-			return nil, s.readError(err)
-		}
-		out = append(out, r)
-	}
-	if err := rs.Err(); err != nil {
-		return nil, s.readError(err)
-	}
-	return out, nil
+	return q.String(), args
 }
 
 type scanner interface{ Scan(...any) error }
