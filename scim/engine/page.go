@@ -68,31 +68,39 @@ func cursorPage(ctx context.Context, plans []typedPlan, scope, cursor string, co
 	}
 	var rows []typedRow
 	var next, prev string
-	if anchor != nil && anchor.back {
+	if count == 0 {
+		// count=0 asks for totalResults only (RFC 7644 §3.4.2.4); cursors
+		// need at least one row to point at.
+		anchor, cursor = nil, ""
+	} else if anchor != nil && anchor.back {
 		if rows, err = collect(ctx, plans, anchor, count+1); err != nil {
 			return nil, err
 		}
-		if len(rows) > count {
-			// More rows before these: the page is full and has a predecessor.
+		switch {
+		case len(rows) > count:
+			// More rows before these: the page has a predecessor.
 			rows = rows[:count]
 			slices.Reverse(rows)
 			prev = cursorAt(scope, rows[0], true)
 			next = cursorAt(scope, rows[len(rows)-1], false)
-		} else {
-			// The walk back reached the start: answer the first page, which
-			// has no previousCursor (RFC 9865 §2.2), rather than a short one.
+		case len(rows) > 0:
+			// The walk back reached the start: this is the first page, maybe
+			// short (rows inserted since cannot be added without returning
+			// rows of the next page twice), and has no previousCursor.
+			slices.Reverse(rows)
+			next = cursorAt(scope, rows[len(rows)-1], false)
+		default:
+			// Nothing before the anchor any more (deleted): the first page.
 			anchor = nil
 		}
 	}
-	if anchor == nil || !anchor.back {
+	if count > 0 && (anchor == nil || !anchor.back) {
 		if rows, err = collect(ctx, plans, anchor, count+1); err != nil {
 			return nil, err
 		}
 		if len(rows) > count {
 			rows = rows[:count]
-			if count > 0 {
-				next = cursorAt(scope, rows[len(rows)-1], false)
-			}
+			next = cursorAt(scope, rows[len(rows)-1], false)
 		}
 		if anchor != nil && len(rows) > 0 {
 			prev = cursorAt(scope, rows[0], true)
