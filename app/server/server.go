@@ -105,7 +105,10 @@ func fallbacks(mux *http.ServeMux) ([]string, error) {
 		"/Schemas/{id}":          {"GET"},
 		"/ResourceTypes":         {"GET"},
 		"/ResourceTypes/{name}":  {"GET"},
+		"/.search":               {"POST"},
 	}
+	// (No fallback for /Users/.search: a method-less pattern there would
+	// conflict with "GET /Users/{id}"; GET /Users/.search is a 404.)
 	for _, rt := range set.ResourceTypes {
 		routes[rt.Endpoint] = []string{"GET", "POST"}
 		routes[rt.Endpoint+"/{id}"] = []string{"GET", "PUT", "PATCH", "DELETE"}

@@ -176,7 +176,7 @@ func (c *compiler) compare(cmp *filter.Compare, sc *scope) error {
 		}
 		f = sc.g.subs[strings.ToLower(cmp.Attr.Name)]
 		if f == nil {
-			return errorf(name, "unknown attribute %q: %s has no sub-attribute %q", sc.attr.String()+"."+cmp.Attr.Name, sc.g.path, cmp.Attr.Name)
+			return unknown(errorf(name, "unknown attribute %q: %s has no sub-attribute %q", sc.attr.String()+"."+cmp.Attr.Name, sc.g.path, cmp.Attr.Name))
 		}
 	} else {
 		e, err := c.ix.resolve(cmp.Attr)

@@ -217,11 +217,12 @@ func AccessLog(log *slog.Logger, next http.Handler) http.Handler {
 // CanonicalPaths accepts endpoint names in any case and a trailing slash
 // after a collection ("/scim/v2/users", "/scim/v2/Users/?filter=…"), as
 // Microsoft's SCIM test collection sends them, by rewriting the path to the
-// canonical endpoint before routing. endpoints are the names under
-// basePath, e.g. "Users", "Groups", "Schemas". aliases maps further names
-// (any case) to one of the endpoints: {"serviceConfiguration":
-// "ServiceProviderConfig"} serves the document Microsoft's collection reads
-// under that name, through the same route and 405 fallback.
+// canonical endpoint before routing; "/.search" after an endpoint matches in
+// any case too. endpoints are the names under basePath, e.g. "Users",
+// "Groups", "Schemas". aliases maps further names (any case) to one of the
+// endpoints: {"serviceConfiguration": "ServiceProviderConfig"} serves the
+// document Microsoft's collection reads under that name, through the same
+// route and 405 fallback.
 func CanonicalPaths(basePath string, endpoints []string, aliases map[string]string, next http.Handler) http.Handler {
 	canon := make(map[string]string, len(endpoints)+len(aliases))
 	for _, e := range endpoints {
@@ -235,7 +236,11 @@ func CanonicalPaths(basePath string, endpoints []string, aliases map[string]stri
 		rest, ok := strings.CutPrefix(r.URL.Path, prefix)
 		if ok {
 			seg, tail, hasTail := strings.Cut(rest, "/")
-			if c, known := canon[strings.ToLower(seg)]; known && (c != seg || (hasTail && tail == "")) {
+			search := strings.EqualFold(tail, ".search") && tail != ".search"
+			if search {
+				tail = ".search"
+			}
+			if c, known := canon[strings.ToLower(seg)]; known && (c != seg || search || (hasTail && tail == "")) {
 				p := prefix + c
 				if hasTail && tail != "" {
 					p += "/" + tail

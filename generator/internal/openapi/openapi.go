@@ -49,6 +49,11 @@ type Options struct {
 	// The codegen view points the Meta schema at it. When empty,
 	// oapi-codegen generates its own Meta struct for the discovery schemas.
 	MetaGoType string
+	// SearchRequestGoType is the Go type of the SearchRequest message
+	// (RFC 7644 §3.4.3), in the same form as MetaGoType, e.g.
+	// "github.com/scimforge/scimforge/scim/engine.SearchRequest". When
+	// empty, oapi-codegen generates its own struct.
+	SearchRequestGoType string
 	// GoNames overrides the Go name (and component schema name) of a
 	// resource type, keyed by its name ("User"), or of an extension schema,
 	// keyed by its URN. Without an entry the name is naming.Go of the
@@ -91,6 +96,12 @@ func Build(set *schema.Set, opt Options) (published, codegen *openapi3.T, err er
 		i := strings.LastIndex(opt.MetaGoType, ".")
 		if i < 0 || !token.IsIdentifier(opt.MetaGoType[i+1:]) || !token.IsIdentifier(path.Base(opt.MetaGoType[:i])) {
 			return nil, nil, fmt.Errorf("openapi: Options.MetaGoType %q is not of the form import/path.Type", opt.MetaGoType)
+		}
+	}
+	if opt.SearchRequestGoType != "" {
+		i := strings.LastIndex(opt.SearchRequestGoType, ".")
+		if i < 0 || !token.IsIdentifier(opt.SearchRequestGoType[i+1:]) || !token.IsIdentifier(path.Base(opt.SearchRequestGoType[:i])) {
+			return nil, nil, fmt.Errorf("openapi: Options.SearchRequestGoType %q is not of the form import/path.Type", opt.SearchRequestGoType)
 		}
 	}
 	for k, v := range opt.GoNames {
@@ -166,6 +177,9 @@ func build(set *schema.Set, opt Options, codegen bool) (*openapi3.T, error) {
 		}
 	}
 	b.discovery()
+	if err := b.rootSearch(); err != nil {
+		return nil, err
+	}
 	b.doc.Tags = append(b.doc.Tags, &openapi3.Tag{
 		Name:        tagDiscovery,
 		Description: "Service provider configuration, schemas and resource types (RFC 7644 §4). The documents are served exactly as defined in schemas/.",
