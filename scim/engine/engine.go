@@ -361,17 +361,7 @@ func (s *Service[T]) Replace(ctx context.Context, id string, v *T) (*Response, e
 	if err := cond.checkIfMatch(l.version); err != nil {
 		return nil, err
 	}
-	old, err := s.d.Decode(l.doc)
-	if err != nil {
-		return nil, s.readError(err)
-	}
-	if err := s.d.CheckImmutable(old, v); err != nil {
-		return nil, err
-	}
-	if err := s.hooks.BeforeReplace(ctx, old, v); err != nil {
-		return nil, s.hookError("BeforeReplace", err)
-	}
-	doc, err := s.d.Encode(v)
+	_, doc, err := s.beforeWrite(l, v, "BeforeReplace", func(old *T) error { return s.hooks.BeforeReplace(ctx, old, v) })
 	if err != nil {
 		return nil, err
 	}
@@ -412,6 +402,28 @@ func (s *Service[T]) Replace(ctx context.Context, id string, v *T) (*Response, e
 		s.log.Error("AfterReplace hook failed", "resourceType", s.d.Type.Name, "id", id, "err", err)
 	}
 	return resp, nil
+}
+
+// beforeWrite runs what every update of stored resource l into v does
+// before writing: the immutability check against the stored value, the
+// application's Before hook (which may still change v), and encoding. It
+// returns the stored value and v's new document.
+func (s *Service[T]) beforeWrite(l *loaded, v *T, hookName string, hook func(old *T) error) (*T, []byte, error) {
+	old, err := s.d.Decode(l.doc)
+	if err != nil {
+		return nil, nil, s.readError(err)
+	}
+	if err := s.d.CheckImmutable(old, v); err != nil {
+		return nil, nil, err
+	}
+	if err := hook(old); err != nil {
+		return nil, nil, s.hookError(hookName, err)
+	}
+	doc, err := s.d.Encode(v)
+	if err != nil {
+		return nil, nil, err
+	}
+	return old, doc, nil
 }
 
 // nextRecord is the record that replaces l with doc: the next version, and

@@ -89,17 +89,7 @@ func (s *Service[T]) patchOnce(ctx context.Context, id string, req *patch.Reques
 	if err := s.d.Prepare(v, OpReplace); err != nil {
 		return nil, err
 	}
-	old, err := s.d.Decode(l.doc)
-	if err != nil {
-		return nil, s.readError(err)
-	}
-	if err := s.d.CheckImmutable(old, v); err != nil {
-		return nil, err
-	}
-	if err := s.hooks.BeforePatch(ctx, old, v); err != nil {
-		return nil, s.hookError("BeforePatch", err)
-	}
-	newDoc, err := s.d.Encode(v)
+	old, newDoc, err := s.beforeWrite(l, v, "BeforePatch", func(old *T) error { return s.hooks.BeforePatch(ctx, old, v) })
 	if err != nil {
 		return nil, err
 	}

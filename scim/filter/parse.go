@@ -494,15 +494,16 @@ func (p *parser) parseValue() (Value, error) {
 		return Value{Kind: False}, nil
 	case strings.EqualFold(tok, "null"):
 		return Value{Kind: Null}, nil
-	case isJSONNumber(tok):
+	case IsJSONNumber(tok):
 		return Value{Kind: Number, Num: tok}, nil
 	}
 	return Value{Kind: String, Str: tok}, nil
 }
 
-// isJSONNumber reports whether s matches the JSON number grammar
+// IsJSONNumber reports whether s matches the JSON number grammar
 // (RFC 8259 §6): -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
-func isJSONNumber(s string) bool {
+// (strconv alone would also accept "Inf", "NaN", hex and underscores).
+func IsJSONNumber(s string) bool {
 	i := 0
 	if i < len(s) && s[i] == '-' {
 		i++

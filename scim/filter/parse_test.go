@@ -414,8 +414,8 @@ func TestIsJSONNumber(t *testing.T) {
 		"": false, "-": false, "01": false, "1.": false, ".5": false, "1e": false, "1e+": false, "+1": false,
 		"0x10": false, "1_000": false, "NaN": false, "Inf": false, "1.5.6": false,
 	} {
-		if got := isJSONNumber(s); got != want {
-			t.Errorf("isJSONNumber(%q) = %v", s, got)
+		if got := IsJSONNumber(s); got != want {
+			t.Errorf("IsJSONNumber(%q) = %v", s, got)
 		}
 	}
 }

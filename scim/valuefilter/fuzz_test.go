@@ -116,7 +116,7 @@ CREATE TABLE thing_vals (thing_id TEXT NOT NULL, ord INTEGER NOT NULL, value TEX
 			x = v
 		}
 		if s, ok := get("at").(string); ok {
-			t, ok := ParseDateTime(s)
+			t, ok := filter.ParseDateTime(s)
 			if !ok {
 				tb.Fatalf("oracle element %d: bad at %q", i, s)
 			}

@@ -347,14 +347,14 @@ func TestParseDateTime(t *testing.T) {
 		"2015-10-10T14:38:21":               "2015-10-10T14:38:21Z",
 		" 2015-10-10T14:38:21+01:30 ":       "2015-10-10T13:08:21Z",
 	} {
-		got, ok := ParseDateTime(in)
+		got, ok := filter.ParseDateTime(in)
 		if !ok || got.Format("2006-01-02T15:04:05.999999999Z07:00") != want {
-			t.Errorf("ParseDateTime(%q) = %v, %v; want %s", in, got, ok, want)
+			t.Errorf("filter.ParseDateTime(%q) = %v, %v; want %s", in, got, ok, want)
 		}
 	}
 	for _, in := range []string{"", "2015-10-10", "9999-12-31T23:59:59-01:00", "yesterday", "2015-10-10T25:00:00Z"} {
-		if _, ok := ParseDateTime(in); ok {
-			t.Errorf("ParseDateTime(%q) accepted", in)
+		if _, ok := filter.ParseDateTime(in); ok {
+			t.Errorf("filter.ParseDateTime(%q) accepted", in)
 		}
 	}
 }
