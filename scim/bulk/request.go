@@ -61,9 +61,9 @@ func Parse(body []byte, maxOperations int) (*Request, error) {
 		return nil, scimerr.BadRequest(scimerr.InvalidSyntax, "\"schemas\" must list %q", schema.BulkRequestURN)
 	}
 	req := &Request{}
-	if raw := member(top, "failOnErrors"); raw != nil {
+	if raw := member(top, "failOnErrors"); raw != nil && !isNull(raw) {
 		var n json.Number
-		if err := json.Unmarshal(raw, &n); err != nil {
+		if t := bytes.TrimSpace(raw); len(t) > 0 && t[0] == '"' || json.Unmarshal(raw, &n) != nil {
 			return nil, scimerr.BadRequest(scimerr.InvalidValue, "\"failOnErrors\" must be a non-negative integer")
 		}
 		v, err := n.Int64()
