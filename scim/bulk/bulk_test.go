@@ -243,7 +243,7 @@ func TestPerOperationErrors(t *testing.T) {
 	}{
 		{`{"method":"GET","path":"/Users"}`, "400", scimerr.InvalidSyntax},
 		{`{"path":"/Users"}`, "400", scimerr.InvalidSyntax},
-		{`{"method":"POST","path":"/Users","data":{}}`, "400", scimerr.InvalidSyntax},   // no bulkId
+		{`{"method":"POST","path":"/Users","data":{}}`, "400", scimerr.InvalidSyntax},    // no bulkId
 		{`{"method":"POST","path":"/Users","bulkId":"x"}`, "400", scimerr.InvalidSyntax}, // no data
 		{`{"method":"PUT","path":"/Users/1","data":null}`, "400", scimerr.InvalidSyntax},
 		{`{"method":"POST","path":"/Users/1","bulkId":"y","data":{}}`, "400", scimerr.InvalidPath},
@@ -322,7 +322,7 @@ func TestLimits(t *testing.T) {
 	p, s := newTestProcessor(Limits{MaxOperations: 2, MaxPayloadSize: 400})
 	op := `{"method":"DELETE","path":"/Users/old"}`
 	for _, b := range [][]byte{
-		body(0, op, op, op),                   // too many operations
+		body(0, op, op, op),                       // too many operations
 		append(body(0, op), make([]byte, 400)...), // too big
 	} {
 		_, err := p.Process(context.Background(), b)
