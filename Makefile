@@ -50,6 +50,7 @@ fuzz:
 	$(GO) test ./scim/patch -run '^$$' -fuzz '^FuzzApply$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./scim/engine -run '^$$' -fuzz '^FuzzCursor$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./app/server -run '^$$' -fuzz '^FuzzUserBody$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./scim/bulk -run '^$$' -fuzz '^FuzzBulkRequest$$' -fuzztime $(FUZZTIME)
 
 ## bench: start the server on a fresh database and print throughput and latency figures
 bench:

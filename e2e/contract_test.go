@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -520,6 +521,30 @@ func TestContract(t *testing.T) {
 		if r.Status != http.StatusCreated && r.Status != http.StatusBadRequest {
 			t.Errorf("%s: status %d, want 201 or 400", r.desc, r.Status)
 		}
+	})
+	t.Run("bulk", func(t *testing.T) {
+		body := bulkBody(0,
+			obj{"method": "POST", "path": "/Groups", "bulkId": "cg", "data": obj{"schemas": arr{groupURN}, "displayName": "Contract Bulk Group", "members": arr{obj{"value": "bulkId:cu"}}}},
+			obj{"method": "POST", "path": "/Users", "bulkId": "cu", "data": newUser("contract.bulk@example.com")},
+			obj{"method": "PATCH", "path": "/Users/bulkId:cu", "version": `W/"1"`, "data": obj{"schemas": arr{patchOpURN}, "Operations": arr{obj{"op": "replace", "path": "active", "value": false}}}},
+			obj{"method": "PUT", "path": "/Users/" + userID, "version": `W/"1"`, "data": newUser("contract.user@example.com")},
+			obj{"method": "DELETE", "path": "/Groups/bulkId:cg"},
+			obj{"method": "POST", "path": "/Users", "bulkId": "dupe", "data": newUser("contract.user@example.com")},
+		)
+		r := c.send(t, exchange{method: http.MethodPost, target: "/Bulk", body: body, status: http.StatusOK})
+		want := []string{"POST cg 201", "POST cu 201", "PATCH 204", "PUT 412", "DELETE 204", "POST dupe 409"}
+		if got := opStatuses(bulkOps(t, r)); !slices.Equal(got, want) {
+			t.Errorf("%s: results %q, want %q", r.desc, got, want)
+		}
+		r = c.send(t, exchange{method: http.MethodPost, target: "/Bulk", body: `{"schemas":["` + bulkRequestURN + `"],"Operations":[`, status: http.StatusBadRequest, badRequest: true})
+		r.wantError(t, http.StatusBadRequest, "invalidSyntax")
+		var many []obj
+		for range 1001 {
+			many = append(many, obj{"method": "DELETE", "path": "/Users/none"})
+		}
+		// Over maxOperations: the document's maxItems says so too.
+		r = c.send(t, exchange{method: http.MethodPost, target: "/Bulk", body: bulkBody(0, many...), status: http.StatusRequestEntityTooLarge, badRequest: true})
+		r.wantError(t, http.StatusRequestEntityTooLarge)
 	})
 	t.Run("bad attribute paths and sortBy", func(t *testing.T) {
 		for _, target := range []string{

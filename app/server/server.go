@@ -16,6 +16,7 @@ import (
 	"github.com/scimforge/scimforge/generated/api"
 	"github.com/scimforge/scimforge/generated/discovery"
 	"github.com/scimforge/scimforge/generated/store"
+	"github.com/scimforge/scimforge/scim/bulk"
 	"github.com/scimforge/scimforge/scim/sqlstore"
 	"github.com/scimforge/scimforge/scim/web"
 )
@@ -73,13 +74,17 @@ func Handler(cfg *config.Config, db *sqlstore.DB, log *slog.Logger) (http.Handle
 		BaseRouter:       mux,
 		ErrorHandlerFunc: web.RequestError,
 	})
+	limits, err := routeBulk(mux, srv, log)
+	if err != nil {
+		return nil, err
+	}
 	endpoints, err := fallbacks(mux)
 	if err != nil {
 		return nil, err
 	}
 	var h http.Handler = web.CanonicalPaths(config.BasePath, endpoints, aliases, mux)
 	h = web.BearerAuth(cfg.Token, h)
-	h = web.Edge(cfg.BaseURL, config.BasePath, log, h)
+	h = web.Edge(cfg.BaseURL, config.BasePath, log, h, limits...)
 	return web.AccessLog(log, h), nil
 }
 
@@ -106,6 +111,7 @@ func fallbacks(mux *http.ServeMux) ([]string, error) {
 		"/ResourceTypes":         {"GET"},
 		"/ResourceTypes/{name}":  {"GET"},
 		"/.search":               {"POST"},
+		"/Bulk":                  {"POST"},
 	}
 	// (No fallback for /Users/.search: a method-less pattern there would
 	// conflict with "GET /Users/{id}"; GET /Users/.search is a 404.)
@@ -122,4 +128,25 @@ func fallbacks(mux *http.ServeMux) ([]string, error) {
 	}
 	mux.HandleFunc("/", web.NotFound)
 	return endpoints, nil
+}
+
+// routeBulk adds POST /Bulk over every resource type's engine service, with
+// the limits /ServiceProviderConfig advertises, and returns the edge's body
+// limit for the route.
+func routeBulk(mux *http.ServeMux, srv *api.Server, log *slog.Logger) ([]web.BodyLimit, error) {
+	set, err := discovery.Load()
+	if err != nil {
+		return nil, err
+	}
+	supported, limits, err := bulk.Config(set.ServiceProviderConfig)
+	if err != nil {
+		return nil, err
+	}
+	route := config.BasePath + "/Bulk"
+	if !supported {
+		mux.HandleFunc("POST "+route, bulkUnsupported)
+		return nil, nil
+	}
+	mux.Handle("POST "+route, bulkHandler(bulk.New(srv.Endpoints(), limits, log), log))
+	return []web.BodyLimit{{Path: route, Bytes: limits.MaxPayloadSize}}, nil
 }

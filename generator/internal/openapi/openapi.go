@@ -3,14 +3,16 @@
 //
 // Build returns two views of one model. The published view is openapi.yaml,
 // the document partners read and the optional request validator loads. The
-// codegen view is what oapi-codegen reads. It differs in only three ways:
+// codegen view is what oapi-codegen reads. It differs in only four ways:
 // request and response bodies list only application/scim+json, so the strict
 // server binds one body whatever Content-Type the client sends (packages.md
 // R3); every resource, extension and complex-attribute schema carries
 // x-go-type/x-go-type-import, so oapi-codegen aliases the scimforge Go types
 // instead of generating a second User struct; and create/replace request
 // bodies are the resource component itself, where the published view wraps
-// it in an allOf with the attributes a request must carry (requestOverlay).
+// it in an allOf with the attributes a request must carry (requestOverlay);
+// and POST /Bulk, when the ServiceProviderConfig supports it, is only in the
+// published view (the server routes it by hand: see bulk.go).
 //
 // A resource's component schema describes responses, which attributes and
 // excludedAttributes may trim (RFC 7644 §3.4.2.5): it requires only what is
@@ -184,6 +186,9 @@ func build(set *schema.Set, opt Options, codegen bool) (*openapi3.T, error) {
 		Name:        tagDiscovery,
 		Description: "Service provider configuration, schemas and resource types (RFC 7644 §4). The documents are served exactly as defined in schemas/.",
 	})
+	if err := b.bulk(); err != nil {
+		return nil, err
+	}
 
 	if err := openapi3.NewLoader().ResolveRefsIn(b.doc, nil); err != nil {
 		return nil, fmt.Errorf("openapi: resolving references: %w", err)

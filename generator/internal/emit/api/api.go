@@ -55,6 +55,15 @@ func Emit(m *model.Model) ([]emit.File, error) {
 	f.Func().Id("NewServer").Params(jen.Id("db").Op("*").Qual(emit.SqlstorePkg, "DB"), jen.Id("hooks").Id("Hooks"), jen.Id("log").Op("*").Qual("log/slog", "Logger")).
 		Params(jen.Op("*").Id("Server"), jen.Error()).Block(body...)
 
+	var eps []jen.Code
+	for _, r := range m.Resources {
+		eps = append(eps, jen.Id("s").Dot(field(r)))
+	}
+	f.Comment("Endpoints returns the service of every resource type as a JSON-level")
+	f.Comment("engine.Endpoint, for callers that dispatch by endpoint: Bulk (RFC 7644 §3.7).")
+	f.Func().Params(jen.Id("s").Op("*").Id("Server")).Id("Endpoints").Params().Index().Qual(emit.EnginePkg, "Endpoint").Block(
+		jen.Return(jen.Index().Qual(emit.EnginePkg, "Endpoint").Values(eps...)))
+
 	// The raw response implements every operation's response interface.
 	f.Comment("response sends a body the engine composed; it implements every")
 	f.Comment("operation's response interface, so handlers skip a decode/encode round trip.")

@@ -50,6 +50,12 @@ func NewServer(db *sqlstore.DB, hooks Hooks, log *slog.Logger) (*Server, error) 
 	return s, nil
 }
 
+// Endpoints returns the service of every resource type as a JSON-level
+// engine.Endpoint, for callers that dispatch by endpoint: Bulk (RFC 7644 §3.7).
+func (s *Server) Endpoints() []engine.Endpoint {
+	return []engine.Endpoint{s.Devices}
+}
+
 // response sends a body the engine composed; it implements every
 // operation's response interface, so handlers skip a decode/encode round trip.
 type response struct {
