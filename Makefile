@@ -47,7 +47,10 @@ fuzz:
 	$(GO) test ./scim/filter -run '^$$' -fuzz '^FuzzParsePath$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./scim/sqlfilter -run '^$$' -fuzz . -fuzztime $(FUZZTIME)
 	$(GO) test ./scim/projection -run '^$$' -fuzz . -fuzztime $(FUZZTIME)
+	$(GO) test ./scim/patch -run '^$$' -fuzz '^FuzzApply$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./scim/engine -run '^$$' -fuzz '^FuzzCursor$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./app/server -run '^$$' -fuzz '^FuzzUserBody$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./scim/bulk -run '^$$' -fuzz '^FuzzBulkRequest$$' -fuzztime $(FUZZTIME)
 
 ## bench: start the server on a fresh database and print throughput and latency figures
 bench:

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -364,6 +365,33 @@ func TestContract(t *testing.T) {
 		c.send(t, exchange{method: http.MethodPut, target: "/Groups/" + groupID, body: g, status: http.StatusOK})
 	})
 
+	// PATCH in the clients' shapes, preconditions and conditional GET.
+	t.Run("patch", func(t *testing.T) {
+		for _, ops := range []arr{
+			{obj{"op": "Replace", "path": "active", "value": "False"}},
+			{obj{"op": "replace", "value": obj{"active": true}}},
+			{obj{"op": "replace", "path": `emails[type eq "work"].value`, "value": "contract.work@example.com"},
+				obj{"op": "replace", "value": obj{"name.givenName": "C", enterpriseURN + ":employeeNumber": "E-2"}}},
+			{obj{"op": "add", "path": enterpriseURN + ":manager", "value": mgrID}},
+			{obj{"op": "remove", "path": `manager[value eq "` + mgrID + `"]`}},
+		} {
+			c.send(t, exchange{method: http.MethodPatch, target: "/Users/" + userID, body: obj{"schemas": arr{patchURN}, "Operations": ops}, status: http.StatusNoContent})
+		}
+		r := c.send(t, exchange{method: http.MethodPatch, target: "/Users/" + userID + "?excludedAttributes=groups",
+			body: obj{"schemas": arr{patchURN}, "Operations": arr{obj{"op": "add", "path": "title", "value": "Contractor"}}}, status: http.StatusOK})
+		etag := r.Header.Get("ETag")
+		c.send(t, exchange{method: http.MethodGet, target: "/Users/" + userID, hdrs: []string{"If-None-Match", etag}, status: http.StatusNotModified})
+		c.send(t, exchange{method: http.MethodPatch, target: "/Users/" + userID, hdrs: []string{"If-Match", `W/"1"`},
+			body: obj{"schemas": arr{patchURN}, "Operations": arr{obj{"op": "remove", "path": "title"}}}, status: http.StatusPreconditionFailed})
+		c.send(t, exchange{method: http.MethodPatch, target: "/Users/" + userID,
+			body: obj{"schemas": arr{patchURN}, "Operations": arr{obj{"op": "remove", "path": "nope"}}}, status: http.StatusBadRequest})
+		c.send(t, exchange{method: http.MethodPatch, target: "/Groups/" + groupID, body: obj{"schemas": arr{patchURN}, "Operations": arr{
+			obj{"op": "remove", "path": `members[value eq "` + mgrID + `"]`},
+			obj{"op": "Add", "path": "members", "value": arr{obj{"$ref": nil, "value": mgrID}}},
+			obj{"op": "replace", "value": obj{"id": groupID, "displayName": "Contract Group"}},
+		}}, status: http.StatusNoContent})
+	})
+
 	// Discovery.
 	t.Run("discovery", func(t *testing.T) {
 		c.send(t, exchange{method: http.MethodGet, target: "/ServiceProviderConfig", status: http.StatusOK})
@@ -493,6 +521,30 @@ func TestContract(t *testing.T) {
 		if r.Status != http.StatusCreated && r.Status != http.StatusBadRequest {
 			t.Errorf("%s: status %d, want 201 or 400", r.desc, r.Status)
 		}
+	})
+	t.Run("bulk", func(t *testing.T) {
+		body := bulkBody(0,
+			obj{"method": "POST", "path": "/Groups", "bulkId": "cg", "data": obj{"schemas": arr{groupURN}, "displayName": "Contract Bulk Group", "members": arr{obj{"value": "bulkId:cu"}}}},
+			obj{"method": "POST", "path": "/Users", "bulkId": "cu", "data": newUser("contract.bulk@example.com")},
+			obj{"method": "PATCH", "path": "/Users/bulkId:cu", "version": `W/"1"`, "data": obj{"schemas": arr{patchOpURN}, "Operations": arr{obj{"op": "replace", "path": "active", "value": false}}}},
+			obj{"method": "PUT", "path": "/Users/" + userID, "version": `W/"1"`, "data": newUser("contract.user@example.com")},
+			obj{"method": "DELETE", "path": "/Groups/bulkId:cg"},
+			obj{"method": "POST", "path": "/Users", "bulkId": "dupe", "data": newUser("contract.user@example.com")},
+		)
+		r := c.send(t, exchange{method: http.MethodPost, target: "/Bulk", body: body, status: http.StatusOK})
+		want := []string{"POST cg 201", "POST cu 201", "PATCH 204", "PUT 412", "DELETE 204", "POST dupe 409"}
+		if got := opStatuses(bulkOps(t, r)); !slices.Equal(got, want) {
+			t.Errorf("%s: results %q, want %q", r.desc, got, want)
+		}
+		r = c.send(t, exchange{method: http.MethodPost, target: "/Bulk", body: `{"schemas":["` + bulkRequestURN + `"],"Operations":[`, status: http.StatusBadRequest, badRequest: true})
+		r.wantError(t, http.StatusBadRequest, "invalidSyntax")
+		var many []obj
+		for range 1001 {
+			many = append(many, obj{"method": "DELETE", "path": "/Users/none"})
+		}
+		// Over maxOperations: the document's maxItems says so too.
+		r = c.send(t, exchange{method: http.MethodPost, target: "/Bulk", body: bulkBody(0, many...), status: http.StatusRequestEntityTooLarge, badRequest: true})
+		r.wantError(t, http.StatusRequestEntityTooLarge)
 	})
 	t.Run("bad attribute paths and sortBy", func(t *testing.T) {
 		for _, target := range []string{

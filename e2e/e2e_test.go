@@ -1425,8 +1425,15 @@ func TestDiscovery(t *testing.T) {
 	if n, ok := intOf(at(spc, "filter", "maxResults")); !ok || n != 1000 {
 		t.Errorf("%s: filter.maxResults = %#v, want the integer 1000", r.desc, at(spc, "filter", "maxResults"))
 	}
-	if at(spc, "bulk", "supported") != false {
-		t.Errorf("%s: bulk.supported = %#v, want false", r.desc, at(spc, "bulk", "supported"))
+	// POST /Bulk is served (TestBulk) with these limits enforced.
+	if at(spc, "bulk", "supported") != true {
+		t.Errorf("%s: bulk.supported = %#v, want true", r.desc, at(spc, "bulk", "supported"))
+	}
+	if n, ok := intOf(at(spc, "bulk", "maxOperations")); !ok || n != 1000 {
+		t.Errorf("%s: bulk.maxOperations = %#v, want the integer 1000", r.desc, at(spc, "bulk", "maxOperations"))
+	}
+	if n, ok := intOf(at(spc, "bulk", "maxPayloadSize")); !ok || n != 4<<20 {
+		t.Errorf("%s: bulk.maxPayloadSize = %#v, want the integer %d", r.desc, at(spc, "bulk", "maxPayloadSize"), 4<<20)
 	}
 	if str(spc, "authenticationSchemes", 0, "type") != "oauthbearertoken" {
 		t.Errorf("%s: authenticationSchemes %v", r.desc, spc["authenticationSchemes"])

@@ -447,6 +447,10 @@ func TestPatchGroups(t *testing.T) {
 	s.patch(t, gp, op("remove", `members[value eq "`+ids[1]+`"]`, nil), op("add", "members", arr{obj{"value": ids[2], "display": "m2@example.com"}, obj{"value": ids[3]}}))
 	want("OK-G5", ids[2], ids[3])
 	// OK-G4: the rename with the id in the value, sent with every push.
+	// (Read a member first, so a cached copy would show the old name.)
+	if str(s.get(t, "/Users/"+ids[2]), "groups", 0, "display") != "Team" {
+		t.Error("member's derived groups before the rename")
+	}
 	s.patch(t, gp, op("replace", "", obj{"id": str(g, "id"), "displayName": "Team Renamed"}))
 	got := s.get(t, gp)
 	if str(got, "displayName") != "Team Renamed" || str(got, "id") != str(g, "id") {

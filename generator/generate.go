@@ -56,7 +56,7 @@ func Render(opt Options) ([]emit.File, error) {
 func openAPI(m *model.Model) ([]emit.File, error) {
 	published, codegen, err := openapi.Build(m.Set, openapi.Options{
 		Title: "scimforge SCIM 2.0 API", Version: "2.0", GoTypesImport: emit.ResourcePkg,
-		MetaGoType: emit.ScimtypePkg + ".Meta", GoNames: goNames(m),
+		MetaGoType: emit.ScimtypePkg + ".Meta", SearchRequestGoType: emit.EnginePkg + ".SearchRequest", GoNames: goNames(m),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("openapi: %w", err)

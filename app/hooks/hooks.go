@@ -37,6 +37,15 @@ func (h *User) BeforeReplace(ctx context.Context, old, u *resource.User) error {
 	return h.checkDomain(u.UserName)
 }
 
+// BeforePatch applies the same policy to a PATCH: a rename by PATCH (how
+// Entra ID renames) must not slip past it.
+func (h *User) BeforePatch(ctx context.Context, old, u *resource.User) error {
+	if old != nil && strings.EqualFold(old.UserName, u.UserName) {
+		return nil // unchanged: a user created before the policy keeps working
+	}
+	return h.checkDomain(u.UserName)
+}
+
 func (h *User) checkDomain(userName string) error {
 	if len(h.AllowedDomains) == 0 {
 		return nil
@@ -66,6 +75,25 @@ func (h *User) AfterReplace(ctx context.Context, u *resource.User) error {
 }
 
 // AfterDelete records the event.
+// AfterPatch logs what matters to an app: a deactivation or reactivation
+// (Entra ID and Okta both send it as a PATCH of active).
+func (h *User) AfterPatch(ctx context.Context, old, u *resource.User) error {
+	was, is := active(old), active(u)
+	switch {
+	case was && !is:
+		h.Log.Info("audit: user deactivated", "id", u.ID)
+	case !was && is:
+		h.Log.Info("audit: user reactivated", "id", u.ID)
+	default:
+		h.Log.Info("audit: user updated", "id", u.ID, "active", is)
+	}
+	return nil
+}
+
+// active is the user's active flag; absent means active (RFC 7643 leaves
+// the default to the service provider).
+func active(u *resource.User) bool { return u == nil || u.Active == nil || bool(*u.Active) }
+
 func (h *User) AfterDelete(ctx context.Context, id string) error {
 	h.Log.Info("audit: user deleted", "id", id)
 	return nil

@@ -9,6 +9,7 @@ import (
 
 	"github.com/scimforge/scimforge/generated/resource"
 	"github.com/scimforge/scimforge/scim/scimerr"
+	"github.com/scimforge/scimforge/scim/scimtype"
 )
 
 func TestDomainPolicy(t *testing.T) {
@@ -46,5 +47,30 @@ func TestAuditLogHasNoPersonalData(t *testing.T) {
 	}
 	if strings.Contains(out, "bjensen") || strings.Contains(out, "Babs") {
 		t.Errorf("audit line leaks personal data: %s", out)
+	}
+}
+
+func TestPatchHooks(t *testing.T) {
+	var buf bytes.Buffer
+	h := &User{Log: slog.New(slog.NewTextHandler(&buf, nil)), AllowedDomains: []string{"example.com"}}
+	ctx := context.Background()
+	on, off := scimtype.Boolean(true), scimtype.Boolean(false)
+	old := &resource.User{UserName: "legacy@old.com", Active: &on}
+	if err := h.BeforePatch(ctx, old, &resource.User{UserName: "legacy@old.com", Active: &off}); err != nil {
+		t.Errorf("a PATCH that keeps a pre-policy userName was rejected: %v", err)
+	}
+	if e := scimerr.As(h.BeforePatch(ctx, old, &resource.User{UserName: "x@evil.com"})); e == nil || e.ScimType != scimerr.InvalidValue {
+		t.Errorf("a rename by PATCH into a foreign domain: %v, want 400 invalidValue", e)
+	}
+	if err := h.AfterPatch(ctx, old, &resource.User{ID: "7", UserName: "legacy@old.com", Active: &off}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "user deactivated") || !strings.Contains(buf.String(), "id=7") {
+		t.Errorf("deactivation not logged: %s", buf.String())
+	}
+	buf.Reset()
+	_ = h.AfterPatch(ctx, &resource.User{Active: &off}, &resource.User{ID: "7"})
+	if !strings.Contains(buf.String(), "user reactivated") {
+		t.Errorf("reactivation (active absent means active) not logged: %s", buf.String())
 	}
 }

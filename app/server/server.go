@@ -16,6 +16,7 @@ import (
 	"github.com/scimforge/scimforge/generated/api"
 	"github.com/scimforge/scimforge/generated/discovery"
 	"github.com/scimforge/scimforge/generated/store"
+	"github.com/scimforge/scimforge/scim/bulk"
 	"github.com/scimforge/scimforge/scim/sqlstore"
 	"github.com/scimforge/scimforge/scim/web"
 )
@@ -73,15 +74,25 @@ func Handler(cfg *config.Config, db *sqlstore.DB, log *slog.Logger) (http.Handle
 		BaseRouter:       mux,
 		ErrorHandlerFunc: web.RequestError,
 	})
+	limits, err := routeBulk(mux, srv, log)
+	if err != nil {
+		return nil, err
+	}
 	endpoints, err := fallbacks(mux)
 	if err != nil {
 		return nil, err
 	}
-	var h http.Handler = web.CanonicalPaths(config.BasePath, endpoints, mux)
+	var h http.Handler = web.CanonicalPaths(config.BasePath, endpoints, aliases, mux)
 	h = web.BearerAuth(cfg.Token, h)
-	h = web.Edge(cfg.BaseURL, config.BasePath, log, h)
+	h = web.Edge(cfg.BaseURL, config.BasePath, log, h, limits...)
 	return web.AccessLog(log, h), nil
 }
+
+// aliases are endpoint names served beyond RFC 7644 (client quirks):
+// Microsoft's SCIM reference collection reads the ServiceProviderConfig
+// document as /serviceConfiguration. They are not in openapi.yaml; README
+// lists them.
+var aliases = map[string]string{"serviceConfiguration": "ServiceProviderConfig"}
 
 // fallbacks answers unknown paths and unsupported methods with SCIM errors
 // instead of net/http's text/plain ones. Method-less patterns are less
@@ -99,7 +110,11 @@ func fallbacks(mux *http.ServeMux) ([]string, error) {
 		"/Schemas/{id}":          {"GET"},
 		"/ResourceTypes":         {"GET"},
 		"/ResourceTypes/{name}":  {"GET"},
+		"/.search":               {"POST"},
+		"/Bulk":                  {"POST"},
 	}
+	// (No fallback for /Users/.search: a method-less pattern there would
+	// conflict with "GET /Users/{id}"; GET /Users/.search is a 404.)
 	for _, rt := range set.ResourceTypes {
 		routes[rt.Endpoint] = []string{"GET", "POST"}
 		routes[rt.Endpoint+"/{id}"] = []string{"GET", "PUT", "PATCH", "DELETE"}
@@ -113,4 +128,25 @@ func fallbacks(mux *http.ServeMux) ([]string, error) {
 	}
 	mux.HandleFunc("/", web.NotFound)
 	return endpoints, nil
+}
+
+// routeBulk adds POST /Bulk over every resource type's engine service, with
+// the limits /ServiceProviderConfig advertises, and returns the edge's body
+// limit for the route.
+func routeBulk(mux *http.ServeMux, srv *api.Server, log *slog.Logger) ([]web.BodyLimit, error) {
+	set, err := discovery.Load()
+	if err != nil {
+		return nil, err
+	}
+	supported, limits, err := bulk.Config(set.ServiceProviderConfig)
+	if err != nil {
+		return nil, err
+	}
+	route := config.BasePath + "/Bulk"
+	if !supported {
+		mux.HandleFunc("POST "+route, bulkUnsupported)
+		return nil, nil
+	}
+	mux.Handle("POST "+route, bulkHandler(bulk.New(srv.Endpoints(), limits, log), log))
+	return []web.BodyLimit{{Path: route, Bytes: limits.MaxPayloadSize}}, nil
 }

@@ -61,6 +61,12 @@ func NewServer(db *sqlstore.DB, hooks Hooks, log *slog.Logger) (*Server, error) 
 	return s, nil
 }
 
+// Endpoints returns the service of every resource type as a JSON-level
+// engine.Endpoint, for callers that dispatch by endpoint: Bulk (RFC 7644 §3.7).
+func (s *Server) Endpoints() []engine.Endpoint {
+	return []engine.Endpoint{s.Users, s.Groups}
+}
+
 // response sends a body the engine composed; it implements every
 // operation's response interface, so handlers skip a decode/encode round trip.
 type response struct {
@@ -68,6 +74,10 @@ type response struct {
 }
 
 func (r response) VisitListUsersResponse(w http.ResponseWriter) error {
+	return web.WriteResponse(w, r.Response)
+}
+
+func (r response) VisitSearchUsersResponse(w http.ResponseWriter) error {
 	return web.WriteResponse(w, r.Response)
 }
 
@@ -95,6 +105,10 @@ func (r response) VisitListGroupsResponse(w http.ResponseWriter) error {
 	return web.WriteResponse(w, r.Response)
 }
 
+func (r response) VisitSearchGroupsResponse(w http.ResponseWriter) error {
+	return web.WriteResponse(w, r.Response)
+}
+
 func (r response) VisitCreateGroupResponse(w http.ResponseWriter) error {
 	return web.WriteResponse(w, r.Response)
 }
@@ -112,6 +126,10 @@ func (r response) VisitPatchGroupResponse(w http.ResponseWriter) error {
 }
 
 func (r response) VisitDeleteGroupResponse(w http.ResponseWriter) error {
+	return web.WriteResponse(w, r.Response)
+}
+
+func (r response) VisitSearchResponse(w http.ResponseWriter) error {
 	return web.WriteResponse(w, r.Response)
 }
 
@@ -167,12 +185,18 @@ func (s *Server) ListUsers(ctx context.Context, req ListUsersRequestObject) (Lis
 	return reply(s.Users.List(ctx, engine.ListParams{
 		Attributes: str(p.Attributes),
 		Count:      p.Count,
+		Cursor:     p.Cursor,
 		Excluded:   str(p.ExcludedAttributes),
 		Filter:     str(p.Filter),
 		SortBy:     str(p.SortBy),
 		SortOrder:  str((*string)(p.SortOrder)),
 		StartIndex: p.StartIndex,
 	}))
+}
+
+// SearchUsers runs a SearchRequest over Users (RFC 7644 §3.4.3).
+func (s *Server) SearchUsers(ctx context.Context, req SearchUsersRequestObject) (SearchUsersResponseObject, error) {
+	return reply(s.Users.Search(ctx, req.Body))
 }
 
 // CreateUser creates a User (RFC 7644 §3.3).
@@ -209,12 +233,18 @@ func (s *Server) ListGroups(ctx context.Context, req ListGroupsRequestObject) (L
 	return reply(s.Groups.List(ctx, engine.ListParams{
 		Attributes: str(p.Attributes),
 		Count:      p.Count,
+		Cursor:     p.Cursor,
 		Excluded:   str(p.ExcludedAttributes),
 		Filter:     str(p.Filter),
 		SortBy:     str(p.SortBy),
 		SortOrder:  str((*string)(p.SortOrder)),
 		StartIndex: p.StartIndex,
 	}))
+}
+
+// SearchGroups runs a SearchRequest over Groups (RFC 7644 §3.4.3).
+func (s *Server) SearchGroups(ctx context.Context, req SearchGroupsRequestObject) (SearchGroupsResponseObject, error) {
+	return reply(s.Groups.Search(ctx, req.Body))
 }
 
 // CreateGroup creates a Group (RFC 7644 §3.3).
@@ -243,6 +273,11 @@ func (s *Server) DeleteGroup(ctx context.Context, req DeleteGroupRequestObject) 
 		return nil, err
 	}
 	return response{&engine.Response{Status: 204}}, nil
+}
+
+// Search runs one query over every resource type (RFC 7644 §3.4.3).
+func (s *Server) Search(ctx context.Context, req SearchRequestObject) (SearchResponseObject, error) {
+	return reply(engine.SearchAll(ctx, req.Body, s.Users, s.Groups))
 }
 
 // GetServiceProviderConfig serves a discovery document (RFC 7644 §4).

@@ -15,12 +15,15 @@ import (
 
 	"github.com/oapi-codegen/runtime"
 	resource "github.com/scimforge/scimforge/generated/resource"
+	engine "github.com/scimforge/scimforge/scim/engine"
 	patch "github.com/scimforge/scimforge/scim/patch"
 	scimtype "github.com/scimforge/scimforge/scim/scimtype"
 )
 
 // Defines values for ErrorScimType.
 const (
+	ErrorScimTypeInvalidCount  ErrorScimType = "invalidCount"
+	ErrorScimTypeInvalidCursor ErrorScimType = "invalidCursor"
 	ErrorScimTypeInvalidFilter ErrorScimType = "invalidFilter"
 	ErrorScimTypeInvalidPath   ErrorScimType = "invalidPath"
 	ErrorScimTypeInvalidSyntax ErrorScimType = "invalidSyntax"
@@ -36,6 +39,10 @@ const (
 // Valid indicates whether the value is a known member of the ErrorScimType enum.
 func (e ErrorScimType) Valid() bool {
 	switch e {
+	case ErrorScimTypeInvalidCount:
+		return true
+	case ErrorScimTypeInvalidCursor:
+		return true
 	case ErrorScimTypeInvalidFilter:
 		return true
 	case ErrorScimTypeInvalidPath:
@@ -166,6 +173,24 @@ func (e SchemaAttributeUniqueness) Valid() bool {
 	}
 }
 
+// Defines values for ServiceProviderConfigPaginationDefaultPaginationMethod.
+const (
+	ServiceProviderConfigPaginationDefaultPaginationMethodCursor ServiceProviderConfigPaginationDefaultPaginationMethod = "cursor"
+	ServiceProviderConfigPaginationDefaultPaginationMethodIndex  ServiceProviderConfigPaginationDefaultPaginationMethod = "index"
+)
+
+// Valid indicates whether the value is a known member of the ServiceProviderConfigPaginationDefaultPaginationMethod enum.
+func (e ServiceProviderConfigPaginationDefaultPaginationMethod) Valid() bool {
+	switch e {
+	case ServiceProviderConfigPaginationDefaultPaginationMethodCursor:
+		return true
+	case ServiceProviderConfigPaginationDefaultPaginationMethodIndex:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SortOrder.
 const (
 	SortOrderAscending  SortOrder = "ascending"
@@ -246,14 +271,20 @@ type GroupListResponse struct {
 	// ItemsPerPage The number of results returned in this page (required when the results are paginated).
 	ItemsPerPage *int `json:"itemsPerPage,omitempty"`
 
+	// NextCursor With cursor paging (RFC 9865): the cursor of the next page; absent on the last page.
+	NextCursor *string `json:"nextCursor,omitempty"`
+
+	// PreviousCursor With cursor paging (RFC 9865): the cursor of the previous page; absent on the first page.
+	PreviousCursor *string `json:"previousCursor,omitempty"`
+
 	// Schemas Contains urn:ietf:params:scim:api:messages:2.0:ListResponse (required).
 	Schemas []string `json:"schemas"`
 
 	// StartIndex The 1-based index of the first result in this page (required when the results are paginated).
 	StartIndex *int `json:"startIndex,omitempty"`
 
-	// TotalResults The total number of results matching the query, which may exceed the number returned in this page (required).
-	TotalResults int `json:"totalResults"`
+	// TotalResults The total number of results matching the query, which may exceed the number returned in this page. Always present, except on cursor pages after the first (RFC 9865 allows leaving it out; scimforge does so that no cursor page costs more than its own rows).
+	TotalResults *int `json:"totalResults,omitempty"`
 }
 
 // GroupMember One value of the multi-valued complex attribute urn:ietf:params:scim:schemas:core:2.0:Group:members. A list of members of the Group.
@@ -312,14 +343,20 @@ type ResourceTypeListResponse struct {
 	// ItemsPerPage The number of results returned in this page (required when the results are paginated).
 	ItemsPerPage *int `json:"itemsPerPage,omitempty"`
 
+	// NextCursor With cursor paging (RFC 9865): the cursor of the next page; absent on the last page.
+	NextCursor *string `json:"nextCursor,omitempty"`
+
+	// PreviousCursor With cursor paging (RFC 9865): the cursor of the previous page; absent on the first page.
+	PreviousCursor *string `json:"previousCursor,omitempty"`
+
 	// Schemas Contains urn:ietf:params:scim:api:messages:2.0:ListResponse (required).
 	Schemas []string `json:"schemas"`
 
 	// StartIndex The 1-based index of the first result in this page (required when the results are paginated).
 	StartIndex *int `json:"startIndex,omitempty"`
 
-	// TotalResults The total number of results matching the query, which may exceed the number returned in this page (required).
-	TotalResults int `json:"totalResults"`
+	// TotalResults The total number of results matching the query, which may exceed the number returned in this page. Always present, except on cursor pages after the first (RFC 9865 allows leaving it out; scimforge does so that no cursor page costs more than its own rows).
+	TotalResults *int `json:"totalResults,omitempty"`
 }
 
 // ResourceTypeSchemaExtension A schema extension of a resource type (RFC 7643 §6).
@@ -411,15 +448,53 @@ type SchemaListResponse struct {
 	// ItemsPerPage The number of results returned in this page (required when the results are paginated).
 	ItemsPerPage *int `json:"itemsPerPage,omitempty"`
 
+	// NextCursor With cursor paging (RFC 9865): the cursor of the next page; absent on the last page.
+	NextCursor *string `json:"nextCursor,omitempty"`
+
+	// PreviousCursor With cursor paging (RFC 9865): the cursor of the previous page; absent on the first page.
+	PreviousCursor *string `json:"previousCursor,omitempty"`
+
 	// Schemas Contains urn:ietf:params:scim:api:messages:2.0:ListResponse (required).
 	Schemas []string `json:"schemas"`
 
 	// StartIndex The 1-based index of the first result in this page (required when the results are paginated).
 	StartIndex *int `json:"startIndex,omitempty"`
 
-	// TotalResults The total number of results matching the query, which may exceed the number returned in this page (required).
-	TotalResults int `json:"totalResults"`
+	// TotalResults The total number of results matching the query, which may exceed the number returned in this page. Always present, except on cursor pages after the first (RFC 9865 allows leaving it out; scimforge does so that no cursor page costs more than its own rows).
+	TotalResults *int `json:"totalResults,omitempty"`
 }
+
+// SearchListResponse A page of resources of every resource type, as an RFC 7644 §3.4.2 ListResponse message (schema urn:ietf:params:scim:api:messages:2.0:ListResponse).
+type SearchListResponse struct {
+	// Resources The results of this page; required when totalResults is not zero. The member name is Resources with a capital R (RFC 7644 §3.4.2).
+	Resources *[]SearchListResponse_Resources_Item `json:"Resources,omitempty"`
+
+	// ItemsPerPage The number of results returned in this page (required when the results are paginated).
+	ItemsPerPage *int `json:"itemsPerPage,omitempty"`
+
+	// NextCursor With cursor paging (RFC 9865): the cursor of the next page; absent on the last page.
+	NextCursor *string `json:"nextCursor,omitempty"`
+
+	// PreviousCursor With cursor paging (RFC 9865): the cursor of the previous page; absent on the first page.
+	PreviousCursor *string `json:"previousCursor,omitempty"`
+
+	// Schemas Contains urn:ietf:params:scim:api:messages:2.0:ListResponse (required).
+	Schemas []string `json:"schemas"`
+
+	// StartIndex The 1-based index of the first result in this page (required when the results are paginated).
+	StartIndex *int `json:"startIndex,omitempty"`
+
+	// TotalResults The total number of results matching the query, which may exceed the number returned in this page. Always present, except on cursor pages after the first (RFC 9865 allows leaving it out; scimforge does so that no cursor page costs more than its own rows).
+	TotalResults *int `json:"totalResults,omitempty"`
+}
+
+// SearchListResponse_Resources_Item A resource of any resource type; meta.resourceType says which.
+type SearchListResponse_Resources_Item struct {
+	union json.RawMessage
+}
+
+// SearchRequest The body of a POST .search request (RFC 7644 §3.4.3, schema urn:ietf:params:scim:api:messages:2.0:SearchRequest): the query parameters of a GET list, as JSON. schemas may be left out; when present it must contain the SearchRequest URN.
+type SearchRequest = engine.SearchRequest
 
 // ServiceProviderConfig The service provider's configuration (RFC 7643 §5, schema urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig): which optional SCIM features it supports.
 type ServiceProviderConfig struct {
@@ -443,6 +518,9 @@ type ServiceProviderConfig struct {
 
 	// Meta Resource metadata maintained by the service provider. (readOnly)
 	Meta *Meta `json:"meta,omitempty"`
+
+	// Pagination Pagination support (RFC 9865 §4).
+	Pagination *ServiceProviderConfigPagination `json:"pagination,omitempty"`
 
 	// Patch Whether the service provider supports an optional SCIM feature (RFC 7643 §5): PATCH (RFC 7644 §3.5.2), changePassword, sort (RFC 7644 §3.4.2.3) or etag (RFC 7644 §3.14).
 	Patch ServiceProviderConfigFeature `json:"patch"`
@@ -481,6 +559,30 @@ type ServiceProviderConfigFilter struct {
 	Supported bool `json:"supported"`
 }
 
+// ServiceProviderConfigPagination Pagination support (RFC 9865 §4).
+type ServiceProviderConfigPagination struct {
+	// Cursor Whether cursor paging (the cursor query parameter) is supported.
+	Cursor *bool `json:"cursor,omitempty"`
+
+	// CursorTimeout The minimum number of seconds a cursor stays valid between page requests.
+	CursorTimeout *int `json:"cursorTimeout,omitempty"`
+
+	// DefaultPageSize The page size when count is not given.
+	DefaultPageSize *int `json:"defaultPageSize,omitempty"`
+
+	// DefaultPaginationMethod The paging a request that asks for neither gets.
+	DefaultPaginationMethod *ServiceProviderConfigPaginationDefaultPaginationMethod `json:"defaultPaginationMethod,omitempty"`
+
+	// Index Whether index paging (startIndex) is supported.
+	Index *bool `json:"index,omitempty"`
+
+	// MaxPageSize The largest page size the service provider returns.
+	MaxPageSize *int `json:"maxPageSize,omitempty"`
+}
+
+// ServiceProviderConfigPaginationDefaultPaginationMethod The paging a request that asks for neither gets.
+type ServiceProviderConfigPaginationDefaultPaginationMethod string
+
 // SortOrder The order of sorted results (RFC 7644 §3.4.2.3): ascending, the default when sortBy is given, or descending.
 type SortOrder string
 
@@ -510,14 +612,20 @@ type UserListResponse struct {
 	// ItemsPerPage The number of results returned in this page (required when the results are paginated).
 	ItemsPerPage *int `json:"itemsPerPage,omitempty"`
 
+	// NextCursor With cursor paging (RFC 9865): the cursor of the next page; absent on the last page.
+	NextCursor *string `json:"nextCursor,omitempty"`
+
+	// PreviousCursor With cursor paging (RFC 9865): the cursor of the previous page; absent on the first page.
+	PreviousCursor *string `json:"previousCursor,omitempty"`
+
 	// Schemas Contains urn:ietf:params:scim:api:messages:2.0:ListResponse (required).
 	Schemas []string `json:"schemas"`
 
 	// StartIndex The 1-based index of the first result in this page (required when the results are paginated).
 	StartIndex *int `json:"startIndex,omitempty"`
 
-	// TotalResults The total number of results matching the query, which may exceed the number returned in this page (required).
-	TotalResults int `json:"totalResults"`
+	// TotalResults The total number of results matching the query, which may exceed the number returned in this page. Always present, except on cursor pages after the first (RFC 9865 allows leaving it out; scimforge does so that no cursor page costs more than its own rows).
+	TotalResults *int `json:"totalResults,omitempty"`
 }
 
 // UserName The components of the user's real name. Providers MAY return just the full name as a single string in the formatted sub-attribute, or they MAY return just the individual component attributes using the other sub-attributes, or they MAY return both. If both variants are returned, they SHOULD be describing the same name, with the formatted name indicating how the component attributes should be combined.
@@ -546,6 +654,9 @@ type Attributes = string
 
 // Count defines model for count.
 type Count = int
+
+// Cursor defines model for cursor.
+type Cursor = string
 
 // ExcludedAttributes defines model for excludedAttributes.
 type ExcludedAttributes = string
@@ -608,6 +719,9 @@ type ListGroupsParams struct {
 
 	// ExcludedAttributes A comma-separated list of attribute paths to leave out of the default set (RFC 7644 §3.4.2.5). Attributes returned "always" are returned anyway.
 	ExcludedAttributes *ExcludedAttributes `form:"excludedAttributes,omitempty" json:"excludedAttributes,omitempty"`
+
+	// Cursor Selects cursor paging (RFC 9865) instead of startIndex: send it empty (cursor=) for the first page, then the nextCursor or previousCursor of the previous response, with the same filter, sortBy and sortOrder. A cursor from another query is a 400 invalidCursor; with cursors, count must be between 0 and pagination.maxPageSize (else 400 invalidCount).
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // DeleteGroupParams defines parameters for DeleteGroup.
@@ -668,6 +782,9 @@ type ListUsersParams struct {
 
 	// ExcludedAttributes A comma-separated list of attribute paths to leave out of the default set (RFC 7644 §3.4.2.5). Attributes returned "always" are returned anyway.
 	ExcludedAttributes *ExcludedAttributes `form:"excludedAttributes,omitempty" json:"excludedAttributes,omitempty"`
+
+	// Cursor Selects cursor paging (RFC 9865) instead of startIndex: send it empty (cursor=) for the first page, then the nextCursor or previousCursor of the previous response, with the same filter, sortBy and sortOrder. A cursor from another query is a 400 invalidCursor; with cursors, count must be between 0 and pagination.maxPageSize (else 400 invalidCount).
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // DeleteUserParams defines parameters for DeleteUser.
@@ -706,8 +823,14 @@ type ReplaceUserParams struct {
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
+// SearchApplicationScimPlusJSONRequestBody defines body for Search for application/scim+json ContentType.
+type SearchApplicationScimPlusJSONRequestBody = SearchRequest
+
 // CreateGroupApplicationScimPlusJSONRequestBody defines body for CreateGroup for application/scim+json ContentType.
 type CreateGroupApplicationScimPlusJSONRequestBody = Group
+
+// SearchGroupsApplicationScimPlusJSONRequestBody defines body for SearchGroups for application/scim+json ContentType.
+type SearchGroupsApplicationScimPlusJSONRequestBody = SearchRequest
 
 // PatchGroupApplicationScimPlusJSONRequestBody defines body for PatchGroup for application/scim+json ContentType.
 type PatchGroupApplicationScimPlusJSONRequestBody = PatchOp
@@ -718,20 +841,91 @@ type ReplaceGroupApplicationScimPlusJSONRequestBody = Group
 // CreateUserApplicationScimPlusJSONRequestBody defines body for CreateUser for application/scim+json ContentType.
 type CreateUserApplicationScimPlusJSONRequestBody = User
 
+// SearchUsersApplicationScimPlusJSONRequestBody defines body for SearchUsers for application/scim+json ContentType.
+type SearchUsersApplicationScimPlusJSONRequestBody = SearchRequest
+
 // PatchUserApplicationScimPlusJSONRequestBody defines body for PatchUser for application/scim+json ContentType.
 type PatchUserApplicationScimPlusJSONRequestBody = PatchOp
 
 // ReplaceUserApplicationScimPlusJSONRequestBody defines body for ReplaceUser for application/scim+json ContentType.
 type ReplaceUserApplicationScimPlusJSONRequestBody = User
 
+// AsUser returns the union data inside the SearchListResponse_Resources_Item as a User
+func (t SearchListResponse_Resources_Item) AsUser() (User, error) {
+	var body User
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromUser overwrites any union data inside the SearchListResponse_Resources_Item as the provided User
+func (t *SearchListResponse_Resources_Item) FromUser(v User) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeUser performs a merge with any union data inside the SearchListResponse_Resources_Item, using the provided User
+func (t *SearchListResponse_Resources_Item) MergeUser(v User) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsGroup returns the union data inside the SearchListResponse_Resources_Item as a Group
+func (t SearchListResponse_Resources_Item) AsGroup() (Group, error) {
+	var body Group
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromGroup overwrites any union data inside the SearchListResponse_Resources_Item as the provided Group
+func (t *SearchListResponse_Resources_Item) FromGroup(v Group) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeGroup performs a merge with any union data inside the SearchListResponse_Resources_Item, using the provided Group
+func (t *SearchListResponse_Resources_Item) MergeGroup(v Group) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t SearchListResponse_Resources_Item) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *SearchListResponse_Resources_Item) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// Search Search every resource type
+	// (POST /.search)
+	Search(w http.ResponseWriter, r *http.Request)
 	// ListGroups List or filter Groups
 	// (GET /Groups)
 	ListGroups(w http.ResponseWriter, r *http.Request, params ListGroupsParams)
 	// CreateGroup Create a Group
 	// (POST /Groups)
 	CreateGroup(w http.ResponseWriter, r *http.Request)
+	// SearchGroups Search Groups
+	// (POST /Groups/.search)
+	SearchGroups(w http.ResponseWriter, r *http.Request)
 	// DeleteGroup Delete a Group
 	// (DELETE /Groups/{id})
 	DeleteGroup(w http.ResponseWriter, r *http.Request, id string, params DeleteGroupParams)
@@ -765,6 +959,9 @@ type ServerInterface interface {
 	// CreateUser Create a User
 	// (POST /Users)
 	CreateUser(w http.ResponseWriter, r *http.Request)
+	// SearchUsers Search Users
+	// (POST /Users/.search)
+	SearchUsers(w http.ResponseWriter, r *http.Request)
 	// DeleteUser Delete a User
 	// (DELETE /Users/{id})
 	DeleteUser(w http.ResponseWriter, r *http.Request, id string, params DeleteUserParams)
@@ -787,6 +984,20 @@ type ServerInterfaceWrapper struct {
 }
 
 type MiddlewareFunc func(http.Handler) http.Handler
+
+// Search operation middleware
+func (siw *ServerInterfaceWrapper) Search(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.Search(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
 
 // ListGroups operation middleware
 func (siw *ServerInterfaceWrapper) ListGroups(w http.ResponseWriter, r *http.Request) {
@@ -890,6 +1101,19 @@ func (siw *ServerInterfaceWrapper) ListGroups(w http.ResponseWriter, r *http.Req
 		return
 	}
 
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", query, &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "cursor"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "cursor", Err: err})
+		}
+		return
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.ListGroups(w, r, params)
 	}))
@@ -906,6 +1130,20 @@ func (siw *ServerInterfaceWrapper) CreateGroup(w http.ResponseWriter, r *http.Re
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.CreateGroup(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// SearchGroups operation middleware
+func (siw *ServerInterfaceWrapper) SearchGroups(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.SearchGroups(w, r)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -1371,6 +1609,19 @@ func (siw *ServerInterfaceWrapper) ListUsers(w http.ResponseWriter, r *http.Requ
 		return
 	}
 
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", query, &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "cursor"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "cursor", Err: err})
+		}
+		return
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.ListUsers(w, r, params)
 	}))
@@ -1387,6 +1638,20 @@ func (siw *ServerInterfaceWrapper) CreateUser(w http.ResponseWriter, r *http.Req
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.CreateUser(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// SearchUsers operation middleware
+func (siw *ServerInterfaceWrapper) SearchUsers(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.SearchUsers(w, r)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -1776,8 +2041,10 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 		ErrorHandlerFunc:   options.ErrorHandlerFunc,
 	}
 
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/.search", wrapper.Search)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/Groups", wrapper.ListGroups)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/Groups", wrapper.CreateGroup)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/Groups/.search", wrapper.SearchGroups)
 	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/Groups/{id}", wrapper.DeleteGroup)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/Groups/{id}", wrapper.GetGroup)
 	m.HandleFunc(http.MethodPatch+" "+options.BaseURL+"/Groups/{id}", wrapper.PatchGroup)
@@ -1789,6 +2056,7 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/ServiceProviderConfig", wrapper.GetServiceProviderConfig)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/Users", wrapper.ListUsers)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/Users", wrapper.CreateUser)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/Users/.search", wrapper.SearchUsers)
 	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/Users/{id}", wrapper.DeleteUser)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/Users/{id}", wrapper.GetUser)
 	m.HandleFunc(http.MethodPatch+" "+options.BaseURL+"/Users/{id}", wrapper.PatchUser)
@@ -1835,6 +2103,130 @@ type UnauthorizedApplicationScimPlusJSONResponse struct {
 }
 
 type UnsupportedMediaTypeApplicationScimPlusJSONResponse Error
+
+type SearchRequestObject struct {
+	Body *SearchApplicationScimPlusJSONRequestBody
+}
+
+type SearchResponseObject interface {
+	VisitSearchResponse(w http.ResponseWriter) error
+}
+
+type Search200ApplicationScimPlusJSONResponse SearchListResponse
+
+func (response Search200ApplicationScimPlusJSONResponse) VisitSearchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/scim+json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Search400ApplicationScimPlusJSONResponse struct {
+	BadRequestApplicationScimPlusJSONResponse
+}
+
+func (response Search400ApplicationScimPlusJSONResponse) VisitSearchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/scim+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Search401ApplicationScimPlusJSONResponse struct {
+	UnauthorizedApplicationScimPlusJSONResponse
+}
+
+func (response Search401ApplicationScimPlusJSONResponse) VisitSearchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/scim+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Search413ApplicationScimPlusJSONResponse struct {
+	PayloadTooLargeApplicationScimPlusJSONResponse
+}
+
+func (response Search413ApplicationScimPlusJSONResponse) VisitSearchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/scim+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Search415ApplicationScimPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationScimPlusJSONResponse
+}
+
+func (response Search415ApplicationScimPlusJSONResponse) VisitSearchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/scim+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Search500ApplicationScimPlusJSONResponse struct {
+	InternalErrorApplicationScimPlusJSONResponse
+}
+
+func (response Search500ApplicationScimPlusJSONResponse) VisitSearchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/scim+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Search503ApplicationScimPlusJSONResponse struct {
+	ServiceUnavailableApplicationScimPlusJSONResponse
+}
+
+func (response Search503ApplicationScimPlusJSONResponse) VisitSearchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/scim+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
 
 type ListGroupsRequestObject struct {
 	Params ListGroupsParams
@@ -2066,6 +2458,130 @@ type CreateGroup503ApplicationScimPlusJSONResponse struct {
 }
 
 func (response CreateGroup503ApplicationScimPlusJSONResponse) VisitCreateGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/scim+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SearchGroupsRequestObject struct {
+	Body *SearchGroupsApplicationScimPlusJSONRequestBody
+}
+
+type SearchGroupsResponseObject interface {
+	VisitSearchGroupsResponse(w http.ResponseWriter) error
+}
+
+type SearchGroups200ApplicationScimPlusJSONResponse GroupListResponse
+
+func (response SearchGroups200ApplicationScimPlusJSONResponse) VisitSearchGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/scim+json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SearchGroups400ApplicationScimPlusJSONResponse struct {
+	BadRequestApplicationScimPlusJSONResponse
+}
+
+func (response SearchGroups400ApplicationScimPlusJSONResponse) VisitSearchGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/scim+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SearchGroups401ApplicationScimPlusJSONResponse struct {
+	UnauthorizedApplicationScimPlusJSONResponse
+}
+
+func (response SearchGroups401ApplicationScimPlusJSONResponse) VisitSearchGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/scim+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SearchGroups413ApplicationScimPlusJSONResponse struct {
+	PayloadTooLargeApplicationScimPlusJSONResponse
+}
+
+func (response SearchGroups413ApplicationScimPlusJSONResponse) VisitSearchGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/scim+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SearchGroups415ApplicationScimPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationScimPlusJSONResponse
+}
+
+func (response SearchGroups415ApplicationScimPlusJSONResponse) VisitSearchGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/scim+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SearchGroups500ApplicationScimPlusJSONResponse struct {
+	InternalErrorApplicationScimPlusJSONResponse
+}
+
+func (response SearchGroups500ApplicationScimPlusJSONResponse) VisitSearchGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/scim+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SearchGroups503ApplicationScimPlusJSONResponse struct {
+	ServiceUnavailableApplicationScimPlusJSONResponse
+}
+
+func (response SearchGroups503ApplicationScimPlusJSONResponse) VisitSearchGroupsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -3377,6 +3893,130 @@ func (response CreateUser503ApplicationScimPlusJSONResponse) VisitCreateUserResp
 	return err
 }
 
+type SearchUsersRequestObject struct {
+	Body *SearchUsersApplicationScimPlusJSONRequestBody
+}
+
+type SearchUsersResponseObject interface {
+	VisitSearchUsersResponse(w http.ResponseWriter) error
+}
+
+type SearchUsers200ApplicationScimPlusJSONResponse UserListResponse
+
+func (response SearchUsers200ApplicationScimPlusJSONResponse) VisitSearchUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/scim+json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SearchUsers400ApplicationScimPlusJSONResponse struct {
+	BadRequestApplicationScimPlusJSONResponse
+}
+
+func (response SearchUsers400ApplicationScimPlusJSONResponse) VisitSearchUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/scim+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SearchUsers401ApplicationScimPlusJSONResponse struct {
+	UnauthorizedApplicationScimPlusJSONResponse
+}
+
+func (response SearchUsers401ApplicationScimPlusJSONResponse) VisitSearchUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/scim+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SearchUsers413ApplicationScimPlusJSONResponse struct {
+	PayloadTooLargeApplicationScimPlusJSONResponse
+}
+
+func (response SearchUsers413ApplicationScimPlusJSONResponse) VisitSearchUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/scim+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SearchUsers415ApplicationScimPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationScimPlusJSONResponse
+}
+
+func (response SearchUsers415ApplicationScimPlusJSONResponse) VisitSearchUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/scim+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SearchUsers500ApplicationScimPlusJSONResponse struct {
+	InternalErrorApplicationScimPlusJSONResponse
+}
+
+func (response SearchUsers500ApplicationScimPlusJSONResponse) VisitSearchUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/scim+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SearchUsers503ApplicationScimPlusJSONResponse struct {
+	ServiceUnavailableApplicationScimPlusJSONResponse
+}
+
+func (response SearchUsers503ApplicationScimPlusJSONResponse) VisitSearchUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/scim+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteUserRequestObject struct {
 	ID     string `json:"id"`
 	Params DeleteUserParams
@@ -4038,12 +4678,18 @@ func (response ReplaceUser503ApplicationScimPlusJSONResponse) VisitReplaceUserRe
 
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
+	// Search Search every resource type
+	// (POST /.search)
+	Search(ctx context.Context, request SearchRequestObject) (SearchResponseObject, error)
 	// ListGroups List or filter Groups
 	// (GET /Groups)
 	ListGroups(ctx context.Context, request ListGroupsRequestObject) (ListGroupsResponseObject, error)
 	// CreateGroup Create a Group
 	// (POST /Groups)
 	CreateGroup(ctx context.Context, request CreateGroupRequestObject) (CreateGroupResponseObject, error)
+	// SearchGroups Search Groups
+	// (POST /Groups/.search)
+	SearchGroups(ctx context.Context, request SearchGroupsRequestObject) (SearchGroupsResponseObject, error)
 	// DeleteGroup Delete a Group
 	// (DELETE /Groups/{id})
 	DeleteGroup(ctx context.Context, request DeleteGroupRequestObject) (DeleteGroupResponseObject, error)
@@ -4077,6 +4723,9 @@ type StrictServerInterface interface {
 	// CreateUser Create a User
 	// (POST /Users)
 	CreateUser(ctx context.Context, request CreateUserRequestObject) (CreateUserResponseObject, error)
+	// SearchUsers Search Users
+	// (POST /Users/.search)
+	SearchUsers(ctx context.Context, request SearchUsersRequestObject) (SearchUsersResponseObject, error)
 	// DeleteUser Delete a User
 	// (DELETE /Users/{id})
 	DeleteUser(ctx context.Context, request DeleteUserRequestObject) (DeleteUserResponseObject, error)
@@ -4130,6 +4779,37 @@ type strictHandler struct {
 	options     StrictHTTPServerOptions
 }
 
+// Search operation middleware
+func (sh *strictHandler) Search(w http.ResponseWriter, r *http.Request) {
+	var request SearchRequestObject
+
+	var body SearchApplicationScimPlusJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.Search(ctx, request.(SearchRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "Search")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(SearchResponseObject); ok {
+		if err := validResponse.VisitSearchResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // ListGroups operation middleware
 func (sh *strictHandler) ListGroups(w http.ResponseWriter, r *http.Request, params ListGroupsParams) {
 	var request ListGroupsRequestObject
@@ -4180,6 +4860,37 @@ func (sh *strictHandler) CreateGroup(w http.ResponseWriter, r *http.Request) {
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(CreateGroupResponseObject); ok {
 		if err := validResponse.VisitCreateGroupResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// SearchGroups operation middleware
+func (sh *strictHandler) SearchGroups(w http.ResponseWriter, r *http.Request) {
+	var request SearchGroupsRequestObject
+
+	var body SearchGroupsApplicationScimPlusJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.SearchGroups(ctx, request.(SearchGroupsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SearchGroups")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(SearchGroupsResponseObject); ok {
+		if err := validResponse.VisitSearchGroupsResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -4483,6 +5194,37 @@ func (sh *strictHandler) CreateUser(w http.ResponseWriter, r *http.Request) {
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(CreateUserResponseObject); ok {
 		if err := validResponse.VisitCreateUserResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// SearchUsers operation middleware
+func (sh *strictHandler) SearchUsers(w http.ResponseWriter, r *http.Request) {
+	var request SearchUsersRequestObject
+
+	var body SearchUsersApplicationScimPlusJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.SearchUsers(ctx, request.(SearchUsersRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SearchUsers")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(SearchUsersResponseObject); ok {
+		if err := validResponse.VisitSearchUsersResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {

@@ -133,6 +133,7 @@ var GroupMapping = &sqlfilter.Mapping{
 		Type:      "string",
 	}, {
 		Column: "display_name",
+		Folded: true,
 		Path:   "displayName",
 		Type:   "string",
 	}, {
@@ -142,6 +143,7 @@ var GroupMapping = &sqlfilter.Mapping{
 			Table:        "scim_group_schemas",
 		},
 		Column: "value",
+		Folded: true,
 		Path:   "schemas",
 		Type:   "reference",
 	}, {

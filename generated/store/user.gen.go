@@ -485,62 +485,77 @@ var UserMapping = &sqlfilter.Mapping{
 		Type:      "string",
 	}, {
 		Column: "user_name",
+		Folded: true,
 		Path:   "userName",
 		Type:   "string",
 	}, {
 		Column: "name_formatted",
+		Folded: true,
 		Path:   "name.formatted",
 		Type:   "string",
 	}, {
 		Column: "name_family_name",
+		Folded: true,
 		Path:   "name.familyName",
 		Type:   "string",
 	}, {
 		Column: "name_given_name",
+		Folded: true,
 		Path:   "name.givenName",
 		Type:   "string",
 	}, {
 		Column: "name_middle_name",
+		Folded: true,
 		Path:   "name.middleName",
 		Type:   "string",
 	}, {
 		Column: "name_honorific_prefix",
+		Folded: true,
 		Path:   "name.honorificPrefix",
 		Type:   "string",
 	}, {
 		Column: "name_honorific_suffix",
+		Folded: true,
 		Path:   "name.honorificSuffix",
 		Type:   "string",
 	}, {
 		Column: "display_name",
+		Folded: true,
 		Path:   "displayName",
 		Type:   "string",
 	}, {
 		Column: "nick_name",
+		Folded: true,
 		Path:   "nickName",
 		Type:   "string",
 	}, {
 		Column: "profile_url",
+		Folded: true,
 		Path:   "profileUrl",
 		Type:   "reference",
 	}, {
 		Column: "title",
+		Folded: true,
 		Path:   "title",
 		Type:   "string",
 	}, {
 		Column: "user_type",
+		Folded: true,
 		Path:   "userType",
 		Type:   "string",
 	}, {
 		Column: "preferred_language",
+		Folded: true,
 		Path:   "preferredLanguage",
 		Type:   "string",
 	}, {
 		Column: "locale",
+		Folded: true,
 		Path:   "locale",
 		Type:   "string",
 	}, {
 		Column: "timezone",
+		Folded: true,
 		Path:   "timezone",
 		Type:   "string",
 	}, {
@@ -549,34 +564,42 @@ var UserMapping = &sqlfilter.Mapping{
 		Type:   "boolean",
 	}, {
 		Column: "enterprise_employee_number",
+		Folded: true,
 		Path:   "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber",
 		Type:   "string",
 	}, {
 		Column: "enterprise_cost_center",
+		Folded: true,
 		Path:   "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:costCenter",
 		Type:   "string",
 	}, {
 		Column: "enterprise_organization",
+		Folded: true,
 		Path:   "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:organization",
 		Type:   "string",
 	}, {
 		Column: "enterprise_division",
+		Folded: true,
 		Path:   "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:division",
 		Type:   "string",
 	}, {
 		Column: "enterprise_department",
+		Folded: true,
 		Path:   "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department",
 		Type:   "string",
 	}, {
 		Column: "enterprise_manager_value",
+		Folded: true,
 		Path:   "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value",
 		Type:   "string",
 	}, {
 		Column: "enterprise_manager_ref",
+		Folded: true,
 		Path:   "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.$ref",
 		Type:   "reference",
 	}, {
 		Column: "enterprise_manager_display_name",
+		Folded: true,
 		Path:   "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.displayName",
 		Type:   "string",
 	}, {
@@ -607,6 +630,7 @@ var UserMapping = &sqlfilter.Mapping{
 			Table:        "scim_user_schemas",
 		},
 		Column: "value",
+		Folded: true,
 		Path:   "schemas",
 		Type:   "reference",
 	}, {
@@ -616,6 +640,7 @@ var UserMapping = &sqlfilter.Mapping{
 			Table:        "scim_user_emails",
 		},
 		Column: "value",
+		Folded: true,
 		Path:   "emails.value",
 		Type:   "string",
 	}, {
@@ -625,6 +650,7 @@ var UserMapping = &sqlfilter.Mapping{
 			Table:        "scim_user_emails",
 		},
 		Column: "display",
+		Folded: true,
 		Path:   "emails.display",
 		Type:   "string",
 	}, {
@@ -634,6 +660,7 @@ var UserMapping = &sqlfilter.Mapping{
 			Table:        "scim_user_emails",
 		},
 		Column: "type",
+		Folded: true,
 		Path:   "emails.type",
 		Type:   "string",
 	}, {
@@ -652,6 +679,7 @@ var UserMapping = &sqlfilter.Mapping{
 			Table:        "scim_user_phone_numbers",
 		},
 		Column: "value",
+		Folded: true,
 		Path:   "phoneNumbers.value",
 		Type:   "string",
 	}, {
@@ -661,6 +689,7 @@ var UserMapping = &sqlfilter.Mapping{
 			Table:        "scim_user_phone_numbers",
 		},
 		Column: "display",
+		Folded: true,
 		Path:   "phoneNumbers.display",
 		Type:   "string",
 	}, {
@@ -670,6 +699,7 @@ var UserMapping = &sqlfilter.Mapping{
 			Table:        "scim_user_phone_numbers",
 		},
 		Column: "type",
+		Folded: true,
 		Path:   "phoneNumbers.type",
 		Type:   "string",
 	}, {
@@ -688,6 +718,7 @@ var UserMapping = &sqlfilter.Mapping{
 			Table:        "scim_user_ims",
 		},
 		Column: "value",
+		Folded: true,
 		Path:   "ims.value",
 		Type:   "string",
 	}, {
@@ -697,6 +728,7 @@ var UserMapping = &sqlfilter.Mapping{
 			Table:        "scim_user_ims",
 		},
 		Column: "display",
+		Folded: true,
 		Path:   "ims.display",
 		Type:   "string",
 	}, {
@@ -706,6 +738,7 @@ var UserMapping = &sqlfilter.Mapping{
 			Table:        "scim_user_ims",
 		},
 		Column: "type",
+		Folded: true,
 		Path:   "ims.type",
 		Type:   "string",
 	}, {
@@ -724,6 +757,7 @@ var UserMapping = &sqlfilter.Mapping{
 			Table:        "scim_user_photos",
 		},
 		Column: "value",
+		Folded: true,
 		Path:   "photos.value",
 		Type:   "reference",
 	}, {
@@ -733,6 +767,7 @@ var UserMapping = &sqlfilter.Mapping{
 			Table:        "scim_user_photos",
 		},
 		Column: "display",
+		Folded: true,
 		Path:   "photos.display",
 		Type:   "string",
 	}, {
@@ -742,6 +777,7 @@ var UserMapping = &sqlfilter.Mapping{
 			Table:        "scim_user_photos",
 		},
 		Column: "type",
+		Folded: true,
 		Path:   "photos.type",
 		Type:   "string",
 	}, {
@@ -760,6 +796,7 @@ var UserMapping = &sqlfilter.Mapping{
 			Table:        "scim_user_addresses",
 		},
 		Column: "formatted",
+		Folded: true,
 		Path:   "addresses.formatted",
 		Type:   "string",
 	}, {
@@ -769,6 +806,7 @@ var UserMapping = &sqlfilter.Mapping{
 			Table:        "scim_user_addresses",
 		},
 		Column: "street_address",
+		Folded: true,
 		Path:   "addresses.streetAddress",
 		Type:   "string",
 	}, {
@@ -778,6 +816,7 @@ var UserMapping = &sqlfilter.Mapping{
 			Table:        "scim_user_addresses",
 		},
 		Column: "locality",
+		Folded: true,
 		Path:   "addresses.locality",
 		Type:   "string",
 	}, {
@@ -787,6 +826,7 @@ var UserMapping = &sqlfilter.Mapping{
 			Table:        "scim_user_addresses",
 		},
 		Column: "region",
+		Folded: true,
 		Path:   "addresses.region",
 		Type:   "string",
 	}, {
@@ -796,6 +836,7 @@ var UserMapping = &sqlfilter.Mapping{
 			Table:        "scim_user_addresses",
 		},
 		Column: "postal_code",
+		Folded: true,
 		Path:   "addresses.postalCode",
 		Type:   "string",
 	}, {
@@ -805,6 +846,7 @@ var UserMapping = &sqlfilter.Mapping{
 			Table:        "scim_user_addresses",
 		},
 		Column: "country",
+		Folded: true,
 		Path:   "addresses.country",
 		Type:   "string",
 	}, {
@@ -814,6 +856,7 @@ var UserMapping = &sqlfilter.Mapping{
 			Table:        "scim_user_addresses",
 		},
 		Column: "type",
+		Folded: true,
 		Path:   "addresses.type",
 		Type:   "string",
 	}, {
@@ -823,6 +866,7 @@ var UserMapping = &sqlfilter.Mapping{
 			Table:        "scim_user_entitlements",
 		},
 		Column: "value",
+		Folded: true,
 		Path:   "entitlements.value",
 		Type:   "string",
 	}, {
@@ -832,6 +876,7 @@ var UserMapping = &sqlfilter.Mapping{
 			Table:        "scim_user_entitlements",
 		},
 		Column: "display",
+		Folded: true,
 		Path:   "entitlements.display",
 		Type:   "string",
 	}, {
@@ -841,6 +886,7 @@ var UserMapping = &sqlfilter.Mapping{
 			Table:        "scim_user_entitlements",
 		},
 		Column: "type",
+		Folded: true,
 		Path:   "entitlements.type",
 		Type:   "string",
 	}, {
@@ -859,6 +905,7 @@ var UserMapping = &sqlfilter.Mapping{
 			Table:        "scim_user_roles",
 		},
 		Column: "value",
+		Folded: true,
 		Path:   "roles.value",
 		Type:   "string",
 	}, {
@@ -868,6 +915,7 @@ var UserMapping = &sqlfilter.Mapping{
 			Table:        "scim_user_roles",
 		},
 		Column: "display",
+		Folded: true,
 		Path:   "roles.display",
 		Type:   "string",
 	}, {
@@ -877,6 +925,7 @@ var UserMapping = &sqlfilter.Mapping{
 			Table:        "scim_user_roles",
 		},
 		Column: "type",
+		Folded: true,
 		Path:   "roles.type",
 		Type:   "string",
 	}, {
@@ -904,6 +953,7 @@ var UserMapping = &sqlfilter.Mapping{
 			Table:        "scim_user_x509_certificates",
 		},
 		Column: "display",
+		Folded: true,
 		Path:   "x509Certificates.display",
 		Type:   "string",
 	}, {
@@ -913,6 +963,7 @@ var UserMapping = &sqlfilter.Mapping{
 			Table:        "scim_user_x509_certificates",
 		},
 		Column: "type",
+		Folded: true,
 		Path:   "x509Certificates.type",
 		Type:   "string",
 	}, {
@@ -931,6 +982,7 @@ var UserMapping = &sqlfilter.Mapping{
 			Table:        "scim_user_acme_tags",
 		},
 		Column: "value",
+		Folded: true,
 		Path:   "urn:example:params:scim:schemas:extension:acme:2.0:User:tags",
 		Type:   "string",
 	}, {
@@ -940,6 +992,7 @@ var UserMapping = &sqlfilter.Mapping{
 			Table:        "scim_user_acme_projects",
 		},
 		Column: "name",
+		Folded: true,
 		Path:   "urn:example:params:scim:schemas:extension:acme:2.0:User:projects.name",
 		Type:   "string",
 	}, {
@@ -949,6 +1002,7 @@ var UserMapping = &sqlfilter.Mapping{
 			Table:        "scim_user_acme_projects",
 		},
 		Column: "role",
+		Folded: true,
 		Path:   "urn:example:params:scim:schemas:extension:acme:2.0:User:projects.role",
 		Type:   "string",
 	}, {

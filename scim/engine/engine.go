@@ -380,17 +380,7 @@ func (s *Service[T]) Replace(ctx context.Context, id string, v *T) (*Response, e
 	if err := cond.checkIfMatch(l.version); err != nil {
 		return nil, err
 	}
-	old, err := s.d.Decode(l.doc)
-	if err != nil {
-		return nil, s.readError(err)
-	}
-	if err := s.d.CheckImmutable(old, v); err != nil {
-		return nil, err
-	}
-	if err := s.hooks.BeforeReplace(ctx, old, v); err != nil {
-		return nil, s.hookError("BeforeReplace", err)
-	}
-	doc, err := s.d.Encode(v)
+	_, doc, err := s.beforeWrite(l, v, "BeforeReplace", func(old *T) error { return s.hooks.BeforeReplace(ctx, old, v) })
 	if err != nil {
 		return nil, err
 	}
@@ -409,11 +399,19 @@ func (s *Service[T]) Replace(ctx context.Context, id string, v *T) (*Response, e
 		}
 		return nil
 	})
+	if errors.Is(err, errConflict) {
+		// PUT is absolute: replaying it over the other write would silently
+		// undo that write, so the client decides (RFC 7644 §3.5.1).
+		return nil, scimerr.New(http.StatusConflict, "", "%s %q was changed by another request; retry", s.d.Type.Name, id)
+	}
 	if err != nil {
 		return nil, s.storeError(err)
 	}
 	s.db.Cache.Invalidate(s.d.Table, id)
 	s.invalidateMembers(members.members)
+	if !bytes.Equal(doc, l.doc) {
+		s.invalidateMemberTables()
+	}
 	resp, err := s.respond(ctx, http.StatusOK, &loaded{id: id, version: rec.Version, created: rec.Created, last: rec.LastModified, doc: rec.Doc}, nil)
 	if err != nil {
 		return nil, err
@@ -423,6 +421,28 @@ func (s *Service[T]) Replace(ctx context.Context, id string, v *T) (*Response, e
 		s.log.Error("AfterReplace hook failed", "resourceType", s.d.Type.Name, "id", id, "err", err)
 	}
 	return resp, nil
+}
+
+// beforeWrite runs what every update of stored resource l into v does
+// before writing: the immutability check against the stored value, the
+// application's Before hook (which may still change v), and encoding. It
+// returns the stored value and v's new document.
+func (s *Service[T]) beforeWrite(l *loaded, v *T, hookName string, hook func(old *T) error) (*T, []byte, error) {
+	old, err := s.d.Decode(l.doc)
+	if err != nil {
+		return nil, nil, s.readError(err)
+	}
+	if err := s.d.CheckImmutable(old, v); err != nil {
+		return nil, nil, err
+	}
+	if err := hook(old); err != nil {
+		return nil, nil, s.hookError(hookName, err)
+	}
+	doc, err := s.d.Encode(v)
+	if err != nil {
+		return nil, nil, err
+	}
+	return old, doc, nil
 }
 
 // nextRecord is the record that replaces l with doc: the next version, and
@@ -622,6 +642,17 @@ func (s *Service[T]) invalidateMembers(ids []string) {
 	}
 	for _, t := range s.d.Members.Types {
 		s.db.Cache.Invalidate(t.Table, ids...)
+	}
+}
+
+// invalidateMemberTables forgets every cached member row after a change to
+// a group's own attributes, which every member shows in its derived groups.
+func (s *Service[T]) invalidateMemberTables() {
+	if s.d.Members == nil {
+		return
+	}
+	for _, t := range s.d.Members.Types {
+		s.db.Cache.InvalidateTable(t.Table)
 	}
 }
 

@@ -89,17 +89,7 @@ func (s *Service[T]) patchOnce(ctx context.Context, id string, req *patch.Reques
 	if err := s.d.Prepare(v, OpReplace); err != nil {
 		return nil, err
 	}
-	old, err := s.d.Decode(l.doc)
-	if err != nil {
-		return nil, s.readError(err)
-	}
-	if err := s.d.CheckImmutable(old, v); err != nil {
-		return nil, err
-	}
-	if err := s.hooks.BeforePatch(ctx, old, v); err != nil {
-		return nil, s.hookError("BeforePatch", err)
-	}
-	newDoc, err := s.d.Encode(v)
+	old, newDoc, err := s.beforeWrite(l, v, "BeforePatch", func(old *T) error { return s.hooks.BeforePatch(ctx, old, v) })
 	if err != nil {
 		return nil, err
 	}
@@ -153,6 +143,9 @@ func (s *Service[T]) patchOnce(ctx context.Context, id string, req *patch.Reques
 	}
 	s.db.Cache.Invalidate(s.d.Table, id)
 	s.invalidateMembers(members.members)
+	if docChanged {
+		s.invalidateMemberTables()
+	}
 	nl := &loaded{id: id, version: rec.Version, created: rec.Created, last: rec.LastModified, doc: rec.Doc}
 	resp, err := s.patchResponse(ctx, nl, proj, full)
 	if err != nil {

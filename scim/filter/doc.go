@@ -48,8 +48,10 @@
 //     i.e. both conditions must hold for the same value, and it is rendered
 //     back in that canonical form.
 //   - Quirk Q19: an unquoted comparison value made only of the characters
-//     [A-Za-z0-9._@+-] (`externalId eq jyoung`, `id eq 54D3-AB`) is taken as
-//     a string, unless it is true/false/null (any case) or a JSON number, in
+//     [A-Za-z0-9._@+:-] (`externalId eq jyoung`, `id eq 54D3-AB`, and the
+//     dateTime of Microsoft's SCIM collection,
+//     `meta.created gt 2015-10-10T14:38:21.8617979-07:00`) is taken as a
+//     string, unless it is true/false/null (any case) or a JSON number, in
 //     which case it is that literal. Anything else unquoted is an error.
 //   - Whitespace: any run of space, tab, CR or LF is accepted where the RFC
 //     requires SP, and whitespace is optional next to parentheses, brackets

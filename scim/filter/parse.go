@@ -207,6 +207,13 @@ func isWordChar(c byte) bool {
 	return isAlpha(c) || isDigit(c) || c == '.' || c == '_' || c == '@' || c == '+' || c == '-'
 }
 
+// isValueChar reports the characters of an unquoted comparison value:
+// those of isWordChar plus ':', so that the unquoted dateTime Microsoft's
+// SCIM collection sends (meta.created gt 2015-10-10T14:38:21.8617979-07:00)
+// and unquoted URNs are one token. A ':' cannot start or end anything else
+// where a value is expected, so this makes no valid filter ambiguous.
+func isValueChar(c byte) bool { return isWordChar(c) || c == ':' }
+
 // isPathChar reports the characters that may appear in an attribute path
 // before any "[": URN segments, ATTRNAME, ".", ":" and "$" (for "$ref").
 func isPathChar(c byte) bool {
@@ -469,7 +476,7 @@ func (p *parser) parseValue() (Value, error) {
 		return Value{Kind: String, Str: s}, nil
 	}
 	end := start
-	for end < len(p.s) && isWordChar(p.s[end]) {
+	for end < len(p.s) && isValueChar(p.s[end]) {
 		end++
 	}
 	if end == start {
@@ -487,15 +494,16 @@ func (p *parser) parseValue() (Value, error) {
 		return Value{Kind: False}, nil
 	case strings.EqualFold(tok, "null"):
 		return Value{Kind: Null}, nil
-	case isJSONNumber(tok):
+	case IsJSONNumber(tok):
 		return Value{Kind: Number, Num: tok}, nil
 	}
 	return Value{Kind: String, Str: tok}, nil
 }
 
-// isJSONNumber reports whether s matches the JSON number grammar
+// IsJSONNumber reports whether s matches the JSON number grammar
 // (RFC 8259 §6): -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
-func isJSONNumber(s string) bool {
+// (strconv alone would also accept "Inf", "NaN", hex and underscores).
+func IsJSONNumber(s string) bool {
 	i := 0
 	if i < len(s) && s[i] == '-' {
 		i++

@@ -85,6 +85,9 @@ var parseTests = []struct {
 	{"unquoted not a number", `x eq 01`, cmp("x", Eq, str("01")), `x eq "01"`},
 	{"unquoted then and", `id eq abc and x pr`, and(cmp("id", Eq, str("abc")), pr("x")), `id eq "abc" and x pr`},
 	{"unquoted in parens", `(id eq abc)`, cmp("id", Eq, str("abc")), `id eq "abc"`},
+	{"unquoted dateTime", `meta.Created gt 2015-10-10T14:38:21.8617979-07:00`, cmp("meta.Created", Gt, str("2015-10-10T14:38:21.8617979-07:00")), `meta.Created gt "2015-10-10T14:38:21.8617979-07:00"`},
+	{"unquoted dateTime in brackets", `x[at lt 2024-01-01T00:00:00Z]`, vp("x", cmp("at", Lt, str("2024-01-01T00:00:00Z"))), `x[at lt "2024-01-01T00:00:00Z"]`},
+	{"unquoted URN", `schemas eq urn:ietf:params:scim:schemas:core:2.0:User`, cmp("schemas", Eq, str("urn:ietf:params:scim:schemas:core:2.0:User")), `schemas eq "urn:ietf:params:scim:schemas:core:2.0:User"`},
 
 	// Precedence and grouping.
 	{"and binds tighter", `a pr or b pr and c pr`, or(pr("a"), and(pr("b"), pr("c"))), ""},
@@ -264,7 +267,7 @@ var errorTests = []struct {
 	{"raw newline in string", "a eq \"a\nb\"", 7, "control character 0x0a"},
 	{"invalid utf8", "a eq \"\xff\"", 6, "invalid UTF-8 byte 0xff at position 6"},
 	{"single quotes", `a eq 'x'`, 5, "expected a value"},
-	{"unquoted with colon", `a eq 2024-01-01T00:00:00Z`, 18, "expected a space, ')' or ']' after the value 2024-01-01T00"},
+	{"unquoted with quote", `a eq 2024-01-01T00:00:00"Z"`, 24, "expected a space, ')' or ']' after the value 2024-01-01T00:00:00"},
 	{"unquoted with slash", `a eq x/y`, 6, "after the value x"},
 	{"number then garbage", `a eq 12"x"`, 7, "after the value 12"},
 	{"garbage after value", `a eq "x" y`, 9, "unexpected 'y' at position 9, expected 'and', 'or' or the end of the filter"},
@@ -411,8 +414,8 @@ func TestIsJSONNumber(t *testing.T) {
 		"": false, "-": false, "01": false, "1.": false, ".5": false, "1e": false, "1e+": false, "+1": false,
 		"0x10": false, "1_000": false, "NaN": false, "Inf": false, "1.5.6": false,
 	} {
-		if got := isJSONNumber(s); got != want {
-			t.Errorf("isJSONNumber(%q) = %v", s, got)
+		if got := IsJSONNumber(s); got != want {
+			t.Errorf("IsJSONNumber(%q) = %v", s, got)
 		}
 	}
 }

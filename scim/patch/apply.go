@@ -476,25 +476,27 @@ func mergeValues(attr *schema.Attribute, list, vals []any) []any {
 				}
 			}
 		}
-		merged := false
-		for i, e := range list {
-			if sameValue(attr, e, v) {
-				if em, ok := e.(map[string]any); ok {
-					for k, x := range v.(map[string]any) {
-						em[k] = x
-					}
-				} else {
-					list[i] = v
-				}
-				merged = true
-				break
-			}
-		}
-		if !merged {
-			list = append(list, v)
-		}
+		list = addValue(attr, list, v)
 	}
 	return list
+}
+
+// addValue appends v to list, or updates the value of list that is the
+// same value (sameValue) with v's sub-attributes.
+func addValue(attr *schema.Attribute, list []any, v any) []any {
+	for i, e := range list {
+		if sameValue(attr, e, v) {
+			if em, ok := e.(map[string]any); ok {
+				for k, x := range v.(map[string]any) {
+					em[k] = x
+				}
+			} else {
+				list[i] = v
+			}
+			return list
+		}
+	}
+	return append(list, v)
 }
 
 // sameValue reports whether two values of a multi-valued attribute are the
@@ -835,23 +837,7 @@ func canonList(attr *schema.Attribute, v any) ([]any, error) {
 	// values stay two: validation rejects them, RFC 7643 §2.4.)
 	var list []any
 	for _, v := range out {
-		dup := false
-		for i, e := range list {
-			if sameValue(attr, e, v) {
-				if em, ok := e.(map[string]any); ok {
-					for k, x := range v.(map[string]any) {
-						em[k] = x
-					}
-				} else {
-					list[i] = v
-				}
-				dup = true
-				break
-			}
-		}
-		if !dup {
-			list = append(list, v)
-		}
+		list = addValue(attr, list, v)
 	}
 	primaries := 0
 	for _, v := range list {

@@ -119,7 +119,7 @@ func Parse(body []byte) (*Request, error) {
 		return nil, scimerr.BadRequest(scimerr.InvalidSyntax, "\"Operations\" is empty: a PatchOp needs at least one operation")
 	}
 	if len(ops) > MaxOperations {
-		return nil, scimerr.New(413, scimerr.TooMany, "%d operations in one PATCH; at most %d", len(ops), MaxOperations)
+		return nil, scimerr.New(413, "", "%d operations in one PATCH; at most %d", len(ops), MaxOperations)
 	}
 	req := &Request{Operations: make([]Operation, 0, len(ops))}
 	for i, o := range ops {

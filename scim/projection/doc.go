@@ -46,8 +46,19 @@
 //     ("urn:ietf:params:scim:schemas:core:2.0:User:meta.lastModified").
 //   - A bare core schema URN selects (or removes) the core schema's
 //     attributes, not the common ones (id, externalId, meta).
-//   - A value filter ("emails[type eq \"work\"]") and paths deeper than
-//     attribute.subAttribute are rejected.
+//   - Paths deeper than attribute.subAttribute are rejected.
+//   - Value filters (beyond RFC 7644 §3.10, for Microsoft's SCIM collection):
+//     in attributes, "emails[type eq \"work\"]" selects emails like
+//     "emails" does but keeps only the values the filter matches (evaluated
+//     by scim/valuefilter on the value as stored), and
+//     "emails[type eq \"work\"].value" selects like "emails.value" for the
+//     matching values. Several filtered items keep the values any of them
+//     matches; an item naming the attribute without a filter (or its schema
+//     URN) keeps every value; the sub-attributes returned are the union over
+//     the items. In excludedAttributes, "emails[f]" removes the matching
+//     values and "emails[f].type" removes type from them. Only multi-valued
+//     attributes take a filter; items are split at commas outside brackets
+//     and quotes. A malformed or ill-typed filter is 400 invalidFilter.
 //   - Unknown names are a 400 invalidValue error naming the parameter and
 //     the path. Naming a sub-attribute of a non-complex attribute is too.
 //   - Listing a complex attribute keeps its "default" and "always"

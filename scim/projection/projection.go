@@ -9,8 +9,10 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/scimforge/scimforge/scim/filter"
 	"github.com/scimforge/scimforge/scim/schema"
 	"github.com/scimforge/scimforge/scim/scimerr"
+	"github.com/scimforge/scimforge/scim/valuefilter"
 )
 
 // Parameter names, as they appear in error details.
@@ -42,6 +44,18 @@ type decision struct {
 	filter      bool
 	keepUnknown bool   // keep sub-attribute keys the schema does not define
 	subs        []bool // keep, per sub-attribute (parallel to attrInfo.subAttrs)
+	// onlyElems keeps only the values of a multi-valued attribute that
+	// match one of these filters (attributes=emails[type eq "work"]).
+	onlyElems []*valuefilter.Filter
+	// dropElems removes what matching values hold: the value itself
+	// (sub -1) or one sub-attribute (excludedAttributes=emails[...]).
+	dropElems []elemDrop
+}
+
+// elemDrop is one excludedAttributes item with a value filter.
+type elemDrop struct {
+	f   *valuefilter.Filter
+	sub int // index into attrInfo.subAttrs, or -1 for the whole value
 }
 
 // extDecision is what happens to one extension object.
@@ -240,7 +254,13 @@ func (d *decision) apply(info *attrInfo, v any) (any, action) {
 	case []any:
 		out := x[:0]
 		for _, el := range x {
-			if m, ok := el.(map[string]any); ok && d.filterObj(info, m) && len(m) == 0 {
+			m, ok := el.(map[string]any)
+			if d.onlyElems != nil || d.dropElems != nil {
+				if !d.elemKept(info, el, m, ok) {
+					continue
+				}
+			}
+			if ok && d.filterObj(info, m) && len(m) == 0 {
 				continue
 			}
 			out = append(out, el)
@@ -255,6 +275,56 @@ func (d *decision) apply(info *attrInfo, v any) (any, action) {
 		return out, actReplace
 	}
 	return nil, actKeep
+}
+
+// elemKept applies the value filters to one value of a multi-valued
+// attribute (m is the value when it is an object, ok reports whether it
+// is): it reports whether the value stays, after removing from it the
+// sub-attributes excluded for matching values. Every filter sees the value
+// as stored, before any sub-attribute is removed, so a filter may test a
+// sub-attribute the response leaves out (emails[type eq "work"].value).
+func (d *decision) elemKept(info *attrInfo, el any, m map[string]any, ok bool) bool {
+	if !ok {
+		if len(info.subAttrs) > 0 {
+			return true // not the shape the schema describes: left as is
+		}
+		m = map[string]any{"value": el} // a simple value is named "value"
+	}
+	if d.onlyElems != nil {
+		match := false
+		for _, f := range d.onlyElems {
+			if f.Match(m) {
+				match = true
+				break
+			}
+		}
+		if !match {
+			return false
+		}
+	}
+	var subs []int
+	for _, x := range d.dropElems {
+		if !x.f.Match(m) {
+			continue
+		}
+		if x.sub < 0 {
+			return false
+		}
+		subs = append(subs, x.sub)
+	}
+	if ok {
+		for _, j := range subs {
+			for k := range m {
+				if i, found := info.subs.get(k); found && i == j {
+					delete(m, k)
+				}
+			}
+		}
+		if len(subs) > 0 && len(m) == 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // filterObj removes the sub-attributes d drops from one complex value and
@@ -362,7 +432,8 @@ func (p *Projection) equal(q *Projection) bool {
 	}
 	for i := range p.attrs {
 		a, b := &p.attrs[i], &q.attrs[i]
-		if a.keep != b.keep || a.filter != b.filter || a.keepUnknown != b.keepUnknown {
+		if a.keep != b.keep || a.filter != b.filter || a.keepUnknown != b.keepUnknown ||
+			a.onlyElems != nil || b.onlyElems != nil || a.dropElems != nil || b.dropElems != nil {
 			return false
 		}
 		if a.filter {
@@ -398,6 +469,11 @@ type selection struct {
 	viaSchema bool // its schema URN is named in attributes
 	anySub    bool // one of its sub-attributes is named in attributes
 	excluded  bool // named (or its schema URN) in excludedAttributes
+	// unfiltered: named in attributes without a value filter (itself, a
+	// sub-attribute or its schema), so every value is selected.
+	unfiltered bool
+	filters    []*valuefilter.Filter // value filters of the attributes items naming it
+	drops      []elemDrop            // excludedAttributes items with a value filter
 }
 
 func newBuilder(ix *index) *builder {
@@ -413,7 +489,7 @@ func newBuilder(ix *index) *builder {
 
 // parse reads one parameter value into the builder.
 func (b *builder) parse(param, value string, include bool) error {
-	for item := range strings.SplitSeq(value, ",") {
+	for _, item := range splitItems(value) {
 		item = strings.TrimSpace(item)
 		if item == "" {
 			continue
@@ -424,6 +500,18 @@ func (b *builder) parse(param, value string, include bool) error {
 		}
 		if include {
 			b.hasInc = true
+		}
+		if t.vf != nil {
+			b.parseFiltered(t, include)
+			continue
+		}
+		if include && t.kind != targetSchemas {
+			for i := range b.sels {
+				if t.kind == targetSchema && b.ix.attrs[i].attr.Schema == t.schema ||
+					t.kind != targetSchema && i == t.attr {
+					b.sels[i].unfiltered = true
+				}
+			}
 		}
 		switch t.kind {
 		case targetAttr:
@@ -465,6 +553,59 @@ func (b *builder) parse(param, value string, include bool) error {
 	return nil
 }
 
+// parseFiltered records an item with a value filter. In attributes it
+// selects the attribute (or its sub-attribute) like the same item without
+// the filter does, and keeps only the matching values unless another item
+// selects every value. In excludedAttributes it removes the matching
+// values (or the sub-attribute from them) instead of the whole attribute.
+func (b *builder) parseFiltered(t target, include bool) {
+	s := &b.sels[t.attr]
+	if !include {
+		sub := -1
+		if t.kind == targetSub {
+			sub = t.sub
+		}
+		s.drops = append(s.drops, elemDrop{f: t.vf, sub: sub})
+		return
+	}
+	s.filters = append(s.filters, t.vf)
+	if t.kind == targetSub {
+		s.anySub = true
+		b.incSub[b.ix.attrs[t.attr].subOff+t.sub] = true
+	} else {
+		s.explicit = true
+	}
+}
+
+// splitItems splits a parameter value at the commas that separate items,
+// not at those inside a value filter's brackets or quoted strings
+// (emails[value eq "a,b"]).
+func splitItems(v string) []string {
+	var items []string
+	depth, inStr, start := 0, false, 0
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case inStr:
+			if c == '\\' {
+				i++
+			} else if c == '"' {
+				inStr = false
+			}
+		case c == '"' && depth > 0:
+			inStr = true
+		case c == '[':
+			depth++
+		case c == ']' && depth > 0:
+			depth--
+		case c == ',' && depth == 0:
+			items = append(items, v[start:i])
+			start = i + 1
+		}
+	}
+	return append(items, v[start:])
+}
+
 // build turns the selections into decisions.
 func (b *builder) build() *Projection {
 	ix := b.ix
@@ -490,12 +631,21 @@ func (b *builder) build() *Projection {
 		default:
 			d.keep = (!b.hasInc || s.explicit || s.viaSchema || s.anySub) && !s.excluded
 		}
+		if d.keep && a.Returned != schema.ReturnedAlways {
+			if len(s.filters) > 0 && !s.unfiltered {
+				d.onlyElems = s.filters
+			}
+			d.dropElems = s.drops
+			if d.onlyElems != nil || d.dropElems != nil {
+				d.filter = true
+			}
+		}
 		if !d.keep || len(info.subAttrs) == 0 {
 			continue
 		}
 		whole := !b.hasInc || a.Returned == schema.ReturnedAlways || s.explicit || s.viaSchema
 		d.keepUnknown = whole
-		d.filter = !whole
+		d.filter = d.filter || !whole
 		d.subs = keep[info.subOff : info.subOff+len(info.subAttrs)]
 		for j, sub := range info.subAttrs {
 			k := info.subOff + j
@@ -544,12 +694,15 @@ type target struct {
 	sub    int // index into attrInfo.subAttrs
 	schema *schema.Schema
 	ext    int // extension index for targetSchema; -1 for the core schema
+	// vf is the value filter of "emails[type eq \"work\"]" (targetAttr)
+	// or "emails[type eq \"work\"].value" (targetSub), nil without one.
+	vf *valuefilter.Filter
 }
 
 // resolve resolves one attribute path of the named parameter.
 func (ix *index) resolve(param, path string) (target, error) {
 	if strings.ContainsAny(path, "[]") {
-		return target{}, badPath(param, path, "value filters are not allowed here; name attributes only (e.g. emails.value)")
+		return ix.resolveFiltered(param, path)
 	}
 	if len(path) < 4 || !strings.EqualFold(path[:4], "urn:") {
 		return ix.resolveIn(param, path, path, nil)
@@ -596,6 +749,51 @@ func (ix *index) resolve(param, path string) (target, error) {
 		return target{}, bestErr
 	}
 	return target{}, badPath(param, path, fmt.Sprintf("no schema of resource type %s has that URN (its schemas: %s)", ix.rt.Name, ix.schemaList()))
+}
+
+// resolveFiltered resolves a path with a value filter,
+// attr[filter] or attr[filter].sub, where attr is a multi-valued
+// attribute. RFC 7644 §3.10 attribute notation has no filters; Microsoft's
+// SCIM collection sends them in attributes and expects only the matching
+// values back (README, client quirks). Filter errors are 400
+// invalidFilter.
+func (ix *index) resolveFiltered(param, path string) (target, error) {
+	p, err := filter.ParsePath(path)
+	if err != nil {
+		return target{}, badFilter(param, path, err.Error())
+	}
+	if p.ValueFilter == nil {
+		return target{}, badPath(param, path, "unexpected '[' or ']'")
+	}
+	if p.Attr.Sub != "" {
+		return target{}, badPath(param, path, fmt.Sprintf("a value filter applies to a multi-valued attribute, not to the sub-attribute %s", clip(p.Attr.String())))
+	}
+	t, err := ix.resolve(param, p.Attr.String())
+	if err != nil {
+		return target{}, err
+	}
+	if t.kind != targetAttr {
+		return target{}, badPath(param, path, "a value filter applies to a multi-valued attribute, not to a schema")
+	}
+	info := &ix.attrs[t.attr]
+	if !info.attr.MultiValued {
+		return target{}, badPath(param, path, fmt.Sprintf("attribute %q is not multi-valued, so it cannot have a value filter", info.attr.Name))
+	}
+	if p.Sub != "" {
+		j, ok := info.subIdx[info.attr.Sub(p.Sub)]
+		if !ok {
+			return target{}, badPath(param, path, fmt.Sprintf("attribute %q has no sub-attribute %q", info.attr.Name, clip(p.Sub)))
+		}
+		t.kind, t.sub = targetSub, j
+	}
+	if t.vf, err = valuefilter.Compile(p.ValueFilter, info.attr); err != nil {
+		return target{}, badFilter(param, path, err.Error())
+	}
+	return t, nil
+}
+
+func badFilter(param, path, why string) *scimerr.Error {
+	return scimerr.BadRequest(scimerr.InvalidFilter, "%s: invalid value filter in %q: %s", param, clip(path), clip(why))
 }
 
 // resolveIn resolves "name" or "name.sub" in schema sc, or unqualified when

@@ -2,6 +2,7 @@ package projection
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"reflect"
@@ -425,7 +426,6 @@ func TestNewErrors(t *testing.T) {
 		{user, "name.foo", "", []string{`"name.foo"`, `sub-attribute "foo"`}},
 		{user, "userName.x", "", []string{`"userName.x"`, "not complex"}},
 		{user, "name.givenName.x", "", []string{"too many"}},
-		{user, `emails[type eq "work"].value`, "", []string{"value filters"}},
 		{user, "name.", "", []string{"empty"}},
 		{user, ".givenName", "", []string{"empty"}},
 		{user, "schemas.x", "", []string{`"schemas.x"`}},
@@ -461,6 +461,96 @@ func TestNewErrors(t *testing.T) {
 		}
 		if len(e.Detail) > 400 {
 			t.Errorf("detail is %d bytes long", len(e.Detail))
+		}
+	}
+}
+
+// TestValueFilters: attributes and excludedAttributes items with a value
+// filter (Microsoft's collection sends attributes=emails[type eq "work"]).
+func TestValueFilters(t *testing.T) {
+	user := userRT(t)
+	work := `{"value": "bjensen@example.com", "type": "work", "primary": true}`
+	home := `{"value": "babs@jensen.org", "type": "home"}`
+	only := func(extra string) string {
+		return `{"schemas": ["` + coreUserURN + `"], "id": "u1"` + extra + `}`
+	}
+	tests := []struct {
+		name, attrs, excl, want string
+	}{
+		{"only the work e-mail", `emails[type eq "work"]`, "", only(`, "emails": [` + work + `]`)},
+		{"filter on value, any case", `EMAILS[VALUE EQ "BABS@JENSEN.ORG"]`, "", only(`, "emails": [` + home + `]`)},
+		{"no value matches: attribute gone", `emails[value eq "nobody@x"]`, "", only("")},
+		{"filtered sub-attribute", `emails[type eq "work"].value`, "", only(`, "emails": [{"value": "bjensen@example.com"}]`)},
+		{"two filters: either", `emails[type eq "work"],emails[type eq "home"].type`, "", only(`, "emails": [` + work + `, ` + home + `]`)},
+		{"comma inside the filter", `emails[value co ","],userName`, "", only(`, "userName": "bjensen"`)},
+		{"an unfiltered item selects every value", `emails[type eq "work"],emails`, "", only(`, "emails": [` + work + `, ` + home + `]`)},
+		// The sub-attributes shown are the union over the items naming
+		// the attribute, for every value kept.
+		{"an unfiltered sub-attribute selects every value", `emails[type eq "work"],emails.type`, "",
+			only(`, "emails": [` + work + `, ` + home + `]`)},
+		{"sub-attributes are a union", `emails[type eq "work"].value,emails[type eq "home"].type`, "",
+			only(`, "emails": [{"value": "bjensen@example.com", "type": "work"}, {"value": "babs@jensen.org", "type": "home"}]`)},
+		{"with other attributes", `userName,emails[primary eq "True"]`, "", only(`, "userName": "bjensen", "emails": [` + work + `]`)},
+		{"not", `emails[not (type eq "work")]`, "", only(`, "emails": [` + home + `]`)},
+		{"excluded: drops matching values", "userName,emails", `emails[type eq "home"]`,
+			only(`, "userName": "bjensen", "emails": [` + work + `]`)},
+		{"excluded sub-attribute of matching values", "emails", `emails[type eq "home"].type`,
+			only(`, "emails": [` + work + `, {"value": "babs@jensen.org"}]`)},
+		{"excluded: every value", "userName,emails", `emails[value pr]`, only(`, "userName": "bjensen"`)},
+		{"multi-valued string: value names the element", acmeURN + `:tags[value eq "B"]`, "",
+			`{"schemas": ["` + coreUserURN + `", "` + acmeURN + `"], "id": "u1", "` + acmeURN + `": {"tags": ["b"]}}`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := New(user, tc.attrs, tc.excl)
+			if err != nil {
+				t.Fatalf("New(%q, %q): %v", tc.attrs, tc.excl, err)
+			}
+			if p.Default() {
+				t.Error("Default() with a value filter")
+			}
+			res := decode(t, userDoc)
+			p.Apply(res)
+			if got, want := canon(t, res), canon(t, decode(t, tc.want)); got != want {
+				t.Errorf("attributes=%q excludedAttributes=%q:\ngot  %s\nwant %s", tc.attrs, tc.excl, got, want)
+			}
+		})
+	}
+	// Only exclusions with a value filter still change the default.
+	p, err := New(user, "", `emails[type eq "home"]`)
+	if err != nil || p.Default() {
+		t.Fatalf("excludedAttributes with a value filter: %v, Default %v", err, err == nil && p.Default())
+	}
+	res := decode(t, userDoc)
+	p.Apply(res)
+	if got := fmt.Sprint(res["emails"]); strings.Contains(got, "home") || !strings.Contains(got, "work") {
+		t.Errorf("excludedAttributes=emails[type eq \"home\"]: emails %s", got)
+	}
+}
+
+func TestValueFilterErrors(t *testing.T) {
+	user := userRT(t)
+	for _, tc := range []struct {
+		attrs, excl string
+		scimType    scimerr.Type
+		detail      string
+	}{
+		{`emails[type eq "work"`, "", scimerr.InvalidFilter, "to close"},
+		{`emails[nope eq "x"]`, "", scimerr.InvalidFilter, `no sub-attribute "nope"`},
+		{`emails[primary gt true]`, "", scimerr.InvalidFilter, "not supported for boolean"},
+		{"", `emails[type eq 1 or]`, scimerr.InvalidFilter, "excludedAttributes"},
+		{`userName[value eq "x"]`, "", scimerr.InvalidValue, "not multi-valued"},
+		{`name[givenName eq "x"]`, "", scimerr.InvalidValue, "not multi-valued"},
+		{`emails.value[value eq "x"]`, "", scimerr.InvalidValue, "not to the sub-attribute"},
+		{`emails[type eq "work"].nope`, "", scimerr.InvalidValue, `no sub-attribute "nope"`},
+		{`nope[type eq "work"]`, "", scimerr.InvalidValue, `"nope"`},
+		{`emails]`, "", scimerr.InvalidFilter, "attributes"},
+		{entURN + `[value eq "x"]`, "", scimerr.InvalidValue, ""},
+	} {
+		_, err := New(user, tc.attrs, tc.excl)
+		e := scimerr.As(err)
+		if e == nil || e.Status != http.StatusBadRequest || e.ScimType != tc.scimType || !strings.Contains(e.Detail, tc.detail) {
+			t.Errorf("New(%q, %q): %v, want 400 %s mentioning %q", tc.attrs, tc.excl, err, tc.scimType, tc.detail)
 		}
 	}
 }
@@ -670,13 +760,16 @@ func FuzzNew(f *testing.F) {
 		f.Add("", s)
 	}
 	f.Add("userName,emails", "emails.type")
+	f.Add(`emails[type eq "work"].value,userName`, `emails[value co ","]`)
+	f.Add(`emails[type eq "work" or primary eq true]`, `emails[type eq "home"].type`)
+	f.Add(acmeURN+`:tags[value eq "a"]`, "")
 	user := userRT(f)
 	f.Fuzz(func(t *testing.T, attrs, excl string) {
 		p, err := New(user, attrs, excl)
 		if err != nil {
 			e := scimerr.As(err)
-			if e == nil || e.Status != http.StatusBadRequest || e.ScimType != scimerr.InvalidValue || e.Detail == "" {
-				t.Fatalf("New(%q, %q): error %#v, want a 400 invalidValue *scimerr.Error", attrs, excl, err)
+			if e == nil || e.Status != http.StatusBadRequest || (e.ScimType != scimerr.InvalidValue && e.ScimType != scimerr.InvalidFilter) || e.Detail == "" {
+				t.Fatalf("New(%q, %q): error %#v, want a 400 invalidValue or invalidFilter *scimerr.Error", attrs, excl, err)
 			}
 			return
 		}

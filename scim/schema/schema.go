@@ -62,8 +62,11 @@ const (
 	ResourceTypeURN          = "urn:ietf:params:scim:schemas:core:2.0:ResourceType"
 	ServiceProviderConfigURN = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"
 	ListResponseURN          = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+	SearchRequestURN         = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
 	ErrorURN                 = "urn:ietf:params:scim:api:messages:2.0:Error"
 	PatchOpURN               = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+	BulkRequestURN           = "urn:ietf:params:scim:api:messages:2.0:BulkRequest"
+	BulkResponseURN          = "urn:ietf:params:scim:api:messages:2.0:BulkResponse"
 )
 
 // Attribute is one attribute definition (RFC 7643 §7). Characteristics that a

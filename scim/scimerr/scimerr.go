@@ -28,6 +28,13 @@ const (
 	Sensitive     Type = "sensitive"
 )
 
+// The RFC 9865 §2.3 error keywords of cursor paging. (expiredCursor is not
+// declared: scimforge's keyset cursors do not expire.)
+const (
+	InvalidCursor Type = "invalidCursor"
+	InvalidCount  Type = "invalidCount"
+)
+
 // ContentType is the SCIM media type (RFC 7644 §3.1), used on every response.
 const ContentType = "application/scim+json"
 

@@ -5,7 +5,6 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/scimforge/scimforge/scim/filter"
 )
@@ -176,7 +175,7 @@ func (c *compiler) compare(cmp *filter.Compare, sc *scope) error {
 		}
 		f = sc.g.subs[strings.ToLower(cmp.Attr.Name)]
 		if f == nil {
-			return errorf(name, "unknown attribute %q: %s has no sub-attribute %q", sc.attr.String()+"."+cmp.Attr.Name, sc.g.path, cmp.Attr.Name)
+			return unknown(errorf(name, "unknown attribute %q: %s has no sub-attribute %q", sc.attr.String()+"."+cmp.Attr.Name, sc.g.path, cmp.Attr.Name))
 		}
 	} else {
 		e, err := c.ix.resolve(cmp.Attr)
@@ -322,21 +321,26 @@ var sqlOps = map[filter.CompareOp]string{
 func (c *compiler) cond(col string, f *field, op filter.CompareOp, v operand) {
 	fold := f.typ == tString || f.typ == tReference
 	fold = fold && !f.attr.CaseExact
+	lhs := col
 	if fold {
-		// The columns of caseExact=false attributes hold Fold(value), so the
-		// value is folded too; this is what makes non-ASCII letters compare
-		// without case (SQLite's NOCASE and LIKE fold only A-Z).
+		// Folded columns hold Fold(value), so the value is folded too; this
+		// is what makes non-ASCII letters compare without case (SQLite's
+		// NOCASE and LIKE fold only A-Z). A column holding text as written
+		// is folded in SQL as well.
 		v.pattern = Fold(v.pattern)
 		if s, ok := v.v.(string); ok {
 			v.v = Fold(s)
 		}
+		if !f.attr.Folded && c.d == SQLite {
+			lhs = "lower(" + col + ")"
+		}
 	}
 	switch op {
 	case filter.Co, filter.Sw, filter.Ew:
-		c.substring(col, fold, op, v.pattern)
+		c.substring(lhs, fold, op, v.pattern) // Postgres: ILIKE
 		return
 	}
-	lhs, rhs := col, func() { c.arg(v.v) }
+	rhs := func() { c.arg(v.v) }
 	if fold && c.d == Postgres {
 		lhs = "lower(" + col + ")"
 		rhs = func() { c.w("lower("); c.arg(v.v); c.w("::text)") }
@@ -452,7 +456,7 @@ func (c *compiler) convert(f *field, name string, op filter.CompareOp, v filter.
 		switch {
 		case v.Kind == filter.Number:
 			text = v.Num
-		case v.Kind == filter.String && isNumber(strings.TrimSpace(v.Str)):
+		case v.Kind == filter.String && filter.IsJSONNumber(strings.TrimSpace(v.Str)):
 			text = strings.TrimSpace(v.Str)
 		default:
 			return wrong("a number")
@@ -476,7 +480,7 @@ func (c *compiler) convert(f *field, name string, op filter.CompareOp, v filter.
 		if v.Kind != filter.String {
 			return wrong("a date-time string such as \"2024-05-13T04:42:34Z\"")
 		}
-		t, ok := parseDateTime(v.Str)
+		t, ok := filter.ParseDateTime(v.Str)
 		if !ok {
 			return wrong("a valid xsd:dateTime such as \"2024-05-13T04:42:34Z\"")
 		}
@@ -486,66 +490,6 @@ func (c *compiler) convert(f *field, name string, op filter.CompareOp, v filter.
 		return operand{v: t}, nil
 	}
 	return operand{}, fmt.Errorf("sqlfilter: unhandled type %v", typ)
-}
-
-// parseDateTime parses an RFC 3339 / xsd:dateTime value and returns it in
-// UTC. A value without a time zone is taken as UTC. Years must stay within
-// 0000-9999 after conversion, so that the SQLite text encoding keeps its
-// fixed width.
-func parseDateTime(s string) (time.Time, bool) {
-	s = strings.ToUpper(strings.TrimSpace(s))
-	var t time.Time
-	var err error
-	if len(s) >= 19 && (strings.HasSuffix(s, "Z") || strings.ContainsAny(s[19:], "+-")) {
-		t, err = time.Parse(time.RFC3339Nano, s)
-	} else {
-		t, err = time.ParseInLocation("2006-01-02T15:04:05.999999999", s, time.UTC)
-	}
-	if err != nil {
-		return time.Time{}, false
-	}
-	t = t.UTC()
-	if t.Year() < 0 || t.Year() > 9999 {
-		return time.Time{}, false
-	}
-	return t, true
-}
-
-// isNumber reports whether s is a JSON number (RFC 8259 §6); strconv alone
-// would also accept "Inf", "NaN", hex and underscores.
-func isNumber(s string) bool {
-	i, n := 0, len(s)
-	digits := func() bool {
-		st := i
-		for i < n && s[i] >= '0' && s[i] <= '9' {
-			i++
-		}
-		return i > st
-	}
-	if i < n && s[i] == '-' {
-		i++
-	}
-	if i < n && s[i] == '0' {
-		i++
-	} else if !digits() {
-		return false
-	}
-	if i < n && s[i] == '.' {
-		i++
-		if !digits() {
-			return false
-		}
-	}
-	if i < n && (s[i] == 'e' || s[i] == 'E') {
-		i++
-		if i < n && (s[i] == '+' || s[i] == '-') {
-			i++
-		}
-		if !digits() {
-			return false
-		}
-	}
-	return i == n
 }
 
 // Fold is the case folding of caseExact=false values in search columns:

@@ -89,6 +89,12 @@ var execCases = []execCase{
 	{filter: `meta.created eq "2024-06-01t00:00:00z"`, want: "6"},
 	{filter: `meta.created eq "2024-06-01T00:00:00"`, want: "6"},
 	{filter: `meta.created lt "2024-01-01T00:00:00Z"`, want: "4"},
+	// Microsoft's collection: unquoted, 7 fractional digits and an offset,
+	// compared with the 9-digit UTC text of the column after normalising.
+	{filter: `meta.Created gt 2015-10-10T14:38:21.8617979-07:00`, want: "1 2 3 4 5 6 7 8 10"},
+	{filter: `meta.created gt 2023-12-31T16:59:59.9989999-07:00`, want: "1 2 3 4 5 6 7 8 10"},
+	{filter: `meta.created gt 2023-12-31T16:59:59.9990001-07:00`, want: "1 2 3 5 6 7 8 10"},
+	{filter: `meta.created le 2024-01-01T05:30:00+05:30`, want: "1 4"},
 	{filter: `meta.created le "2024-01-01T00:00:00Z"`, want: "1 4"},
 	{filter: `meta.created ne "2024-01-01T00:00:00.000Z"`, want: "2 3 4 5 6 7 8 9 10"},
 	{filter: `meta.lastModified gt "2024-02-15T08:30:00.4Z"`, want: "1 2 3"},
@@ -142,6 +148,17 @@ var execCases = []execCase{
 	{filter: `groups pr`, want: "1 2 4"},
 	{filter: `groups[value eq "g1"] and groups[value eq "g2"]`, want: "2"},
 	{filter: `not (groups pr)`, want: "3 5 6 7 8 9 10"},
+	// groups.type is stored as written ("User", "USER" for g3), not
+	// folded: case is ignored all the same.
+	{filter: `groups.type eq "User"`, want: "1 2 4"},
+	{filter: `groups.type eq "user"`, want: "1 2 4"},
+	{filter: `groups.type eq "USER"`, want: "1 2 4"},
+	{filter: `groups.type ne "user"`, want: "3 5 6 7 8 9 10"},
+	{filter: `groups.type sw "us"`, want: "1 2 4"},
+	{filter: `groups.type co "SE"`, want: "1 2 4"},
+	{filter: `groups.type gt "group"`, want: "1 2 4"},
+	{filter: `groups[type eq "user" and value eq "g3"]`, want: "4"},
+	{filter: `groups[type eq "User" and value eq "g1"]`, want: "1 2"},
 
 	// Extensions: qualified, unqualified (enterprise before acme), any case.
 	{filter: entURN + `:employeeNumber eq "701984"`, want: "1"},

@@ -29,26 +29,29 @@ func newUserMapping() *Mapping {
 		Attributes: []Attribute{
 			{Path: "id", Type: "string", CaseExact: true, Column: "id"},
 			{Path: "externalId", Type: "string", CaseExact: true, Column: "external_id"},
-			{Path: "userName", Type: "string", Column: "user_name"},
-			{Path: "displayName", Type: "string", Column: "display_name"},
-			{Path: "title", Type: "string", Column: "title"},
+			{Path: "userName", Type: "string", Folded: true, Column: "user_name"},
+			{Path: "displayName", Type: "string", Folded: true, Column: "display_name"},
+			{Path: "title", Type: "string", Folded: true, Column: "title"},
 			{Path: "active", Type: "boolean", Column: "active"},
-			{Path: "name.familyName", Type: "string", Column: "name_family_name"},
-			{Path: "name.givenName", Type: "string", Column: "name_given_name"},
+			{Path: "name.familyName", Type: "string", Folded: true, Column: "name_family_name"},
+			{Path: "name.givenName", Type: "string", Folded: true, Column: "name_given_name"},
 			{Path: "profileUrl", Type: "reference", CaseExact: true, Column: "profile_url"},
-			{Path: "emails.value", Type: "string", Column: "value", Child: emails},
-			{Path: "emails.type", Type: "string", Column: "type", Child: emails},
+			{Path: "emails.value", Type: "string", Folded: true, Column: "value", Child: emails},
+			{Path: "emails.type", Type: "string", Folded: true, Column: "type", Child: emails},
 			{Path: "emails.primary", Type: "boolean", Column: "primary", Child: emails},
 			{Path: "groups.value", Type: "string", CaseExact: true, Column: "group_id", Child: groups},
+			// Written as is, not folded, like the membership table's
+			// member_type ("User"): Compile folds the column in SQL.
+			{Path: "groups.type", Type: "string", Column: "member_type", Child: groups},
 			{Path: "meta.created", Type: "dateTime", Column: "meta_created"},
 			{Path: "meta.lastModified", Type: "dateTime", Column: "meta_last_modified"},
-			{Path: entURN + ":employeeNumber", Type: "string", Column: "ent_employee_number"},
+			{Path: entURN + ":employeeNumber", Type: "string", Folded: true, Column: "ent_employee_number"},
 			{Path: entURN + ":manager.value", Type: "string", CaseExact: true, Column: "ent_manager_value"},
 			{Path: acmeURN + ":employeeNumber", Type: "string", CaseExact: true, Column: "acme_employee_number"},
 			{Path: acmeURN + ":level", Type: "integer", Column: "acme_level"},
 			{Path: acmeURN + ":score", Type: "decimal", Column: "acme_score"},
 			{Path: acmeURN + ":badge", Type: "binary", Column: "acme_badge"},
-			{Path: acmeURN + ":tags", Type: "string", Column: "value", Child: tags},
+			{Path: acmeURN + ":tags", Type: "string", Folded: true, Column: "value", Child: tags},
 		},
 	}
 }
@@ -76,7 +79,7 @@ CREATE TABLE scim_users (
 );
 CREATE TABLE scim_user_emails (user_id TEXT NOT NULL REFERENCES scim_users(id), value TEXT COLLATE NOCASE, type TEXT COLLATE NOCASE, "primary" INTEGER);
 CREATE TABLE scim_user_tags (user_id TEXT NOT NULL REFERENCES scim_users(id), ord INTEGER NOT NULL, value TEXT COLLATE NOCASE);
-CREATE TABLE scim_group_members (group_id TEXT NOT NULL, member_id TEXT NOT NULL);
+CREATE TABLE scim_group_members (group_id TEXT NOT NULL, member_id TEXT NOT NULL, member_type TEXT NOT NULL);
 CREATE INDEX scim_users_user_name ON scim_users(user_name);
 CREATE INDEX scim_user_emails_user ON scim_user_emails(user_id);
 `
@@ -103,7 +106,7 @@ CREATE TABLE scim_users (
 );
 CREATE TABLE scim_user_emails (user_id text NOT NULL REFERENCES scim_users(id), value text, type text, "primary" boolean);
 CREATE TABLE scim_user_tags (user_id text NOT NULL REFERENCES scim_users(id), ord integer NOT NULL, value text);
-CREATE TABLE scim_group_members (group_id text NOT NULL, member_id text NOT NULL);
+CREATE TABLE scim_group_members (group_id text NOT NULL, member_id text NOT NULL, member_type text NOT NULL);
 CREATE INDEX scim_users_user_name ON scim_users(lower(user_name));
 `
 
@@ -144,7 +147,7 @@ var seedUsers = []seedUser{
 	{id: "u4", externalID: "EXT-4", userName: "alice_x", title: "Engineer", active: true,
 		created: "2023-12-31T23:59:59.999000000Z", lastModified: "2023-12-31T23:59:59.999000000Z",
 		empNo: "701986", level: int64(10), score: -1.0,
-		emails: []email{{"a%b@x.com", "other", true}}, groups: []string{"g2"}},
+		emails: []email{{"a%b@x.com", "other", true}}, groups: []string{"g2", "g3"}},
 	{id: "u5", externalID: "Ext-5", userName: "100%real", displayName: "Percent", title: "engineer", active: true,
 		created: "2024-05-05T05:05:05.000000000Z", level: int64(0), score: 0.0,
 		emails: []email{{"five@example.org", "work", false}, {"five@home.example", "home", true}}},
@@ -159,6 +162,15 @@ var seedUsers = []seedUser{
 		emails: []email{{nil, "work", false}}},
 	{id: "u10", externalID: "EXT-10", userName: "deactivated", title: "Manager", active: false,
 		created: "2024-10-01T00:00:00.000000000Z"},
+}
+
+// memberType is the member type stored for a membership, as written
+// ("User"); in group g3 it is spelt "USER" to show the column is not folded.
+func memberType(group string) string {
+	if group == "g3" {
+		return "USER"
+	}
+	return "User"
 }
 
 // openSQLite creates and seeds a fresh SQLite database in a temp dir.
@@ -200,7 +212,7 @@ func openSQLite(tb testing.TB) *sql.DB {
 			}
 		}
 		for _, g := range u.groups {
-			if _, err := db.Exec(`INSERT INTO scim_group_members VALUES (?,?)`, g, u.id); err != nil {
+			if _, err := db.Exec(`INSERT INTO scim_group_members VALUES (?,?,?)`, g, u.id, memberType(g)); err != nil {
 				tb.Fatal(err)
 			}
 		}

@@ -102,6 +102,11 @@ var goldenCases = []struct {
 	{`groups.value eq "g1"`,
 		golden{`EXISTS (SELECT 1 FROM "scim_group_members" AS c1 WHERE c1."member_id" = r."id" AND c1."group_id" = ?)`, []any{"g1"}},
 		golden{`EXISTS (SELECT 1 FROM "scim_group_members" AS c1 WHERE c1."member_id" = r."id" AND c1."group_id" = $1)`, []any{"g1"}}},
+	// A caseExact=false column holding text as written (not Folded):
+	// SQLite folds the column with lower() as well as the value.
+	{`groups[type eq "User" and type sw "U"]`,
+		golden{`EXISTS (SELECT 1 FROM "scim_group_members" AS c1 WHERE c1."member_id" = r."id" AND (lower(c1."member_type") = ? AND lower(c1."member_type") LIKE ? ESCAPE '!'))`, []any{"user", "u%"}},
+		golden{`EXISTS (SELECT 1 FROM "scim_group_members" AS c1 WHERE c1."member_id" = r."id" AND (lower(c1."member_type") = lower($1::text) AND c1."member_type" ILIKE $2 ESCAPE '!'))`, []any{"user", "u%"}}},
 	{entURN + `:employeeNumber eq "701984" or employeeNumber sw "70"`,
 		golden{`(r."ent_employee_number" = ? OR r."ent_employee_number" LIKE ? ESCAPE '!')`, []any{"701984", "70%"}},
 		golden{`(lower(r."ent_employee_number") = lower($1::text) OR r."ent_employee_number" ILIKE $2 ESCAPE '!')`, []any{"701984", "70%"}}},

@@ -60,6 +60,14 @@ type Attribute struct {
 	// dateTime, reference or binary.
 	Type      string
 	CaseExact bool
+	// Folded says the column holds Fold(value): the store folds the
+	// caseExact=false text it writes (DESIGN.md, "Storage"), and Compile
+	// then folds only the filter value, so indexes stay usable and case is
+	// ignored beyond ASCII. A caseExact=false string column without it
+	// holds text as written (the membership table's member type, "User"):
+	// Compile folds the column in SQL too, with lower(), which in SQLite
+	// folds A-Z only. It has no effect on caseExact or non-string columns.
+	Folded bool
 	// Column is the column in the main table, or in Child.Table.
 	Column string
 	// Child is nil for a column of the main table.
@@ -82,6 +90,11 @@ type Child struct {
 type Error struct {
 	Attr string // the attribute as the client wrote it, if known
 	Msg  string
+	// Unknown is set when Attr is not an attribute of the resource type
+	// (or names an unknown schema URN). A search across resource types
+	// (POST /.search) skips a type whose mapping does not know the
+	// attribute, instead of failing.
+	Unknown bool
 }
 
 func (e *Error) Error() string { return e.Msg }
@@ -352,7 +365,7 @@ func (ix *index) resolve(a filter.AttrPath) (*entry, error) {
 			if whole, isSchema := ix.schemas[strings.ToLower(a.URN+":"+a.Name)]; isSchema {
 				return nil, errorf(a.String(), "%q is a schema URN, not an attribute; name one of its attributes, e.g. %s:attributeName", a.String(), whole)
 			}
-			return nil, errorf(a.String(), "unknown schema URN %q in attribute %q; this resource type supports %s", a.URN, a.String(), strings.Join(ix.m.Schemas, ", "))
+			return nil, unknown(errorf(a.String(), "unknown schema URN %q in attribute %q; this resource type supports %s", a.URN, a.String(), strings.Join(ix.m.Schemas, ", ")))
 		}
 		key = strings.ToLower(canon + ":" + rest)
 	} else {
@@ -363,10 +376,15 @@ func (ix *index) resolve(a filter.AttrPath) (*entry, error) {
 	}
 	if a.Sub != "" {
 		if p := ix.byKey[key[:len(key)-len(a.Sub)-1]]; p != nil && p.group != nil {
-			return nil, errorf(a.String(), "unknown attribute %q: %s has no sub-attribute %q", a.String(), p.group.path, a.Sub)
+			return nil, unknown(errorf(a.String(), "unknown attribute %q: %s has no sub-attribute %q", a.String(), p.group.path, a.Sub))
 		}
 	}
-	return nil, errorf(a.String(), "unknown attribute %q", a.String())
+	return nil, unknown(errorf(a.String(), "unknown attribute %q", a.String()))
+}
+
+func unknown(e *Error) *Error {
+	e.Unknown = true
+	return e
 }
 
 func complexError(a filter.AttrPath, g *group) *Error {

@@ -20,6 +20,22 @@ import (
 // The term alone is not a total order: append a unique tie-breaker such as
 // r."id" for stable paging. Errors caused by path are *Error.
 func (m *Mapping) OrderBy(path string, descending bool, d Dialect) (string, error) {
+	key, err := m.SortKey(path, d)
+	if err != nil {
+		return "", err
+	}
+	if descending {
+		return key + " DESC NULLS FIRST", nil
+	}
+	return key + " ASC NULLS LAST", nil
+}
+
+// SortKey returns the value expression OrderBy sorts by, without a
+// direction: a column, lower(column) or a correlated subquery. Keyset
+// (cursor) paging compares it with the key of the last row of a page; it
+// may be NULL (no value), which OrderBy places after every value when
+// ascending and before them when descending, i.e. as the largest value.
+func (m *Mapping) SortKey(path string, d Dialect) (string, error) {
 	ix, err := m.index()
 	if err != nil {
 		return "", err
@@ -54,6 +70,11 @@ func (m *Mapping) OrderBy(path string, descending bool, d Dialect) (string, erro
 			col = "lower(" + col + ")"
 		}
 		b.WriteString(col)
+		if fold && d == SQLite && !f.attr.Folded {
+			// A folded column sorts by its stored text (its collation);
+			// one holding text as written needs NOCASE said here.
+			b.WriteString(" COLLATE NOCASE")
+		}
 	} else {
 		// Correlated subquery picking the primary (or smallest) value.
 		ch := f.attr.Child
@@ -87,11 +108,6 @@ func (m *Mapping) OrderBy(path string, descending bool, d Dialect) (string, erro
 			// A subquery carries no column collation; say it explicitly.
 			b.WriteString(" COLLATE NOCASE")
 		}
-	}
-	if descending {
-		b.WriteString(" DESC NULLS FIRST")
-	} else {
-		b.WriteString(" ASC NULLS LAST")
 	}
 	return b.String(), nil
 }

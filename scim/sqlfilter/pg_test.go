@@ -106,7 +106,7 @@ func seedPostgres(p *psql) {
 			fmt.Fprintf(&b, "INSERT INTO scim_user_tags VALUES (%s,%d,%s);\n", literal(u.id), i, literal(tg))
 		}
 		for _, g := range u.groups {
-			fmt.Fprintf(&b, "INSERT INTO scim_group_members VALUES (%s,%s);\n", literal(g), literal(u.id))
+			fmt.Fprintf(&b, "INSERT INTO scim_group_members VALUES (%s,%s,%s);\n", literal(g), literal(u.id), literal(memberType(g)))
 		}
 	}
 	p.run(b.String())

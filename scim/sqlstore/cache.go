@@ -90,3 +90,21 @@ func (c *Cache) Invalidate(table string, ids ...string) {
 	}
 	c.mu.Unlock()
 }
+
+// InvalidateTable forgets every row of table. A group rename changes the
+// derived "groups" of all its members; purging their table costs a scan
+// of the cache instead of reading a possibly huge member list.
+func (c *Cache) InvalidateTable(table string) {
+	if c == nil {
+		return
+	}
+	prefix := table + "\x00"
+	c.mu.Lock()
+	c.epoch.Add(1)
+	for k := range c.m {
+		if len(k) > len(prefix) && k[:len(prefix)] == prefix {
+			delete(c.m, k)
+		}
+	}
+	c.mu.Unlock()
+}

@@ -342,7 +342,7 @@ func (c comparison) cmp(v any, op filter.CompareOp) int {
 		if !ok {
 			return -1
 		}
-		t, ok := ParseDateTime(s)
+		t, ok := filter.ParseDateTime(s)
 		if !ok {
 			return -1
 		}
@@ -516,7 +516,7 @@ func convert(s *schema.Attribute, name string, op filter.CompareOp, v filter.Val
 		switch {
 		case v.Kind == filter.Number:
 			text = v.Num
-		case v.Kind == filter.String && isNumber(strings.TrimSpace(v.Str)):
+		case v.Kind == filter.String && filter.IsJSONNumber(strings.TrimSpace(v.Str)):
 			text = strings.TrimSpace(v.Str)
 		default:
 			return wrong("a number")
@@ -539,7 +539,7 @@ func convert(s *schema.Attribute, name string, op filter.CompareOp, v filter.Val
 		if v.Kind != filter.String {
 			return wrong("a date-time string such as \"2024-05-13T04:42:34Z\"")
 		}
-		t, ok := ParseDateTime(v.Str)
+		t, ok := filter.ParseDateTime(v.Str)
 		if !ok {
 			return wrong("a valid xsd:dateTime such as \"2024-05-13T04:42:34Z\"")
 		}
@@ -547,63 +547,4 @@ func convert(s *schema.Attribute, name string, op filter.CompareOp, v filter.Val
 		return c, nil
 	}
 	return c, errorf(name, "%q has type %s, which a filter cannot compare", name, typ)
-}
-
-// ParseDateTime parses an RFC 3339 / xsd:dateTime value (any number of
-// fractional digits, "Z" or an offset; no zone means UTC) and returns it in
-// UTC. Years must stay within 0000-9999 after conversion. It is the rule
-// sqlfilter applies to dateTime filter values.
-func ParseDateTime(s string) (time.Time, bool) {
-	s = strings.ToUpper(strings.TrimSpace(s))
-	var t time.Time
-	var err error
-	if len(s) >= 19 && (strings.HasSuffix(s, "Z") || strings.ContainsAny(s[19:], "+-")) {
-		t, err = time.Parse(time.RFC3339Nano, s)
-	} else {
-		t, err = time.ParseInLocation("2006-01-02T15:04:05.999999999", s, time.UTC)
-	}
-	if err != nil {
-		return time.Time{}, false
-	}
-	t = t.UTC()
-	if t.Year() < 0 || t.Year() > 9999 {
-		return time.Time{}, false
-	}
-	return t, true
-}
-
-// isNumber reports whether s is a JSON number (RFC 8259 §6).
-func isNumber(s string) bool {
-	i, n := 0, len(s)
-	digits := func() bool {
-		st := i
-		for i < n && s[i] >= '0' && s[i] <= '9' {
-			i++
-		}
-		return i > st
-	}
-	if i < n && s[i] == '-' {
-		i++
-	}
-	if i < n && s[i] == '0' {
-		i++
-	} else if !digits() {
-		return false
-	}
-	if i < n && s[i] == '.' {
-		i++
-		if !digits() {
-			return false
-		}
-	}
-	if i < n && (s[i] == 'e' || s[i] == 'E') {
-		i++
-		if i < n && (s[i] == '+' || s[i] == '-') {
-			i++
-		}
-		if !digits() {
-			return false
-		}
-	}
-	return i == n
 }

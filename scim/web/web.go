@@ -6,9 +6,6 @@ package web
 
 import (
 	"crypto/subtle"
-	"encoding/json"
-	"errors"
-	"io"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -49,62 +46,18 @@ func RequestError(w http.ResponseWriter, r *http.Request, err error) {
 	scimerr.Write(w, classify(err))
 }
 
+// classify maps what oapi-codegen reports: body decoding errors (wrapped
+// in "can't decode JSON body: …") get the shared JSON mapping, the rest
+// are malformed parameters.
 func classify(err error) *scimerr.Error {
-	if e := scimerr.As(err); e != nil {
+	if e := scimerr.JSONError(err); e != nil {
 		return e
-	}
-	var mb *http.MaxBytesError
-	var se *json.SyntaxError
-	var te *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &mb):
-		return scimerr.New(http.StatusRequestEntityTooLarge, "", "request body is larger than %d bytes", mb.Limit)
-	case errors.As(err, &se), errors.Is(err, io.ErrUnexpectedEOF):
-		return scimerr.BadRequest(scimerr.InvalidSyntax, "request body is not valid JSON: %v", unwrapJSON(err))
-	case errors.As(err, &te):
-		field := te.Field
-		if field == "" {
-			return scimerr.BadRequest(scimerr.InvalidSyntax, "request body must be a JSON object")
-		}
-		what := "a JSON " + te.Value
-		if strings.HasPrefix(te.Value, `"`) {
-			what = te.Value // a value our lenient types rejected, e.g. "yes" for a boolean
-		}
-		return scimerr.BadRequest(scimerr.InvalidValue, "attribute %q: %s is not a valid %s", field, what, typeName(te))
-	case errors.Is(err, io.EOF):
-		return scimerr.BadRequest(scimerr.InvalidSyntax, "the request body is empty")
 	}
 	msg := err.Error()
 	if strings.Contains(msg, "can't decode JSON body") {
-		return scimerr.BadRequest(scimerr.InvalidSyntax, "request body is not valid SCIM JSON: %v", unwrapJSON(err))
+		return scimerr.FromJSON(err)
 	}
 	return scimerr.BadRequest(scimerr.InvalidValue, "%s", msg)
-}
-
-func unwrapJSON(err error) error {
-	for {
-		u := errors.Unwrap(err)
-		if u == nil {
-			return err
-		}
-		err = u
-	}
-}
-
-func typeName(te *json.UnmarshalTypeError) string {
-	switch te.Type.Kind().String() {
-	case "string":
-		return "string"
-	case "bool":
-		return "boolean"
-	case "int64", "int", "float64":
-		return "number"
-	case "slice":
-		return "multi-valued attribute (JSON array)"
-	case "struct", "ptr", "map":
-		return "complex attribute (JSON object)"
-	}
-	return te.Type.String()
 }
 
 // ResponseError handles errors returned by handlers.
@@ -152,10 +105,20 @@ func BearerAuth(token string, next http.Handler) http.Handler {
 	})
 }
 
+// BodyLimit gives the requests to one path a body limit other than
+// MaxBodyBytes: the Bulk endpoint accepts the maxPayloadSize it advertises.
+type BodyLimit struct {
+	// Path is the full request path, e.g. /scim/v2/Bulk, matched the way
+	// CanonicalPaths routes it: in any case, with or without a trailing slash.
+	Path  string
+	Bytes int64
+}
+
 // Edge applies what every request needs before routing: the base URL for
-// meta.location, a body size limit, a content-type check, and panic recovery.
-// base is the configured public base URL ("" derives it from the request).
-func Edge(base, path string, log *slog.Logger, next http.Handler) http.Handler {
+// meta.location, a body size limit (MaxBodyBytes unless limits names the
+// path), a content-type check, and panic recovery. base is the configured
+// public base URL ("" derives it from the request).
+func Edge(base, path string, log *slog.Logger, next http.Handler, limits ...BodyLimit) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer func() {
 			if p := recover(); p != nil {
@@ -182,7 +145,7 @@ func Edge(base, path string, log *slog.Logger, next http.Handler) http.Handler {
 					return
 				}
 			}
-			r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+			r.Body = http.MaxBytesReader(w, r.Body, bodyLimit(r.URL.Path, limits))
 		}
 		ctx := engine.WithBaseURL(r.Context(), b)
 		if c := engine.ConditionsOf(r.Header); c != (engine.Conditions{}) {
@@ -190,6 +153,16 @@ func Edge(base, path string, log *slog.Logger, next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+func bodyLimit(p string, limits []BodyLimit) int64 {
+	p = strings.TrimSuffix(p, "/")
+	for _, l := range limits {
+		if strings.EqualFold(p, l.Path) {
+			return l.Bytes
+		}
+	}
+	return MaxBodyBytes
 }
 
 // statusRecorder remembers the status for the access log.
@@ -217,19 +190,30 @@ func AccessLog(log *slog.Logger, next http.Handler) http.Handler {
 // CanonicalPaths accepts endpoint names in any case and a trailing slash
 // after a collection ("/scim/v2/users", "/scim/v2/Users/?filter=…"), as
 // Microsoft's SCIM test collection sends them, by rewriting the path to the
-// canonical endpoint before routing. endpoints are the names under
-// basePath, e.g. "Users", "Groups", "Schemas".
-func CanonicalPaths(basePath string, endpoints []string, next http.Handler) http.Handler {
-	canon := make(map[string]string, len(endpoints))
+// canonical endpoint before routing; "/.search" after an endpoint matches in
+// any case too. endpoints are the names under basePath, e.g. "Users",
+// "Groups", "Schemas". aliases maps further names (any case) to one of the
+// endpoints: {"serviceConfiguration": "ServiceProviderConfig"} serves the
+// document Microsoft's collection reads under that name, through the same
+// route and 405 fallback.
+func CanonicalPaths(basePath string, endpoints []string, aliases map[string]string, next http.Handler) http.Handler {
+	canon := make(map[string]string, len(endpoints)+len(aliases))
 	for _, e := range endpoints {
 		canon[strings.ToLower(e)] = e
+	}
+	for a, e := range aliases {
+		canon[strings.ToLower(a)] = e
 	}
 	prefix := basePath + "/"
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rest, ok := strings.CutPrefix(r.URL.Path, prefix)
 		if ok {
 			seg, tail, hasTail := strings.Cut(rest, "/")
-			if c, known := canon[strings.ToLower(seg)]; known && (c != seg || (hasTail && tail == "")) {
+			search := strings.EqualFold(tail, ".search") && tail != ".search"
+			if search {
+				tail = ".search"
+			}
+			if c, known := canon[strings.ToLower(seg)]; known && (c != seg || search || (hasTail && tail == "")) {
 				p := prefix + c
 				if hasTail && tail != "" {
 					p += "/" + tail

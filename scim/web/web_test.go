@@ -72,6 +72,7 @@ func TestBearerAuth(t *testing.T) {
 func TestCanonicalPaths(t *testing.T) {
 	var got string
 	h := CanonicalPaths("/scim/v2", []string{"Users", "Groups", "Schemas", "ServiceProviderConfig"},
+		map[string]string{"serviceConfiguration": "ServiceProviderConfig"},
 		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got = r.URL.Path + "?" + r.URL.RawQuery }))
 	for in, want := range map[string]string{
 		"/scim/v2/users":                   "/scim/v2/Users?",
@@ -80,6 +81,8 @@ func TestCanonicalPaths(t *testing.T) {
 		"/scim/v2/Users":                   "/scim/v2/Users?",
 		"/scim/v2/serviceproviderconfig":   "/scim/v2/ServiceProviderConfig?",
 		"/scim/v2/Nope":                    "/scim/v2/Nope?",
+		"/scim/v2/serviceConfiguration":    "/scim/v2/ServiceProviderConfig?",
+		"/scim/v2/SERVICECONFIGURATION/":   "/scim/v2/ServiceProviderConfig?",
 		"/scim/v2/Schemas/urn:x:Y":         "/scim/v2/Schemas/urn:x:Y?",
 		"/other/users":                     "/other/users?",
 		"/scim/v2/groups/g1?attributes=id": "/scim/v2/Groups/g1?attributes=id",

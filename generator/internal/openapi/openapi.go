@@ -3,14 +3,16 @@
 //
 // Build returns two views of one model. The published view is openapi.yaml,
 // the document partners read and the optional request validator loads. The
-// codegen view is what oapi-codegen reads. It differs in only three ways:
+// codegen view is what oapi-codegen reads. It differs in only four ways:
 // request and response bodies list only application/scim+json, so the strict
 // server binds one body whatever Content-Type the client sends (packages.md
 // R3); every resource, extension and complex-attribute schema carries
 // x-go-type/x-go-type-import, so oapi-codegen aliases the scimforge Go types
 // instead of generating a second User struct; and create/replace request
 // bodies are the resource component itself, where the published view wraps
-// it in an allOf with the attributes a request must carry (requestOverlay).
+// it in an allOf with the attributes a request must carry (requestOverlay);
+// and POST /Bulk, when the ServiceProviderConfig supports it, is only in the
+// published view (the server routes it by hand: see bulk.go).
 //
 // A resource's component schema describes responses, which attributes and
 // excludedAttributes may trim (RFC 7644 §3.4.2.5): it requires only what is
@@ -49,6 +51,11 @@ type Options struct {
 	// The codegen view points the Meta schema at it. When empty,
 	// oapi-codegen generates its own Meta struct for the discovery schemas.
 	MetaGoType string
+	// SearchRequestGoType is the Go type of the SearchRequest message
+	// (RFC 7644 §3.4.3), in the same form as MetaGoType, e.g.
+	// "github.com/scimforge/scimforge/scim/engine.SearchRequest". When
+	// empty, oapi-codegen generates its own struct.
+	SearchRequestGoType string
 	// GoNames overrides the Go name (and component schema name) of a
 	// resource type, keyed by its name ("User"), or of an extension schema,
 	// keyed by its URN. Without an entry the name is naming.Go of the
@@ -91,6 +98,12 @@ func Build(set *schema.Set, opt Options) (published, codegen *openapi3.T, err er
 		i := strings.LastIndex(opt.MetaGoType, ".")
 		if i < 0 || !token.IsIdentifier(opt.MetaGoType[i+1:]) || !token.IsIdentifier(path.Base(opt.MetaGoType[:i])) {
 			return nil, nil, fmt.Errorf("openapi: Options.MetaGoType %q is not of the form import/path.Type", opt.MetaGoType)
+		}
+	}
+	if opt.SearchRequestGoType != "" {
+		i := strings.LastIndex(opt.SearchRequestGoType, ".")
+		if i < 0 || !token.IsIdentifier(opt.SearchRequestGoType[i+1:]) || !token.IsIdentifier(path.Base(opt.SearchRequestGoType[:i])) {
+			return nil, nil, fmt.Errorf("openapi: Options.SearchRequestGoType %q is not of the form import/path.Type", opt.SearchRequestGoType)
 		}
 	}
 	for k, v := range opt.GoNames {
@@ -166,10 +179,16 @@ func build(set *schema.Set, opt Options, codegen bool) (*openapi3.T, error) {
 		}
 	}
 	b.discovery()
+	if err := b.rootSearch(); err != nil {
+		return nil, err
+	}
 	b.doc.Tags = append(b.doc.Tags, &openapi3.Tag{
 		Name:        tagDiscovery,
 		Description: "Service provider configuration, schemas and resource types (RFC 7644 §4). The documents are served exactly as defined in schemas/.",
 	})
+	if err := b.bulk(); err != nil {
+		return nil, err
+	}
 
 	if err := openapi3.NewLoader().ResolveRefsIn(b.doc, nil); err != nil {
 		return nil, fmt.Errorf("openapi: resolving references: %w", err)

@@ -375,8 +375,8 @@ func TestAttributeMapping(t *testing.T) {
 	if !errSchema.Properties["status"].Value.Type.Is("string") {
 		t.Error("Error.status is not a string")
 	}
-	if got := len(errSchema.Properties["scimType"].Value.Enum); got != 10 {
-		t.Errorf("Error.scimType has %d keywords, want the 10 of RFC 7644 Table 9", got)
+	if got := len(errSchema.Properties["scimType"].Value.Enum); got != 12 {
+		t.Errorf("Error.scimType has %d keywords, want the 10 of RFC 7644 Table 9 and RFC 9865's invalidCursor and invalidCount", got)
 	}
 	if p := pub.Components.Parameters["startIndex"].Value.Schema.Value; p.Min != nil {
 		t.Error("startIndex has a minimum; RFC 7644 says values below 1 mean 1")
@@ -426,8 +426,14 @@ func TestResponses(t *testing.T) {
 	if h := pub.Components.Responses["ServiceUnavailable"].Value.Headers["Retry-After"]; h == nil {
 		t.Error("503 lacks the Retry-After header")
 	}
-	if list := pub.Paths.Value("/Teams").Get; list.OperationID != "listTeams" || len(list.Parameters) != 7 {
+	if list := pub.Paths.Value("/Teams").Get; list.OperationID != "listTeams" || len(list.Parameters) != 8 {
 		t.Errorf("listTeams: operationId %q, %d parameters", list.OperationID, len(list.Parameters))
+	}
+	if s := pub.Paths.Value("/Teams/.search"); s == nil || s.Post == nil || s.Post.OperationID != "searchTeams" || s.Post.RequestBody == nil {
+		t.Error("no POST /Teams/.search (searchTeams) with a SearchRequest body")
+	}
+	if s := pub.Paths.Value("/.search"); s == nil || s.Post == nil || s.Post.OperationID != "search" {
+		t.Error("no root POST /.search")
 	}
 }
 

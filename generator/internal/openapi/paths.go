@@ -34,7 +34,7 @@ func (b *builder) resourcePaths(rt *schema.ResourceType, name string, required *
 	list := b.operation("list"+plural, rt.Name,
 		fmt.Sprintf("List or filter %s", plural),
 		fmt.Sprintf("Returns a page of %s resources, optionally filtered, sorted and trimmed to the requested attributes (RFC 7644 §3.4.2). With no filter it lists every %s.", rt.Name, rt.Name))
-	for _, p := range []string{"filter", "startIndex", "count", "sortBy", "sortOrder", "attributes", "excludedAttributes"} {
+	for _, p := range []string{"filter", "startIndex", "count", "sortBy", "sortOrder", "attributes", "excludedAttributes", "cursor"} {
 		list.Parameters = append(list.Parameters, paramRef(p))
 	}
 	list.AddResponse(http.StatusOK, openapi3.NewResponse().
@@ -54,6 +54,7 @@ func (b *builder) resourcePaths(rt *schema.ResourceType, name string, required *
 		fmt.Sprintf("The %s was created. The body is the resource as stored (RFC 7644 §3.3).", rt.Name), true))
 	b.errors(create, respBadRequest, respUnauthorized, respConflict, respTooLarge, respMediaType, respInternalError, respUnavailable)
 	b.doc.AddOperation(rt.Endpoint, http.MethodPost, create)
+	b.searchPath(rt, name)
 
 	get := b.operation("get"+noun, rt.Name,
 		fmt.Sprintf("Get a %s", rt.Name),

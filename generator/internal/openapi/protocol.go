@@ -8,29 +8,33 @@ import (
 	"github.com/scimforge/scimforge/scim/scimerr"
 )
 
-// scimTypes are the RFC 7644 Table 9 "scimType" error keywords.
+// scimTypes are the RFC 7644 Table 9 "scimType" error keywords, and those
+// RFC 9865 adds.
 var scimTypes = []scimerr.Type{
 	scimerr.InvalidFilter, scimerr.TooMany, scimerr.Uniqueness, scimerr.Mutability,
 	scimerr.InvalidSyntax, scimerr.InvalidPath, scimerr.NoTarget, scimerr.InvalidValue,
 	scimerr.InvalidVers, scimerr.Sensitive,
+	// RFC 9865 §2.3 (cursor paging).
+	scimerr.InvalidCursor, scimerr.InvalidCount,
 }
 
 // Names of the shared components. Resource types cannot use them.
 const (
-	compMeta        = "Meta"
-	compError       = "Error"
-	compSortOrder   = "SortOrder"
-	compSPC         = "ServiceProviderConfig"
-	compSPCFeature  = "ServiceProviderConfigFeature"
-	compSPCBulk     = "ServiceProviderConfigBulk"
-	compSPCFilter   = "ServiceProviderConfigFilter"
-	compAuthScheme  = "AuthenticationScheme"
-	compSchema      = "Schema"
-	compSchemaAttr  = "SchemaAttribute"
-	compRT          = "ResourceType"
-	compRTExtension = "ResourceTypeSchemaExtension"
-	compPatchOp     = "PatchOp"
-	compPatchOpItem = "PatchOperation"
+	compMeta          = "Meta"
+	compError         = "Error"
+	compSortOrder     = "SortOrder"
+	compSPC           = "ServiceProviderConfig"
+	compSPCFeature    = "ServiceProviderConfigFeature"
+	compSPCBulk       = "ServiceProviderConfigBulk"
+	compSPCFilter     = "ServiceProviderConfigFilter"
+	compSPCPagination = "ServiceProviderConfigPagination"
+	compAuthScheme    = "AuthenticationScheme"
+	compSchema        = "Schema"
+	compSchemaAttr    = "SchemaAttribute"
+	compRT            = "ResourceType"
+	compRTExtension   = "ResourceTypeSchemaExtension"
+	compPatchOp       = "PatchOp"
+	compPatchOpItem   = "PatchOperation"
 
 	// patchGoImport is the package whose Request type binds PATCH bodies
 	// (the codegen view aliases the PatchOp schema to it).
@@ -90,6 +94,9 @@ func (b *builder) protocol() error {
 	if err := b.patchSchemas(add); err != nil {
 		return err
 	}
+	if err := b.searchRequest(); err != nil {
+		return err
+	}
 
 	for _, r := range []struct{ name, desc string }{
 		{respBadRequest, "The request is not valid: malformed JSON, an invalid filter or attribute path, a value of the wrong type, or an attempt to change a readOnly or immutable attribute. scimType says which (RFC 7644 §3.12)."},
@@ -136,6 +143,7 @@ func (b *builder) protocol() error {
 		{"If-Match", "Apply the request only if the resource is at one of these versions (an ETag from meta.version or a previous response, e.g. W/\"3\", or *); otherwise 412 (RFC 7644 §3.14).", str()},
 		{"If-None-Match", "Return 304 Not Modified without a body if the resource is still at one of these versions (RFC 7644 §3.14).", str()},
 		{"excludedAttributes", "A comma-separated list of attribute paths to leave out of the default set (RFC 7644 §3.4.2.5). Attributes returned \"always\" are returned anyway.", str()},
+		{"cursor", "Selects cursor paging (RFC 9865) instead of startIndex: send it empty (cursor=) for the first page, then the nextCursor or previousCursor of the previous response, with the same filter, sortBy and sortOrder. A cursor from another query is a 400 invalidCursor; with cursors, count must be between 0 and pagination.maxPageSize (else 400 invalidCount).", str()},
 	} {
 		q := openapi3.NewQueryParameter(p.name).WithDescription(p.desc)
 		if strings.HasPrefix(p.name, "If-") {
@@ -185,6 +193,15 @@ func (b *builder) discoverySchemas(add func(string, *openapi3.Schema) error) err
 	filter.Properties["supported"] = prop(openapi3.NewBoolSchema(), "Whether filtering is supported (required).")
 	filter.Properties["maxResults"] = prop(openapi3.NewIntegerSchema(), "The maximum number of resources a query returns (required).")
 
+	pagination := openapi3.NewObjectSchema()
+	pagination.Description = "Pagination support (RFC 9865 §4)."
+	pagination.Properties["cursor"] = prop(openapi3.NewBoolSchema(), "Whether cursor paging (the cursor query parameter) is supported.")
+	pagination.Properties["index"] = prop(openapi3.NewBoolSchema(), "Whether index paging (startIndex) is supported.")
+	pagination.Properties["defaultPaginationMethod"] = prop(openapi3.NewStringSchema().WithEnum("cursor", "index"), "The paging a request that asks for neither gets.")
+	pagination.Properties["defaultPageSize"] = prop(openapi3.NewIntegerSchema(), "The page size when count is not given.")
+	pagination.Properties["maxPageSize"] = prop(openapi3.NewIntegerSchema(), "The largest page size the service provider returns.")
+	pagination.Properties["cursorTimeout"] = prop(openapi3.NewIntegerSchema(), "The minimum number of seconds a cursor stays valid between page requests.")
+
 	auth := openapi3.NewObjectSchema()
 	auth.Description = "An authentication scheme the service provider supports (RFC 7643 §5)."
 	auth.Required = []string{"type", "name", "description"}
@@ -205,6 +222,7 @@ func (b *builder) discoverySchemas(add func(string, *openapi3.Schema) error) err
 	}
 	spc.Properties["bulk"] = ref(compSPCBulk)
 	spc.Properties["filter"] = ref(compSPCFilter)
+	spc.Properties["pagination"] = ref(compSPCPagination)
 	auths := openapi3.NewArraySchema()
 	auths.Items = ref(compAuthScheme)
 	spc.Properties["authenticationSchemes"] = prop(auths, "The supported authentication schemes (required).")
@@ -264,7 +282,7 @@ func (b *builder) discoverySchemas(add func(string, *openapi3.Schema) error) err
 		name string
 		s    *openapi3.Schema
 	}{
-		{compSPCFeature, feature}, {compSPCBulk, bulk}, {compSPCFilter, filter}, {compAuthScheme, auth}, {compSPC, spc},
+		{compSPCFeature, feature}, {compSPCBulk, bulk}, {compSPCFilter, filter}, {compSPCPagination, pagination}, {compAuthScheme, auth}, {compSPC, spc},
 		{compSchemaAttr, attr}, {compSchema, sch}, {compRTExtension, ext}, {compRT, rt},
 		{compSchema + "ListResponse", listResponse(compSchema, "The schemas the service provider supports")},
 		{compRT + "ListResponse", listResponse(compRT, "The resource types the service provider supports")},

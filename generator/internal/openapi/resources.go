@@ -298,9 +298,11 @@ func nonEmpty(s, def string) string {
 func listResponse(item, what string) *openapi3.Schema {
 	s := openapi3.NewObjectSchema()
 	s.Description = what + ", as an RFC 7644 §3.4.2 ListResponse message (schema " + schema.ListResponseURN + ")."
-	s.Required = []string{"schemas", "totalResults"}
+	s.Required = []string{"schemas"}
 	s.Properties["schemas"] = &openapi3.SchemaRef{Value: urnArray(schema.ListResponseURN)}
-	s.Properties["totalResults"] = integer("The total number of results matching the query, which may exceed the number returned in this page (required).")
+	s.Properties["totalResults"] = integer("The total number of results matching the query, which may exceed the number returned in this page. Always present, except on cursor pages after the first (RFC 9865 allows leaving it out; scimforge does so that no cursor page costs more than its own rows).")
+	s.Properties["nextCursor"] = prop(openapi3.NewStringSchema(), "With cursor paging (RFC 9865): the cursor of the next page; absent on the last page.")
+	s.Properties["previousCursor"] = prop(openapi3.NewStringSchema(), "With cursor paging (RFC 9865): the cursor of the previous page; absent on the first page.")
 	s.Properties["startIndex"] = integer("The 1-based index of the first result in this page (required when the results are paginated).")
 	s.Properties["itemsPerPage"] = integer("The number of results returned in this page (required when the results are paginated).")
 	res := openapi3.NewArraySchema()

@@ -55,13 +55,25 @@ func Emit(m *model.Model) ([]emit.File, error) {
 	f.Func().Id("NewServer").Params(jen.Id("db").Op("*").Qual(emit.SqlstorePkg, "DB"), jen.Id("hooks").Id("Hooks"), jen.Id("log").Op("*").Qual("log/slog", "Logger")).
 		Params(jen.Op("*").Id("Server"), jen.Error()).Block(body...)
 
+	var eps []jen.Code
+	for _, r := range m.Resources {
+		eps = append(eps, jen.Id("s").Dot(field(r)))
+	}
+	f.Comment("Endpoints returns the service of every resource type as a JSON-level")
+	f.Comment("engine.Endpoint, for callers that dispatch by endpoint: Bulk (RFC 7644 §3.7).")
+	f.Func().Params(jen.Id("s").Op("*").Id("Server")).Id("Endpoints").Params().Index().Qual(emit.EnginePkg, "Endpoint").Block(
+		jen.Return(jen.Index().Qual(emit.EnginePkg, "Endpoint").Values(eps...)))
+
 	// The raw response implements every operation's response interface.
 	f.Comment("response sends a body the engine composed; it implements every")
 	f.Comment("operation's response interface, so handlers skip a decode/encode round trip.")
 	f.Type().Id("response").Struct(jen.Op("*").Qual(emit.EnginePkg, "Response"))
 	var ops []string
 	for _, r := range m.Resources {
-		ops = append(ops, "List"+naming.Go(r.Endpoint()), "Create"+r.GoName, "Get"+r.GoName, "Replace"+r.GoName, "Patch"+r.GoName, "Delete"+r.GoName)
+		ops = append(ops, "List"+naming.Go(r.Endpoint()), "Search"+naming.Go(r.Endpoint()), "Create"+r.GoName, "Get"+r.GoName, "Replace"+r.GoName, "Patch"+r.GoName, "Delete"+r.GoName)
+	}
+	if len(m.Resources) > 0 {
+		ops = append(ops, "Search")
 	}
 	ops = append(ops, "GetServiceProviderConfig", "ListSchemas", "GetSchema", "ListResourceTypes", "GetResourceType")
 	for _, op := range ops {
@@ -85,6 +97,18 @@ func Emit(m *model.Model) ([]emit.File, error) {
 		resourceOps(f, r)
 	}
 	ctx := func() *jen.Statement { return jen.Id("ctx").Qual("context", "Context") }
+	if len(m.Resources) > 0 {
+		// The root search is generated, not hand-written: only the
+		// generator knows every resource type and their order.
+		args := []jen.Code{jen.Id("ctx"), jen.Id("req").Dot("Body")}
+		for _, r := range m.Resources {
+			args = append(args, jen.Id("s").Dot(field(r)))
+		}
+		f.Comment("Search runs one query over every resource type (RFC 7644 §3.4.3).")
+		f.Func().Params(jen.Id("s").Op("*").Id("Server")).Id("Search").Params(ctx(), jen.Id("req").Id("SearchRequestObject")).
+			Params(jen.Id("SearchResponseObject"), jen.Error()).Block(
+			jen.Return(jen.Id("reply").Call(jen.Qual(emit.EnginePkg, "SearchAll").Call(args...))))
+	}
 	base := func() *jen.Statement { return jen.Qual(emit.EnginePkg, "BaseURL").Call(jen.Id("ctx")) }
 	disc := []struct {
 		op   string
@@ -129,7 +153,11 @@ func resourceOps(f *jen.File, r *model.Resource) {
 			jen.Id("SortOrder"):  jen.Id("str").Call(jen.Parens(jen.Op("*").String()).Call(jen.Id("p").Dot("SortOrder"))),
 			jen.Id("Attributes"): jen.Id("str").Call(jen.Id("p").Dot("Attributes")),
 			jen.Id("Excluded"):   jen.Id("str").Call(jen.Id("p").Dot("ExcludedAttributes")),
+			jen.Id("Cursor"):     jen.Id("p").Dot("Cursor"),
 		})))))
+	search := "Search" + naming.Go(r.Endpoint())
+	method(search, fmt.Sprintf("runs a SearchRequest over %s (RFC 7644 §3.4.3)", r.Endpoint()),
+		jen.Return(jen.Id("reply").Call(svc.Clone().Dot("Search").Call(jen.Id("ctx"), jen.Id("req").Dot("Body")))))
 	method("Create"+r.GoName, fmt.Sprintf("creates a %s (RFC 7644 §3.3)", r.Type.Name),
 		jen.Return(jen.Id("reply").Call(svc.Clone().Dot("Create").Call(jen.Id("ctx"), jen.Id("req").Dot("Body")))))
 	method("Get"+r.GoName, fmt.Sprintf("returns one %s (RFC 7644 §3.4.1)", r.Type.Name),

@@ -119,12 +119,19 @@ func valueExpr(a *schema.Attribute, expr string) *jen.Statement {
 		return jen.Op(expr)
 	case schema.DateTime:
 		return jen.Qual(emit.SqlstorePkg, "Time").Call(jen.Op(expr))
-	case schema.String, schema.Reference:
-		if !a.CaseExact {
-			return jen.Qual(emit.SqlstorePkg, "Fold").Call(jen.Op(expr))
-		}
+	}
+	if folded(a) {
+		return jen.Qual(emit.SqlstorePkg, "Fold").Call(jen.Op(expr))
 	}
 	return jen.Qual(emit.SqlstorePkg, "Str").Call(jen.Op(expr))
+}
+
+// folded reports whether the writers store the attribute's column
+// case-folded (sqlstore.Fold): caseExact=false strings and references.
+// The filter mapping says so (sqlfilter.Attribute.Folded) from the same
+// function, so the compiler folds exactly the columns that hold folded text.
+func folded(a *schema.Attribute) bool {
+	return (a.Type == schema.String || a.Type == schema.Reference) && !a.CaseExact
 }
 
 // elemValueExpr converts one element of a multi-valued simple attribute.
@@ -352,7 +359,9 @@ func writers(f *jen.File, r *model.Resource) {
 	f.Func().Id("delete" + r.GoName + "Rows").Params(append(ctxDB, jen.Id("id").String())...).Error().Block(del...)
 }
 
-func mappingAttr(path string, a *schema.Attribute, column string, child jen.Code) jen.Code {
+// mappingAttr maps path to column; isFolded says the column holds
+// folded text (see folded).
+func mappingAttr(path string, a *schema.Attribute, column string, child jen.Code, isFolded bool) jen.Code {
 	d := jen.Dict{
 		jen.Id("Path"):   jen.Lit(path),
 		jen.Id("Type"):   jen.Lit(string(a.Type)),
@@ -360,6 +369,9 @@ func mappingAttr(path string, a *schema.Attribute, column string, child jen.Code
 	}
 	if a.CaseExact {
 		d[jen.Id("CaseExact")] = jen.True()
+	}
+	if isFolded {
+		d[jen.Id("Folded")] = jen.True()
 	}
 	if child != nil {
 		d[jen.Id("Child")] = child
@@ -371,39 +383,41 @@ func mapping(f *jen.File, m *model.Model, r *model.Resource) {
 	idAttr := schema.Common("id")
 	meta := schema.Common("meta")
 	attrs := []jen.Code{
-		mappingAttr("id", idAttr, "id", nil),
-		mappingAttr("meta.created", meta.Sub("created"), "created", nil),
-		mappingAttr("meta.lastModified", meta.Sub("lastModified"), "last_modified", nil),
+		mappingAttr("id", idAttr, "id", nil, false),
+		mappingAttr("meta.created", meta.Sub("created"), "created", nil, false),
+		mappingAttr("meta.lastModified", meta.Sub("lastModified"), "last_modified", nil, false),
 	}
 	for _, c := range r.Columns {
 		if c.Secret {
 			continue // never filterable: that would leak it one guess at a time
 		}
-		attrs = append(attrs, mappingAttr(c.FilterPath, c.Attr, c.Name, nil))
+		attrs = append(attrs, mappingAttr(c.FilterPath, c.Attr, c.Name, nil, folded(c.Attr)))
 	}
 	for _, ch := range r.Children {
 		child := jen.Op("&").Qual(emit.SqlfilterPkg, "Child").Values(jen.Dict{
 			jen.Id("Table"): jen.Lit(ch.Table), jen.Id("ParentColumn"): jen.Lit(ch.ParentColumn), jen.Id("OrderColumn"): jen.Lit("ord")})
 		for _, c := range ch.Columns {
-			attrs = append(attrs, mappingAttr(c.FilterPath, c.Attr, c.Name, child))
+			attrs = append(attrs, mappingAttr(c.FilterPath, c.Attr, c.Name, child, folded(c.Attr)))
 		}
 	}
 	if ms := m.Membership; ms != nil {
+		// The engine writes the membership table as is: member ids and
+		// the member's resource type name ("User"), none folded.
 		if r.Members != nil {
 			child := jen.Op("&").Qual(emit.SqlfilterPkg, "Child").Values(jen.Dict{
 				jen.Id("Table"): jen.Lit(ms.Table), jen.Id("ParentColumn"): jen.Lit("group_id")})
 			if s := r.Members.Sub("value"); s != nil {
-				attrs = append(attrs, mappingAttr("members.value", s, "member_id", child))
+				attrs = append(attrs, mappingAttr("members.value", s, "member_id", child, false))
 			}
 			if s := r.Members.Sub("type"); s != nil {
-				attrs = append(attrs, mappingAttr("members.type", s, "member_type", child))
+				attrs = append(attrs, mappingAttr("members.type", s, "member_type", child, false))
 			}
 		}
 		if r.Groups != nil {
 			child := jen.Op("&").Qual(emit.SqlfilterPkg, "Child").Values(jen.Dict{
 				jen.Id("Table"): jen.Lit(ms.Table), jen.Id("ParentColumn"): jen.Lit("member_id")})
 			if s := r.Groups.Sub("value"); s != nil {
-				attrs = append(attrs, mappingAttr("groups.value", s, "group_id", child))
+				attrs = append(attrs, mappingAttr("groups.value", s, "group_id", child, false))
 			}
 		}
 	}

@@ -50,6 +50,12 @@ func NewServer(db *sqlstore.DB, hooks Hooks, log *slog.Logger) (*Server, error) 
 	return s, nil
 }
 
+// Endpoints returns the service of every resource type as a JSON-level
+// engine.Endpoint, for callers that dispatch by endpoint: Bulk (RFC 7644 §3.7).
+func (s *Server) Endpoints() []engine.Endpoint {
+	return []engine.Endpoint{s.Devices}
+}
+
 // response sends a body the engine composed; it implements every
 // operation's response interface, so handlers skip a decode/encode round trip.
 type response struct {
@@ -57,6 +63,10 @@ type response struct {
 }
 
 func (r response) VisitListDevicesResponse(w http.ResponseWriter) error {
+	return web.WriteResponse(w, r.Response)
+}
+
+func (r response) VisitSearchDevicesResponse(w http.ResponseWriter) error {
 	return web.WriteResponse(w, r.Response)
 }
 
@@ -77,6 +87,10 @@ func (r response) VisitPatchDeviceResponse(w http.ResponseWriter) error {
 }
 
 func (r response) VisitDeleteDeviceResponse(w http.ResponseWriter) error {
+	return web.WriteResponse(w, r.Response)
+}
+
+func (r response) VisitSearchResponse(w http.ResponseWriter) error {
 	return web.WriteResponse(w, r.Response)
 }
 
@@ -132,12 +146,18 @@ func (s *Server) ListDevices(ctx context.Context, req ListDevicesRequestObject) 
 	return reply(s.Devices.List(ctx, engine.ListParams{
 		Attributes: str(p.Attributes),
 		Count:      p.Count,
+		Cursor:     p.Cursor,
 		Excluded:   str(p.ExcludedAttributes),
 		Filter:     str(p.Filter),
 		SortBy:     str(p.SortBy),
 		SortOrder:  str((*string)(p.SortOrder)),
 		StartIndex: p.StartIndex,
 	}))
+}
+
+// SearchDevices runs a SearchRequest over Devices (RFC 7644 §3.4.3).
+func (s *Server) SearchDevices(ctx context.Context, req SearchDevicesRequestObject) (SearchDevicesResponseObject, error) {
+	return reply(s.Devices.Search(ctx, req.Body))
 }
 
 // CreateDevice creates a Device (RFC 7644 §3.3).
@@ -166,6 +186,11 @@ func (s *Server) DeleteDevice(ctx context.Context, req DeleteDeviceRequestObject
 		return nil, err
 	}
 	return response{&engine.Response{Status: 204}}, nil
+}
+
+// Search runs one query over every resource type (RFC 7644 §3.4.3).
+func (s *Server) Search(ctx context.Context, req SearchRequestObject) (SearchResponseObject, error) {
+	return reply(engine.SearchAll(ctx, req.Body, s.Devices))
 }
 
 // GetServiceProviderConfig serves a discovery document (RFC 7644 §4).

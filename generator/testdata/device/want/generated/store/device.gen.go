@@ -188,6 +188,7 @@ var DeviceMapping = &sqlfilter.Mapping{
 		Type:      "string",
 	}, {
 		Column: "display_name",
+		Folded: true,
 		Path:   "displayName",
 		Type:   "string",
 	}, {
@@ -201,6 +202,7 @@ var DeviceMapping = &sqlfilter.Mapping{
 			Table:        "scim_device_schemas",
 		},
 		Column: "value",
+		Folded: true,
 		Path:   "schemas",
 		Type:   "reference",
 	}, {
@@ -210,6 +212,7 @@ var DeviceMapping = &sqlfilter.Mapping{
 			Table:        "scim_device_tags",
 		},
 		Column: "value",
+		Folded: true,
 		Path:   "tags",
 		Type:   "string",
 	}, {
@@ -219,6 +222,7 @@ var DeviceMapping = &sqlfilter.Mapping{
 			Table:        "scim_device_ports",
 		},
 		Column: "name",
+		Folded: true,
 		Path:   "ports.name",
 		Type:   "string",
 	}, {

@@ -1,0 +1,20 @@
+package engine
+
+import "context"
+
+// CursorPageQuery returns the SQL and arguments of the query that reads the
+// page behind p.Cursor of a single-type list, for tests that inspect its
+// query plan.
+func CursorPageQuery[T any](ctx context.Context, s *Service[T], p ListParams) (string, []any, error) {
+	pl, err := s.plan(p, false)
+	if err != nil {
+		return "", nil, err
+	}
+	pos, err := decodeCursor(s.scope(p), *p.Cursor, 1)
+	if err != nil {
+		return "", nil, err
+	}
+	count, _ := cursorCount(p.Count)
+	q, args := s.rowsQuery(ctx, pl, window{anchor: &pos, back: pos.back, limit: count + 1, keys: true})
+	return q, args, nil
+}
