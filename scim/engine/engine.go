@@ -253,11 +253,6 @@ func (s *Service[T]) storeError(err error) error {
 	if e := scimerr.As(err); e != nil {
 		return e
 	}
-	if errors.Is(err, errConflict) {
-		// A replace that lost the race with another write of the resource
-		// (PATCH retries instead; see Patch).
-		return scimerr.New(http.StatusConflict, "", "%s was changed by another request; retry", s.d.Type.Name)
-	}
 	if col, ok := sqlstore.UniqueViolation(err); ok {
 		attr := s.attrForColumn(col)
 		return scimerr.Conflict("%s: another %s already has this %s (uniqueness %q)", s.d.Type.Name, s.d.Type.Name, attr, "server")
