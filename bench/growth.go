@@ -12,7 +12,7 @@ const (
 	// growthStep is how many members each growth PATCH adds.
 	growthStep = 50
 	// growthSamples is how many add-50 PATCHes are timed at each size.
-	growthSamples = 20
+	growthSamples = 40
 	// targetGrowth is the largest acceptable add-50 latency at the full
 	// size over the latency on an empty group (from the issue).
 	targetGrowth = 1.2
