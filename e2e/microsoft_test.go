@@ -46,7 +46,6 @@ func msSend(t *testing.T, s *server, method, target string, body any) *response 
 	return s.do(t, method, target, body, msJSON...)
 }
 
-
 // contains fails unless the raw body contains sub (Postman's
 // pm.expect(pm.response.text()).to.include(sub)).
 func contains(t *testing.T, r *response, sub string) {
