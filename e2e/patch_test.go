@@ -275,6 +275,37 @@ func TestPatchMultiValued(t *testing.T) {
 	if has(s.get(t, p), "emails") {
 		t.Error("remove emails left emails")
 	}
+	// The search index follows every write: child rows of a changed
+	// attribute are rewritten, those of unchanged ones kept.
+	id := str(u, "id")
+	s.patch(t, p, op("add", "emails", obj{"value": "indexed@example.com", "type": "home"}), op("add", "phoneNumbers", obj{"value": "+1 555 0199", "type": "work"}))
+	s.patch(t, p, op("replace", "title", "Indexer"))
+	for f, want := range map[string]int64{
+		`emails.value eq "indexed@example.com"`: 1, `phoneNumbers.value eq "+1 555 0199"`: 1, `title eq "indexer"`: 1,
+		`emails[type eq "home" and value eq "INDEXED@example.com"]`: 1,
+	} {
+		if n := s.count(t, "/Users", f+` and id eq "`+id+`"`); n != want {
+			t.Errorf("filter %s finds %d, want %d", f, n, want)
+		}
+	}
+	s.patch(t, p, op("replace", `emails[value eq "indexed@example.com"].value`, "moved@example.com"))
+	if n := s.count(t, "/Users", `emails.value eq "indexed@example.com"`); n != 0 {
+		t.Errorf("the old email is still indexed (%d)", n)
+	}
+	if n := s.count(t, "/Users", `emails.value eq "moved@example.com" and phoneNumbers.value eq "+1 555 0199"`); n != 1 {
+		t.Errorf("after changing one child table, the others' rows are gone (%d)", n)
+	}
+	s.patch(t, p, op("remove", "phoneNumbers", nil), op("add", "urn:example:params:scim:schemas:extension:acme:2.0:User:tags", arr{"blue"}))
+	if n := s.count(t, "/Users", `phoneNumbers pr and id eq "`+id+`"`); n != 0 {
+		t.Errorf("removed phone numbers are still indexed (%d)", n)
+	}
+	if n := s.count(t, "/Users", `urn:example:params:scim:schemas:extension:acme:2.0:User:tags eq "blue"`); n != 1 {
+		t.Errorf("an extension's multi-valued attribute added by PATCH is not indexed (%d)", n)
+	}
+	s.patch(t, p, op("remove", "urn:example:params:scim:schemas:extension:acme:2.0:User", nil))
+	if n := s.count(t, "/Users", `urn:example:params:scim:schemas:extension:acme:2.0:User:tags eq "blue"`); n != 0 {
+		t.Errorf("a removed extension's values are still indexed (%d)", n)
+	}
 	// A removed extension attribute leaves no empty extension behind.
 	s.patch(t, p, op("add", enterpriseURN+":department", "R&D"))
 	s.patch(t, p, op("remove", enterpriseURN+":department", nil))

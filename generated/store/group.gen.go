@@ -10,6 +10,7 @@ import (
 	sqlfilter "github.com/scimforge/scimforge/scim/sqlfilter"
 	sqlstore "github.com/scimforge/scimforge/scim/sqlstore"
 	bun "github.com/uptrace/bun"
+	"reflect"
 )
 
 // GroupRow is a row of scim_groups: one Group and its searchable attributes.
@@ -50,16 +51,22 @@ func groupRow(rec *engine.Record[resource.Group]) (*GroupRow, error) {
 	return row, nil
 }
 
-func insertGroupChildren(ctx context.Context, db bun.IDB, rec *engine.Record[resource.Group]) error {
+// insertGroupSchemas writes the rows of scim_group_schemas.
+func insertGroupSchemas(ctx context.Context, db bun.IDB, rec *engine.Record[resource.Group]) error {
 	v := rec.Value
-	if len(v.Schemas) > 0 {
-		args := make([]any, 0, 3*len(v.Schemas))
-		for i, e := range v.Schemas {
-			args = append(args, rec.ID, i, sqlstore.Val(sqlstore.Fold(e)))
-		}
-		if err := sqlstore.InsertRows(ctx, db, "INSERT INTO \"scim_group_schemas\" (\"group_id\", \"ord\", \"value\") VALUES ", 3, args); err != nil {
-			return err
-		}
+	if len(v.Schemas) == 0 {
+		return nil
+	}
+	args := make([]any, 0, 3*len(v.Schemas))
+	for i, e := range v.Schemas {
+		args = append(args, rec.ID, i, sqlstore.Val(sqlstore.Fold(e)))
+	}
+	return sqlstore.InsertRows(ctx, db, "INSERT INTO \"scim_group_schemas\" (\"group_id\", \"ord\", \"value\") VALUES ", 3, args)
+}
+
+func insertGroupChildren(ctx context.Context, db bun.IDB, rec *engine.Record[resource.Group]) error {
+	if err := insertGroupSchemas(ctx, db, rec); err != nil {
+		return err
 	}
 	return nil
 }
@@ -90,17 +97,41 @@ func (r *GroupRow) updateArgs() []any {
 	return []any{sqlstore.Val(r.ExternalID), sqlstore.Val(r.DisplayName)}
 }
 
-// updateGroup rewrites the searchable columns and child rows of a replaced Group.
-func updateGroup(ctx context.Context, db bun.IDB, rec *engine.Record[resource.Group]) error {
+// updateGroup writes what changed from old (nil: everything) to a Group's new value:
+// its search columns, and the rows of each child table whose values differ. A
+// PATCH of one attribute then writes one row, not every table of the resource.
+func updateGroup(ctx context.Context, db bun.IDB, old *resource.Group, rec *engine.Record[resource.Group]) error {
 	row, err := groupRow(rec)
 	if err != nil {
 		return err
 	}
 	query, args := groupUpdateSQL, row.updateArgs()
-	if err := sqlstore.Exec(ctx, db, query, append(args, row.ID)...); err != nil {
-		return err
+	write := old == nil
+	if !write {
+		prev, err := groupRow(&engine.Record[resource.Group]{
+			ID:    rec.ID,
+			Value: old,
+		})
+		if err != nil {
+			return err
+		}
+		write = !reflect.DeepEqual(prev.updateArgs(), args)
 	}
-	return insertGroupChildren(ctx, db, rec)
+	if write {
+		if err := sqlstore.Exec(ctx, db, query, append(args, row.ID)...); err != nil {
+			return err
+		}
+	}
+	v := rec.Value
+	if old == nil || !reflect.DeepEqual(old.Schemas, v.Schemas) {
+		if err := sqlstore.Exec(ctx, db, "DELETE FROM \"scim_group_schemas\" WHERE \"group_id\" = ?", rec.ID); err != nil {
+			return err
+		}
+		if err := insertGroupSchemas(ctx, db, rec); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // deleteGroupRows removes the child rows of a Group.

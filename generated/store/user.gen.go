@@ -12,6 +12,7 @@ import (
 	sqlfilter "github.com/scimforge/scimforge/scim/sqlfilter"
 	sqlstore "github.com/scimforge/scimforge/scim/sqlstore"
 	bun "github.com/uptrace/bun"
+	"reflect"
 )
 
 // UserRow is a row of scim_users: one User and its searchable attributes.
@@ -273,106 +274,182 @@ func userRow(rec *engine.Record[resource.User]) (*UserRow, error) {
 	return row, nil
 }
 
-func insertUserChildren(ctx context.Context, db bun.IDB, rec *engine.Record[resource.User]) error {
+// insertUserSchemas writes the rows of scim_user_schemas.
+func insertUserSchemas(ctx context.Context, db bun.IDB, rec *engine.Record[resource.User]) error {
 	v := rec.Value
-	if len(v.Schemas) > 0 {
-		args := make([]any, 0, 3*len(v.Schemas))
-		for i, e := range v.Schemas {
-			args = append(args, rec.ID, i, sqlstore.Val(sqlstore.Fold(e)))
-		}
-		if err := sqlstore.InsertRows(ctx, db, "INSERT INTO \"scim_user_schemas\" (\"user_id\", \"ord\", \"value\") VALUES ", 3, args); err != nil {
-			return err
-		}
+	if len(v.Schemas) == 0 {
+		return nil
 	}
-	if len(v.Emails) > 0 {
-		args := make([]any, 0, 6*len(v.Emails))
-		for i, e := range v.Emails {
-			args = append(args, rec.ID, i, sqlstore.Val(sqlstore.Fold(e.Value)), sqlstore.Val(sqlstore.Fold(e.Display)), sqlstore.Val(sqlstore.Fold(e.Type)), sqlstore.Val(sqlstore.Bool(e.Primary)))
-		}
-		if err := sqlstore.InsertRows(ctx, db, "INSERT INTO \"scim_user_emails\" (\"user_id\", \"ord\", \"value\", \"display\", \"type\", \"primary\") VALUES ", 6, args); err != nil {
-			return err
-		}
+	args := make([]any, 0, 3*len(v.Schemas))
+	for i, e := range v.Schemas {
+		args = append(args, rec.ID, i, sqlstore.Val(sqlstore.Fold(e)))
 	}
-	if len(v.PhoneNumbers) > 0 {
-		args := make([]any, 0, 6*len(v.PhoneNumbers))
-		for i, e := range v.PhoneNumbers {
-			args = append(args, rec.ID, i, sqlstore.Val(sqlstore.Fold(e.Value)), sqlstore.Val(sqlstore.Fold(e.Display)), sqlstore.Val(sqlstore.Fold(e.Type)), sqlstore.Val(sqlstore.Bool(e.Primary)))
-		}
-		if err := sqlstore.InsertRows(ctx, db, "INSERT INTO \"scim_user_phone_numbers\" (\"user_id\", \"ord\", \"value\", \"display\", \"type\", \"primary\") VALUES ", 6, args); err != nil {
-			return err
-		}
+	return sqlstore.InsertRows(ctx, db, "INSERT INTO \"scim_user_schemas\" (\"user_id\", \"ord\", \"value\") VALUES ", 3, args)
+}
+
+// insertUserEmails writes the rows of scim_user_emails.
+func insertUserEmails(ctx context.Context, db bun.IDB, rec *engine.Record[resource.User]) error {
+	v := rec.Value
+	if len(v.Emails) == 0 {
+		return nil
 	}
-	if len(v.IMs) > 0 {
-		args := make([]any, 0, 6*len(v.IMs))
-		for i, e := range v.IMs {
-			args = append(args, rec.ID, i, sqlstore.Val(sqlstore.Fold(e.Value)), sqlstore.Val(sqlstore.Fold(e.Display)), sqlstore.Val(sqlstore.Fold(e.Type)), sqlstore.Val(sqlstore.Bool(e.Primary)))
-		}
-		if err := sqlstore.InsertRows(ctx, db, "INSERT INTO \"scim_user_ims\" (\"user_id\", \"ord\", \"value\", \"display\", \"type\", \"primary\") VALUES ", 6, args); err != nil {
-			return err
-		}
+	args := make([]any, 0, 6*len(v.Emails))
+	for i, e := range v.Emails {
+		args = append(args, rec.ID, i, sqlstore.Val(sqlstore.Fold(e.Value)), sqlstore.Val(sqlstore.Fold(e.Display)), sqlstore.Val(sqlstore.Fold(e.Type)), sqlstore.Val(sqlstore.Bool(e.Primary)))
 	}
-	if len(v.Photos) > 0 {
-		args := make([]any, 0, 6*len(v.Photos))
-		for i, e := range v.Photos {
-			args = append(args, rec.ID, i, sqlstore.Val(sqlstore.Fold(e.Value)), sqlstore.Val(sqlstore.Fold(e.Display)), sqlstore.Val(sqlstore.Fold(e.Type)), sqlstore.Val(sqlstore.Bool(e.Primary)))
-		}
-		if err := sqlstore.InsertRows(ctx, db, "INSERT INTO \"scim_user_photos\" (\"user_id\", \"ord\", \"value\", \"display\", \"type\", \"primary\") VALUES ", 6, args); err != nil {
-			return err
-		}
+	return sqlstore.InsertRows(ctx, db, "INSERT INTO \"scim_user_emails\" (\"user_id\", \"ord\", \"value\", \"display\", \"type\", \"primary\") VALUES ", 6, args)
+}
+
+// insertUserPhoneNumbers writes the rows of scim_user_phone_numbers.
+func insertUserPhoneNumbers(ctx context.Context, db bun.IDB, rec *engine.Record[resource.User]) error {
+	v := rec.Value
+	if len(v.PhoneNumbers) == 0 {
+		return nil
 	}
-	if len(v.Addresses) > 0 {
-		args := make([]any, 0, 9*len(v.Addresses))
-		for i, e := range v.Addresses {
-			args = append(args, rec.ID, i, sqlstore.Val(sqlstore.Fold(e.Formatted)), sqlstore.Val(sqlstore.Fold(e.StreetAddress)), sqlstore.Val(sqlstore.Fold(e.Locality)), sqlstore.Val(sqlstore.Fold(e.Region)), sqlstore.Val(sqlstore.Fold(e.PostalCode)), sqlstore.Val(sqlstore.Fold(e.Country)), sqlstore.Val(sqlstore.Fold(e.Type)))
-		}
-		if err := sqlstore.InsertRows(ctx, db, "INSERT INTO \"scim_user_addresses\" (\"user_id\", \"ord\", \"formatted\", \"street_address\", \"locality\", \"region\", \"postal_code\", \"country\", \"type\") VALUES ", 9, args); err != nil {
-			return err
-		}
+	args := make([]any, 0, 6*len(v.PhoneNumbers))
+	for i, e := range v.PhoneNumbers {
+		args = append(args, rec.ID, i, sqlstore.Val(sqlstore.Fold(e.Value)), sqlstore.Val(sqlstore.Fold(e.Display)), sqlstore.Val(sqlstore.Fold(e.Type)), sqlstore.Val(sqlstore.Bool(e.Primary)))
 	}
-	if len(v.Entitlements) > 0 {
-		args := make([]any, 0, 6*len(v.Entitlements))
-		for i, e := range v.Entitlements {
-			args = append(args, rec.ID, i, sqlstore.Val(sqlstore.Fold(e.Value)), sqlstore.Val(sqlstore.Fold(e.Display)), sqlstore.Val(sqlstore.Fold(e.Type)), sqlstore.Val(sqlstore.Bool(e.Primary)))
-		}
-		if err := sqlstore.InsertRows(ctx, db, "INSERT INTO \"scim_user_entitlements\" (\"user_id\", \"ord\", \"value\", \"display\", \"type\", \"primary\") VALUES ", 6, args); err != nil {
-			return err
-		}
+	return sqlstore.InsertRows(ctx, db, "INSERT INTO \"scim_user_phone_numbers\" (\"user_id\", \"ord\", \"value\", \"display\", \"type\", \"primary\") VALUES ", 6, args)
+}
+
+// insertUserIMs writes the rows of scim_user_ims.
+func insertUserIMs(ctx context.Context, db bun.IDB, rec *engine.Record[resource.User]) error {
+	v := rec.Value
+	if len(v.IMs) == 0 {
+		return nil
 	}
-	if len(v.Roles) > 0 {
-		args := make([]any, 0, 6*len(v.Roles))
-		for i, e := range v.Roles {
-			args = append(args, rec.ID, i, sqlstore.Val(sqlstore.Fold(e.Value)), sqlstore.Val(sqlstore.Fold(e.Display)), sqlstore.Val(sqlstore.Fold(e.Type)), sqlstore.Val(sqlstore.Bool(e.Primary)))
-		}
-		if err := sqlstore.InsertRows(ctx, db, "INSERT INTO \"scim_user_roles\" (\"user_id\", \"ord\", \"value\", \"display\", \"type\", \"primary\") VALUES ", 6, args); err != nil {
-			return err
-		}
+	args := make([]any, 0, 6*len(v.IMs))
+	for i, e := range v.IMs {
+		args = append(args, rec.ID, i, sqlstore.Val(sqlstore.Fold(e.Value)), sqlstore.Val(sqlstore.Fold(e.Display)), sqlstore.Val(sqlstore.Fold(e.Type)), sqlstore.Val(sqlstore.Bool(e.Primary)))
 	}
-	if len(v.X509Certificates) > 0 {
-		args := make([]any, 0, 6*len(v.X509Certificates))
-		for i, e := range v.X509Certificates {
-			args = append(args, rec.ID, i, sqlstore.Val(sqlstore.Str(e.Value)), sqlstore.Val(sqlstore.Fold(e.Display)), sqlstore.Val(sqlstore.Fold(e.Type)), sqlstore.Val(sqlstore.Bool(e.Primary)))
-		}
-		if err := sqlstore.InsertRows(ctx, db, "INSERT INTO \"scim_user_x509_certificates\" (\"user_id\", \"ord\", \"value\", \"display\", \"type\", \"primary\") VALUES ", 6, args); err != nil {
-			return err
-		}
+	return sqlstore.InsertRows(ctx, db, "INSERT INTO \"scim_user_ims\" (\"user_id\", \"ord\", \"value\", \"display\", \"type\", \"primary\") VALUES ", 6, args)
+}
+
+// insertUserPhotos writes the rows of scim_user_photos.
+func insertUserPhotos(ctx context.Context, db bun.IDB, rec *engine.Record[resource.User]) error {
+	v := rec.Value
+	if len(v.Photos) == 0 {
+		return nil
 	}
-	if v.AcmeUser != nil && len(v.AcmeUser.Tags) > 0 {
-		args := make([]any, 0, 3*len(v.AcmeUser.Tags))
-		for i, e := range v.AcmeUser.Tags {
-			args = append(args, rec.ID, i, sqlstore.Val(sqlstore.Fold(e)))
-		}
-		if err := sqlstore.InsertRows(ctx, db, "INSERT INTO \"scim_user_acme_tags\" (\"user_id\", \"ord\", \"value\") VALUES ", 3, args); err != nil {
-			return err
-		}
+	args := make([]any, 0, 6*len(v.Photos))
+	for i, e := range v.Photos {
+		args = append(args, rec.ID, i, sqlstore.Val(sqlstore.Fold(e.Value)), sqlstore.Val(sqlstore.Fold(e.Display)), sqlstore.Val(sqlstore.Fold(e.Type)), sqlstore.Val(sqlstore.Bool(e.Primary)))
 	}
-	if v.AcmeUser != nil && len(v.AcmeUser.Projects) > 0 {
-		args := make([]any, 0, 6*len(v.AcmeUser.Projects))
-		for i, e := range v.AcmeUser.Projects {
-			args = append(args, rec.ID, i, sqlstore.Val(sqlstore.Fold(e.Name)), sqlstore.Val(sqlstore.Fold(e.Role)), sqlstore.Val(sqlstore.Time(e.StartDate)), sqlstore.Val(sqlstore.Bool(e.Primary)))
-		}
-		if err := sqlstore.InsertRows(ctx, db, "INSERT INTO \"scim_user_acme_projects\" (\"user_id\", \"ord\", \"name\", \"role\", \"start_date\", \"primary\") VALUES ", 6, args); err != nil {
-			return err
-		}
+	return sqlstore.InsertRows(ctx, db, "INSERT INTO \"scim_user_photos\" (\"user_id\", \"ord\", \"value\", \"display\", \"type\", \"primary\") VALUES ", 6, args)
+}
+
+// insertUserAddresses writes the rows of scim_user_addresses.
+func insertUserAddresses(ctx context.Context, db bun.IDB, rec *engine.Record[resource.User]) error {
+	v := rec.Value
+	if len(v.Addresses) == 0 {
+		return nil
+	}
+	args := make([]any, 0, 9*len(v.Addresses))
+	for i, e := range v.Addresses {
+		args = append(args, rec.ID, i, sqlstore.Val(sqlstore.Fold(e.Formatted)), sqlstore.Val(sqlstore.Fold(e.StreetAddress)), sqlstore.Val(sqlstore.Fold(e.Locality)), sqlstore.Val(sqlstore.Fold(e.Region)), sqlstore.Val(sqlstore.Fold(e.PostalCode)), sqlstore.Val(sqlstore.Fold(e.Country)), sqlstore.Val(sqlstore.Fold(e.Type)))
+	}
+	return sqlstore.InsertRows(ctx, db, "INSERT INTO \"scim_user_addresses\" (\"user_id\", \"ord\", \"formatted\", \"street_address\", \"locality\", \"region\", \"postal_code\", \"country\", \"type\") VALUES ", 9, args)
+}
+
+// insertUserEntitlements writes the rows of scim_user_entitlements.
+func insertUserEntitlements(ctx context.Context, db bun.IDB, rec *engine.Record[resource.User]) error {
+	v := rec.Value
+	if len(v.Entitlements) == 0 {
+		return nil
+	}
+	args := make([]any, 0, 6*len(v.Entitlements))
+	for i, e := range v.Entitlements {
+		args = append(args, rec.ID, i, sqlstore.Val(sqlstore.Fold(e.Value)), sqlstore.Val(sqlstore.Fold(e.Display)), sqlstore.Val(sqlstore.Fold(e.Type)), sqlstore.Val(sqlstore.Bool(e.Primary)))
+	}
+	return sqlstore.InsertRows(ctx, db, "INSERT INTO \"scim_user_entitlements\" (\"user_id\", \"ord\", \"value\", \"display\", \"type\", \"primary\") VALUES ", 6, args)
+}
+
+// insertUserRoles writes the rows of scim_user_roles.
+func insertUserRoles(ctx context.Context, db bun.IDB, rec *engine.Record[resource.User]) error {
+	v := rec.Value
+	if len(v.Roles) == 0 {
+		return nil
+	}
+	args := make([]any, 0, 6*len(v.Roles))
+	for i, e := range v.Roles {
+		args = append(args, rec.ID, i, sqlstore.Val(sqlstore.Fold(e.Value)), sqlstore.Val(sqlstore.Fold(e.Display)), sqlstore.Val(sqlstore.Fold(e.Type)), sqlstore.Val(sqlstore.Bool(e.Primary)))
+	}
+	return sqlstore.InsertRows(ctx, db, "INSERT INTO \"scim_user_roles\" (\"user_id\", \"ord\", \"value\", \"display\", \"type\", \"primary\") VALUES ", 6, args)
+}
+
+// insertUserX509Certificates writes the rows of scim_user_x509_certificates.
+func insertUserX509Certificates(ctx context.Context, db bun.IDB, rec *engine.Record[resource.User]) error {
+	v := rec.Value
+	if len(v.X509Certificates) == 0 {
+		return nil
+	}
+	args := make([]any, 0, 6*len(v.X509Certificates))
+	for i, e := range v.X509Certificates {
+		args = append(args, rec.ID, i, sqlstore.Val(sqlstore.Str(e.Value)), sqlstore.Val(sqlstore.Fold(e.Display)), sqlstore.Val(sqlstore.Fold(e.Type)), sqlstore.Val(sqlstore.Bool(e.Primary)))
+	}
+	return sqlstore.InsertRows(ctx, db, "INSERT INTO \"scim_user_x509_certificates\" (\"user_id\", \"ord\", \"value\", \"display\", \"type\", \"primary\") VALUES ", 6, args)
+}
+
+// insertUserAcmeUserTags writes the rows of scim_user_acme_tags.
+func insertUserAcmeUserTags(ctx context.Context, db bun.IDB, rec *engine.Record[resource.User]) error {
+	v := rec.Value
+	if v.AcmeUser == nil || len(v.AcmeUser.Tags) == 0 {
+		return nil
+	}
+	args := make([]any, 0, 3*len(v.AcmeUser.Tags))
+	for i, e := range v.AcmeUser.Tags {
+		args = append(args, rec.ID, i, sqlstore.Val(sqlstore.Fold(e)))
+	}
+	return sqlstore.InsertRows(ctx, db, "INSERT INTO \"scim_user_acme_tags\" (\"user_id\", \"ord\", \"value\") VALUES ", 3, args)
+}
+
+// insertUserAcmeUserProjects writes the rows of scim_user_acme_projects.
+func insertUserAcmeUserProjects(ctx context.Context, db bun.IDB, rec *engine.Record[resource.User]) error {
+	v := rec.Value
+	if v.AcmeUser == nil || len(v.AcmeUser.Projects) == 0 {
+		return nil
+	}
+	args := make([]any, 0, 6*len(v.AcmeUser.Projects))
+	for i, e := range v.AcmeUser.Projects {
+		args = append(args, rec.ID, i, sqlstore.Val(sqlstore.Fold(e.Name)), sqlstore.Val(sqlstore.Fold(e.Role)), sqlstore.Val(sqlstore.Time(e.StartDate)), sqlstore.Val(sqlstore.Bool(e.Primary)))
+	}
+	return sqlstore.InsertRows(ctx, db, "INSERT INTO \"scim_user_acme_projects\" (\"user_id\", \"ord\", \"name\", \"role\", \"start_date\", \"primary\") VALUES ", 6, args)
+}
+
+func insertUserChildren(ctx context.Context, db bun.IDB, rec *engine.Record[resource.User]) error {
+	if err := insertUserSchemas(ctx, db, rec); err != nil {
+		return err
+	}
+	if err := insertUserEmails(ctx, db, rec); err != nil {
+		return err
+	}
+	if err := insertUserPhoneNumbers(ctx, db, rec); err != nil {
+		return err
+	}
+	if err := insertUserIMs(ctx, db, rec); err != nil {
+		return err
+	}
+	if err := insertUserPhotos(ctx, db, rec); err != nil {
+		return err
+	}
+	if err := insertUserAddresses(ctx, db, rec); err != nil {
+		return err
+	}
+	if err := insertUserEntitlements(ctx, db, rec); err != nil {
+		return err
+	}
+	if err := insertUserRoles(ctx, db, rec); err != nil {
+		return err
+	}
+	if err := insertUserX509Certificates(ctx, db, rec); err != nil {
+		return err
+	}
+	if err := insertUserAcmeUserTags(ctx, db, rec); err != nil {
+		return err
+	}
+	if err := insertUserAcmeUserProjects(ctx, db, rec); err != nil {
+		return err
 	}
 	return nil
 }
@@ -406,23 +483,128 @@ func (r *UserRow) updateArgs() []any {
 	return []any{sqlstore.Val(r.ExternalID), sqlstore.Val(r.UserName), sqlstore.Val(r.NameFormatted), sqlstore.Val(r.NameFamilyName), sqlstore.Val(r.NameGivenName), sqlstore.Val(r.NameMiddleName), sqlstore.Val(r.NameHonorificPrefix), sqlstore.Val(r.NameHonorificSuffix), sqlstore.Val(r.DisplayName), sqlstore.Val(r.NickName), sqlstore.Val(r.ProfileURL), sqlstore.Val(r.Title), sqlstore.Val(r.UserType), sqlstore.Val(r.PreferredLanguage), sqlstore.Val(r.Locale), sqlstore.Val(r.Timezone), sqlstore.Val(r.Active), sqlstore.Val(r.EnterpriseEmployeeNumber), sqlstore.Val(r.EnterpriseCostCenter), sqlstore.Val(r.EnterpriseOrganization), sqlstore.Val(r.EnterpriseDivision), sqlstore.Val(r.EnterpriseDepartment), sqlstore.Val(r.EnterpriseManagerValue), sqlstore.Val(r.EnterpriseManagerRef), sqlstore.Val(r.EnterpriseManagerDisplayName), sqlstore.Val(r.AcmeBadgeNumber), sqlstore.Val(r.AcmeClearanceLevel), sqlstore.Val(r.AcmeRemoteWorker), sqlstore.Val(r.AcmeHireDate), sqlstore.Val(r.AcmeFte)}
 }
 
-// updateUser rewrites the searchable columns and child rows of a replaced User.
-func updateUser(ctx context.Context, db bun.IDB, rec *engine.Record[resource.User]) error {
+// updateUser writes what changed from old (nil: everything) to a User's new value:
+// its search columns, and the rows of each child table whose values differ. A
+// PATCH of one attribute then writes one row, not every table of the resource.
+func updateUser(ctx context.Context, db bun.IDB, old *resource.User, rec *engine.Record[resource.User]) error {
 	row, err := userRow(rec)
 	if err != nil {
 		return err
 	}
 	query, args := userUpdateSQL, row.updateArgs()
+	write := old == nil
+	if !write {
+		prev, err := userRow(&engine.Record[resource.User]{
+			ID:    rec.ID,
+			Value: old,
+		})
+		if err != nil {
+			return err
+		}
+		write = !reflect.DeepEqual(prev.updateArgs(), args)
+	}
 	// A replace without the secret keeps the stored hash: clients never
 	// see it (returned "never"), so they cannot send it back.
 	if row.PasswordHash != nil {
 		query = userUpdateSecretSQL
 		args = append(args, *row.PasswordHash)
+		write = true
 	}
-	if err := sqlstore.Exec(ctx, db, query, append(args, row.ID)...); err != nil {
-		return err
+	if write {
+		if err := sqlstore.Exec(ctx, db, query, append(args, row.ID)...); err != nil {
+			return err
+		}
 	}
-	return insertUserChildren(ctx, db, rec)
+	v := rec.Value
+	if old == nil || !reflect.DeepEqual(old.Schemas, v.Schemas) {
+		if err := sqlstore.Exec(ctx, db, "DELETE FROM \"scim_user_schemas\" WHERE \"user_id\" = ?", rec.ID); err != nil {
+			return err
+		}
+		if err := insertUserSchemas(ctx, db, rec); err != nil {
+			return err
+		}
+	}
+	if old == nil || !reflect.DeepEqual(old.Emails, v.Emails) {
+		if err := sqlstore.Exec(ctx, db, "DELETE FROM \"scim_user_emails\" WHERE \"user_id\" = ?", rec.ID); err != nil {
+			return err
+		}
+		if err := insertUserEmails(ctx, db, rec); err != nil {
+			return err
+		}
+	}
+	if old == nil || !reflect.DeepEqual(old.PhoneNumbers, v.PhoneNumbers) {
+		if err := sqlstore.Exec(ctx, db, "DELETE FROM \"scim_user_phone_numbers\" WHERE \"user_id\" = ?", rec.ID); err != nil {
+			return err
+		}
+		if err := insertUserPhoneNumbers(ctx, db, rec); err != nil {
+			return err
+		}
+	}
+	if old == nil || !reflect.DeepEqual(old.IMs, v.IMs) {
+		if err := sqlstore.Exec(ctx, db, "DELETE FROM \"scim_user_ims\" WHERE \"user_id\" = ?", rec.ID); err != nil {
+			return err
+		}
+		if err := insertUserIMs(ctx, db, rec); err != nil {
+			return err
+		}
+	}
+	if old == nil || !reflect.DeepEqual(old.Photos, v.Photos) {
+		if err := sqlstore.Exec(ctx, db, "DELETE FROM \"scim_user_photos\" WHERE \"user_id\" = ?", rec.ID); err != nil {
+			return err
+		}
+		if err := insertUserPhotos(ctx, db, rec); err != nil {
+			return err
+		}
+	}
+	if old == nil || !reflect.DeepEqual(old.Addresses, v.Addresses) {
+		if err := sqlstore.Exec(ctx, db, "DELETE FROM \"scim_user_addresses\" WHERE \"user_id\" = ?", rec.ID); err != nil {
+			return err
+		}
+		if err := insertUserAddresses(ctx, db, rec); err != nil {
+			return err
+		}
+	}
+	if old == nil || !reflect.DeepEqual(old.Entitlements, v.Entitlements) {
+		if err := sqlstore.Exec(ctx, db, "DELETE FROM \"scim_user_entitlements\" WHERE \"user_id\" = ?", rec.ID); err != nil {
+			return err
+		}
+		if err := insertUserEntitlements(ctx, db, rec); err != nil {
+			return err
+		}
+	}
+	if old == nil || !reflect.DeepEqual(old.Roles, v.Roles) {
+		if err := sqlstore.Exec(ctx, db, "DELETE FROM \"scim_user_roles\" WHERE \"user_id\" = ?", rec.ID); err != nil {
+			return err
+		}
+		if err := insertUserRoles(ctx, db, rec); err != nil {
+			return err
+		}
+	}
+	if old == nil || !reflect.DeepEqual(old.X509Certificates, v.X509Certificates) {
+		if err := sqlstore.Exec(ctx, db, "DELETE FROM \"scim_user_x509_certificates\" WHERE \"user_id\" = ?", rec.ID); err != nil {
+			return err
+		}
+		if err := insertUserX509Certificates(ctx, db, rec); err != nil {
+			return err
+		}
+	}
+	if old == nil || (old.AcmeUser == nil) != (v.AcmeUser == nil) || (v.AcmeUser != nil && !reflect.DeepEqual(old.AcmeUser.Tags, v.AcmeUser.Tags)) {
+		if err := sqlstore.Exec(ctx, db, "DELETE FROM \"scim_user_acme_tags\" WHERE \"user_id\" = ?", rec.ID); err != nil {
+			return err
+		}
+		if err := insertUserAcmeUserTags(ctx, db, rec); err != nil {
+			return err
+		}
+	}
+	if old == nil || (old.AcmeUser == nil) != (v.AcmeUser == nil) || (v.AcmeUser != nil && !reflect.DeepEqual(old.AcmeUser.Projects, v.AcmeUser.Projects)) {
+		if err := sqlstore.Exec(ctx, db, "DELETE FROM \"scim_user_acme_projects\" WHERE \"user_id\" = ?", rec.ID); err != nil {
+			return err
+		}
+		if err := insertUserAcmeUserProjects(ctx, db, rec); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // deleteUserRows removes the child rows of a User.

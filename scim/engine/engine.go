@@ -93,7 +93,10 @@ type Descriptor[T any] struct {
 	SetServerAttrs func(v *T, id string, meta MetaValues)
 
 	Insert func(ctx context.Context, tx bun.IDB, rec *Record[T]) error
-	Update func(ctx context.Context, tx bun.IDB, rec *Record[T]) error
+	// Update writes the search columns and child rows of rec, given the
+	// stored value old it replaces (nil rewrites everything); the engine
+	// writes the main row's version, last_modified and doc itself.
+	Update func(ctx context.Context, tx bun.IDB, old *T, rec *Record[T]) error
 	// DeleteRows removes the resource's child rows (the main row is the engine's).
 	DeleteRows func(ctx context.Context, tx bun.IDB, id string) error
 
@@ -375,14 +378,14 @@ func (s *Service[T]) Replace(ctx context.Context, id string, v *T) (*Response, e
 	if err := cond.checkIfMatch(l.version); err != nil {
 		return nil, err
 	}
-	_, doc, err := s.beforeWrite(l, v, "BeforeReplace", func(old *T) error { return s.hooks.BeforeReplace(ctx, old, v) })
+	old, doc, err := s.beforeWrite(l, v, "BeforeReplace", func(old *T) error { return s.hooks.BeforeReplace(ctx, old, v) })
 	if err != nil {
 		return nil, err
 	}
 	rec := s.nextRecord(l, doc, v)
 	var members memberChange
 	err = s.db.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		if err := s.writeDoc(ctx, tx, l, rec, cond); err != nil {
+		if err := s.writeDoc(ctx, tx, l, old, rec, cond); err != nil {
 			return err
 		}
 		if s.d.Members != nil {
@@ -453,10 +456,10 @@ func (s *Service[T]) nextRecord(l *loaded, doc []byte, v *T) *Record[T] {
 // errConflict is a lost race with another write of the same resource.
 var errConflict = errors.New("concurrent write")
 
-// writeDoc stores rec over l: the main row (checked against the version
-// that was read, so a concurrent write is never lost), the search columns
-// and the child rows.
-func (s *Service[T]) writeDoc(ctx context.Context, tx bun.Tx, l *loaded, rec *Record[T], cond Conditions) error {
+// writeDoc stores rec over l, whose stored value is old: the main row
+// (checked against the version that was read, so a concurrent write is
+// never lost), then what changed among the search columns and child rows.
+func (s *Service[T]) writeDoc(ctx context.Context, tx bun.Tx, l *loaded, old *T, rec *Record[T], cond Conditions) error {
 	n, err := sqlstore.ExecRows(ctx, tx, `UPDATE "`+s.d.Table+`" SET "version" = ?, "last_modified" = ?, "doc" = ? WHERE "id" = ? AND "version" = ?`,
 		rec.Version, sqlstore.FormatTime(rec.LastModified), string(rec.Doc), l.id, l.version)
 	if err != nil {
@@ -465,10 +468,7 @@ func (s *Service[T]) writeDoc(ctx context.Context, tx bun.Tx, l *loaded, rec *Re
 	if n != 1 {
 		return s.lostRace(ctx, tx, l.id, cond)
 	}
-	if err := s.d.DeleteRows(ctx, tx, l.id); err != nil {
-		return err
-	}
-	return s.d.Update(ctx, tx, rec)
+	return s.d.Update(ctx, tx, old, rec)
 }
 
 // lostRace explains why a versioned update matched no row: the resource

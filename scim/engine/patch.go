@@ -101,7 +101,7 @@ func (s *Service[T]) patchOnce(ctx context.Context, id string, req *patch.Reques
 	var members memberChange
 	err = s.db.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		if docChanged {
-			if err := s.writeDoc(ctx, tx, l, rec, cond); err != nil {
+			if err := s.writeDoc(ctx, tx, l, old, rec, cond); err != nil {
 				return err
 			}
 		}

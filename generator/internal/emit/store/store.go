@@ -236,11 +236,9 @@ func writers(f *jen.File, r *model.Resource) {
 	body = append(body, jen.Return(jen.Id("row"), jen.Nil()))
 	f.Func().Id(lower+"Row").Params(rec()).Params(jen.Op("*").Id(r.GoName+"Row"), jen.Error()).Block(body...)
 
-	// children
-	body = nil
-	if len(r.Children) > 0 {
-		body = append(body, jen.Id("v").Op(":=").Id("rec").Dot("Value"))
-	}
+	// children: one insert function per child table, so that an update
+	// can rewrite only the tables whose values changed.
+	var childCalls, updChildren []jen.Code
 	for _, ch := range r.Children {
 		p := ch.Part
 		base, guard := "v", ""
@@ -248,7 +246,8 @@ func writers(f *jen.File, r *model.Resource) {
 			base = "v." + p.GoName
 			guard = base + " != nil"
 		}
-		field := base + "." + naming.Go(ch.Attr.Name)
+		fieldName := naming.Go(ch.Attr.Name)
+		field := base + "." + fieldName
 		// One multi-row INSERT with bound values (sqlstore.InsertRows), in
 		// the column order of insertHead.
 		vals := []jen.Code{jen.Id("rec").Dot("ID"), jen.Id("i")}
@@ -268,16 +267,41 @@ func writers(f *jen.File, r *model.Resource) {
 			jen.For(jen.List(jen.Id("i"), jen.Id("e")).Op(":=").Range().Op(field)).Block(
 				jen.Id("args").Op("=").Append(append([]jen.Code{jen.Id("args")}, vals...)...),
 			),
-			jen.If(jen.Err().Op(":=").Qual(emit.SqlstorePkg, "InsertRows").Call(jen.Id("ctx"), jen.Id("db"), jen.Lit(insertHead(ch.Table, cols)), jen.Lit(len(cols)), jen.Id("args")), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err())),
+			jen.Return(jen.Qual(emit.SqlstorePkg, "InsertRows").Call(jen.Id("ctx"), jen.Id("db"), jen.Lit(insertHead(ch.Table, cols)), jen.Lit(len(cols)), jen.Id("args"))),
 		}
-		cond := "len(" + field + ") > 0"
+		cond := "len(" + field + ") == 0"
 		if guard != "" {
-			cond = guard + " && " + cond
+			cond = base + " == nil || " + cond
 		}
-		body = append(body, jen.If(jen.Op(cond)).Block(loop...))
+		fn := "insert" + r.GoName + fieldName
+		if p.Extension {
+			fn = "insert" + r.GoName + p.GoName + fieldName
+		}
+		f.Comment(fmt.Sprintf("%s writes the rows of %s.", fn, ch.Table))
+		f.Func().Id(fn).Params(append(ctxDB, rec())...).Error().Block(append([]jen.Code{
+			jen.Id("v").Op(":=").Id("rec").Dot("Value"),
+			jen.If(jen.Op(cond)).Block(jen.Return(jen.Nil())),
+		}, loop...)...)
+		call := jen.If(jen.Err().Op(":=").Id(fn).Call(jen.Id("ctx"), jen.Id("db"), jen.Id("rec")), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err()))
+		childCalls = append(childCalls, call)
+		// Changed: no old value, or the values differ (for an extension
+		// attribute, also when the extension appears or goes).
+		var changed *jen.Statement
+		if p.Extension {
+			changed = jen.Id("old").Op("==").Nil().Op("||").
+				Parens(jen.Id("old").Dot(p.GoName).Op("==").Nil()).Op("!=").Parens(jen.Id("v").Dot(p.GoName).Op("==").Nil()).Op("||").
+				Parens(jen.Id("v").Dot(p.GoName).Op("!=").Nil().Op("&&").Op("!").Qual("reflect", "DeepEqual").Call(
+					jen.Id("old").Dot(p.GoName).Dot(fieldName), jen.Id("v").Dot(p.GoName).Dot(fieldName)))
+		} else {
+			changed = jen.Id("old").Op("==").Nil().Op("||").Op("!").Qual("reflect", "DeepEqual").Call(jen.Id("old").Dot(fieldName), jen.Id("v").Dot(fieldName))
+		}
+		updChildren = append(updChildren, jen.If(changed).Block(
+			jen.If(jen.Err().Op(":=").Qual(emit.SqlstorePkg, "Exec").Call(jen.Id("ctx"), jen.Id("db"),
+				jen.Lit(`DELETE FROM "`+ch.Table+`" WHERE "`+ch.ParentColumn+`" = ?`), jen.Id("rec").Dot("ID")), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err())),
+			call,
+		))
 	}
-	body = append(body, jen.Return(jen.Nil()))
-	f.Func().Id("insert" + r.GoName + "Children").Params(append(ctxDB, rec())...).Error().Block(body...)
+	f.Func().Id("insert" + r.GoName + "Children").Params(append(ctxDB, rec())...).Error().Block(append(childCalls, jen.Return(jen.Nil()))...)
 
 	// insert
 	f.Comment(fmt.Sprintf("insert%s writes a new %s: its row and its child rows.", r.GoName, r.Type.Name))
@@ -333,20 +357,37 @@ func writers(f *jen.File, r *model.Resource) {
 		jen.List(jen.Id("row"), jen.Err()).Op(":=").Id(lower + "Row").Call(jen.Id("rec")),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err())),
 		jen.List(jen.Id("query"), jen.Id("args")).Op(":=").List(jen.Id(lower+"UpdateSQL"), jen.Id("row").Dot("updateArgs").Call()),
+		// The search columns are rewritten only when one of them changed:
+		// rewriting equal values still rewrites their index entries.
+		jen.Id("write").Op(":=").Id("old").Op("==").Nil(),
+		jen.If(jen.Op("!").Id("write")).Block(
+			jen.List(jen.Id("prev"), jen.Err()).Op(":=").Id(lower+"Row").Call(jen.Op("&").Qual(emit.EnginePkg, "Record").Types(jen.Qual(emit.ResourcePkg, r.GoName)).Values(jen.Dict{
+				jen.Id("ID"): jen.Id("rec").Dot("ID"), jen.Id("Value"): jen.Id("old")})),
+			jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err())),
+			jen.Id("write").Op("=").Op("!").Qual("reflect", "DeepEqual").Call(jen.Id("prev").Dot("updateArgs").Call(), jen.Id("args")),
+		),
 	}
 	if secret != nil {
 		upd = append(upd, jen.Comment("A replace without the secret keeps the stored hash: clients never"),
 			jen.Comment("see it (returned \"never\"), so they cannot send it back."),
 			jen.If(jen.Id("row").Dot(naming.Go(secret.Name)).Op("!=").Nil()).Block(
 				jen.Id("query").Op("=").Id(lower+"UpdateSecretSQL"),
-				jen.Id("args").Op("=").Append(jen.Id("args"), jen.Op("*").Id("row").Dot(naming.Go(secret.Name)))))
+				jen.Id("args").Op("=").Append(jen.Id("args"), jen.Op("*").Id("row").Dot(naming.Go(secret.Name))),
+				jen.Id("write").Op("=").True()))
 	}
 	upd = append(upd,
-		jen.If(jen.Err().Op(":=").Qual(emit.SqlstorePkg, "Exec").Call(jen.Id("ctx"), jen.Id("db"), jen.Id("query"), jen.Append(jen.Id("args"), jen.Id("row").Dot("ID")).Op("...")), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err())),
-		jen.Return(jen.Id("insert"+r.GoName+"Children").Call(jen.Id("ctx"), jen.Id("db"), jen.Id("rec"))),
+		jen.If(jen.Id("write")).Block(
+			jen.If(jen.Err().Op(":=").Qual(emit.SqlstorePkg, "Exec").Call(jen.Id("ctx"), jen.Id("db"), jen.Id("query"), jen.Append(jen.Id("args"), jen.Id("row").Dot("ID")).Op("...")), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err()))),
 	)
-	f.Comment(fmt.Sprintf("update%s rewrites the searchable columns and child rows of a replaced %s.", r.GoName, r.Type.Name))
-	f.Func().Id("update" + r.GoName).Params(append(ctxDB, rec())...).Error().Block(upd...)
+	if len(updChildren) > 0 {
+		upd = append(upd, jen.Id("v").Op(":=").Id("rec").Dot("Value"))
+		upd = append(upd, updChildren...)
+	}
+	upd = append(upd, jen.Return(jen.Nil()))
+	f.Comment(fmt.Sprintf("update%s writes what changed from old (nil: everything) to a %s's new value:", r.GoName, r.Type.Name))
+	f.Comment("its search columns, and the rows of each child table whose values differ. A")
+	f.Comment("PATCH of one attribute then writes one row, not every table of the resource.")
+	f.Func().Id("update"+r.GoName).Params(append(ctxDB, jen.Id("old").Op("*").Qual(emit.ResourcePkg, r.GoName), rec())...).Error().Block(upd...)
 
 	// delete child rows
 	var del []jen.Code

@@ -10,6 +10,7 @@ import (
 	sqlfilter "github.com/scimforge/scimforge/scim/sqlfilter"
 	sqlstore "github.com/scimforge/scimforge/scim/sqlstore"
 	bun "github.com/uptrace/bun"
+	"reflect"
 )
 
 // DeviceRow is a row of scim_devices: one Device and its searchable attributes.
@@ -76,34 +77,54 @@ func deviceRow(rec *engine.Record[resource.Device]) (*DeviceRow, error) {
 	return row, nil
 }
 
-func insertDeviceChildren(ctx context.Context, db bun.IDB, rec *engine.Record[resource.Device]) error {
+// insertDeviceSchemas writes the rows of scim_device_schemas.
+func insertDeviceSchemas(ctx context.Context, db bun.IDB, rec *engine.Record[resource.Device]) error {
 	v := rec.Value
-	if len(v.Schemas) > 0 {
-		args := make([]any, 0, 3*len(v.Schemas))
-		for i, e := range v.Schemas {
-			args = append(args, rec.ID, i, sqlstore.Val(sqlstore.Fold(e)))
-		}
-		if err := sqlstore.InsertRows(ctx, db, "INSERT INTO \"scim_device_schemas\" (\"device_id\", \"ord\", \"value\") VALUES ", 3, args); err != nil {
-			return err
-		}
+	if len(v.Schemas) == 0 {
+		return nil
 	}
-	if len(v.Tags) > 0 {
-		args := make([]any, 0, 3*len(v.Tags))
-		for i, e := range v.Tags {
-			args = append(args, rec.ID, i, sqlstore.Val(sqlstore.Fold(e)))
-		}
-		if err := sqlstore.InsertRows(ctx, db, "INSERT INTO \"scim_device_tags\" (\"device_id\", \"ord\", \"value\") VALUES ", 3, args); err != nil {
-			return err
-		}
+	args := make([]any, 0, 3*len(v.Schemas))
+	for i, e := range v.Schemas {
+		args = append(args, rec.ID, i, sqlstore.Val(sqlstore.Fold(e)))
 	}
-	if len(v.Ports) > 0 {
-		args := make([]any, 0, 5*len(v.Ports))
-		for i, e := range v.Ports {
-			args = append(args, rec.ID, i, sqlstore.Val(sqlstore.Fold(e.Name)), sqlstore.Val(e.Speed), sqlstore.Val(sqlstore.Bool(e.Primary)))
-		}
-		if err := sqlstore.InsertRows(ctx, db, "INSERT INTO \"scim_device_ports\" (\"device_id\", \"ord\", \"name\", \"speed\", \"primary\") VALUES ", 5, args); err != nil {
-			return err
-		}
+	return sqlstore.InsertRows(ctx, db, "INSERT INTO \"scim_device_schemas\" (\"device_id\", \"ord\", \"value\") VALUES ", 3, args)
+}
+
+// insertDeviceTags writes the rows of scim_device_tags.
+func insertDeviceTags(ctx context.Context, db bun.IDB, rec *engine.Record[resource.Device]) error {
+	v := rec.Value
+	if len(v.Tags) == 0 {
+		return nil
+	}
+	args := make([]any, 0, 3*len(v.Tags))
+	for i, e := range v.Tags {
+		args = append(args, rec.ID, i, sqlstore.Val(sqlstore.Fold(e)))
+	}
+	return sqlstore.InsertRows(ctx, db, "INSERT INTO \"scim_device_tags\" (\"device_id\", \"ord\", \"value\") VALUES ", 3, args)
+}
+
+// insertDevicePorts writes the rows of scim_device_ports.
+func insertDevicePorts(ctx context.Context, db bun.IDB, rec *engine.Record[resource.Device]) error {
+	v := rec.Value
+	if len(v.Ports) == 0 {
+		return nil
+	}
+	args := make([]any, 0, 5*len(v.Ports))
+	for i, e := range v.Ports {
+		args = append(args, rec.ID, i, sqlstore.Val(sqlstore.Fold(e.Name)), sqlstore.Val(e.Speed), sqlstore.Val(sqlstore.Bool(e.Primary)))
+	}
+	return sqlstore.InsertRows(ctx, db, "INSERT INTO \"scim_device_ports\" (\"device_id\", \"ord\", \"name\", \"speed\", \"primary\") VALUES ", 5, args)
+}
+
+func insertDeviceChildren(ctx context.Context, db bun.IDB, rec *engine.Record[resource.Device]) error {
+	if err := insertDeviceSchemas(ctx, db, rec); err != nil {
+		return err
+	}
+	if err := insertDeviceTags(ctx, db, rec); err != nil {
+		return err
+	}
+	if err := insertDevicePorts(ctx, db, rec); err != nil {
+		return err
 	}
 	return nil
 }
@@ -134,17 +155,57 @@ func (r *DeviceRow) updateArgs() []any {
 	return []any{sqlstore.Val(r.ExternalID), sqlstore.Val(r.SerialNumber), sqlstore.Val(r.DisplayName), sqlstore.Val(r.Enrolled)}
 }
 
-// updateDevice rewrites the searchable columns and child rows of a replaced Device.
-func updateDevice(ctx context.Context, db bun.IDB, rec *engine.Record[resource.Device]) error {
+// updateDevice writes what changed from old (nil: everything) to a Device's new value:
+// its search columns, and the rows of each child table whose values differ. A
+// PATCH of one attribute then writes one row, not every table of the resource.
+func updateDevice(ctx context.Context, db bun.IDB, old *resource.Device, rec *engine.Record[resource.Device]) error {
 	row, err := deviceRow(rec)
 	if err != nil {
 		return err
 	}
 	query, args := deviceUpdateSQL, row.updateArgs()
-	if err := sqlstore.Exec(ctx, db, query, append(args, row.ID)...); err != nil {
-		return err
+	write := old == nil
+	if !write {
+		prev, err := deviceRow(&engine.Record[resource.Device]{
+			ID:    rec.ID,
+			Value: old,
+		})
+		if err != nil {
+			return err
+		}
+		write = !reflect.DeepEqual(prev.updateArgs(), args)
 	}
-	return insertDeviceChildren(ctx, db, rec)
+	if write {
+		if err := sqlstore.Exec(ctx, db, query, append(args, row.ID)...); err != nil {
+			return err
+		}
+	}
+	v := rec.Value
+	if old == nil || !reflect.DeepEqual(old.Schemas, v.Schemas) {
+		if err := sqlstore.Exec(ctx, db, "DELETE FROM \"scim_device_schemas\" WHERE \"device_id\" = ?", rec.ID); err != nil {
+			return err
+		}
+		if err := insertDeviceSchemas(ctx, db, rec); err != nil {
+			return err
+		}
+	}
+	if old == nil || !reflect.DeepEqual(old.Tags, v.Tags) {
+		if err := sqlstore.Exec(ctx, db, "DELETE FROM \"scim_device_tags\" WHERE \"device_id\" = ?", rec.ID); err != nil {
+			return err
+		}
+		if err := insertDeviceTags(ctx, db, rec); err != nil {
+			return err
+		}
+	}
+	if old == nil || !reflect.DeepEqual(old.Ports, v.Ports) {
+		if err := sqlstore.Exec(ctx, db, "DELETE FROM \"scim_device_ports\" WHERE \"device_id\" = ?", rec.ID); err != nil {
+			return err
+		}
+		if err := insertDevicePorts(ctx, db, rec); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // deleteDeviceRows removes the child rows of a Device.
