@@ -387,7 +387,7 @@ func writers(f *jen.File, r *model.Resource) {
 	f.Comment(fmt.Sprintf("update%s writes what changed from old (nil: everything) to a %s's new value:", r.GoName, r.Type.Name))
 	f.Comment("its search columns, and the rows of each child table whose values differ. A")
 	f.Comment("PATCH of one attribute then writes one row, not every table of the resource.")
-	f.Func().Id("update"+r.GoName).Params(append(ctxDB, jen.Id("old").Op("*").Qual(emit.ResourcePkg, r.GoName), rec())...).Error().Block(upd...)
+	f.Func().Id("update" + r.GoName).Params(append(ctxDB, jen.Id("old").Op("*").Qual(emit.ResourcePkg, r.GoName), rec())...).Error().Block(upd...)
 
 	// delete child rows
 	var del []jen.Code
