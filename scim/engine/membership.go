@@ -166,7 +166,9 @@ func (m *MembersSpec[T]) addMembers(ctx context.Context, tx bun.Tx, groupID stri
 // insertRows inserts resolved membership rows, skipping existing ones.
 func (m *MembersSpec[T]) insertRows(ctx context.Context, tx bun.Tx, groupID string, rows []MemberRef) (memberChange, error) {
 	var ch memberChange
-	const per = maxBind / 4
+	// At most 16 rows a statement, so the texts are few (one per row
+	// count) and each is prepared once (sqlstore.ExecRows).
+	const per = 16
 	for start := 0; start < len(rows); start += per {
 		chunk := rows[start:min(start+per, len(rows))]
 		var b strings.Builder
@@ -186,11 +188,10 @@ func (m *MembersSpec[T]) insertRows(ctx context.Context, tx bun.Tx, groupID stri
 			ch.members = append(ch.members, r.Value)
 		}
 		b.WriteString(` ON CONFLICT ("group_id", "member_id") DO NOTHING`)
-		res, err := tx.Tx.ExecContext(ctx, b.String(), args...)
+		n, err := sqlstore.ExecRows(ctx, tx, b.String(), args...)
 		if err != nil {
 			return ch, err
 		}
-		n, _ := res.RowsAffected()
 		ch.n += n
 	}
 	return ch, nil
