@@ -100,6 +100,7 @@ func (s *Service[T]) patchOnce(ctx context.Context, id string, req *patch.Reques
 	rec := s.nextRecord(l, newDoc, v)
 	var members memberChange
 	err = s.db.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		members = memberChange{} // the store may run this function twice
 		if docChanged {
 			if err := s.writeDoc(ctx, tx, l, old, rec, cond); err != nil {
 				return err
