@@ -65,12 +65,20 @@ func matchesETag(list string, version int64) bool {
 	return false
 }
 
-// checkIfMatch answers 412 when If-Match names another version.
+// checkIfMatch answers 412 when If-Match names another version, or when
+// If-None-Match names this one or is "*" (RFC 7232 §3.2: on a method other
+// than GET or HEAD a matching If-None-Match fails the request; "*" matches
+// any existing resource, so a PUT with If-None-Match: * never overwrites).
 func (c Conditions) checkIfMatch(version int64) error {
-	if c.IfMatch == "" || matchesETag(c.IfMatch, version) {
-		return nil
+	if c.IfMatch != "" && !matchesETag(c.IfMatch, version) {
+		return preconditionFailed(version)
 	}
-	return preconditionFailed(version)
+	if c.IfNoneMatch != "" && matchesETag(c.IfNoneMatch, version) {
+		e := scimerr.New(http.StatusPreconditionFailed, "", "the resource is at version %s, which If-None-Match names; the request applies only to another version", etag(version))
+		e.Header = http.Header{"ETag": {etag(version)}}
+		return e
+	}
+	return nil
 }
 
 func preconditionFailed(version int64) error {
