@@ -118,6 +118,8 @@ type Service[T any] struct {
 	hooks Hooks[T]
 	log   *slog.Logger
 
+	patching keyLocks // PATCHes of one resource run one at a time
+
 	returnedRequest bool   // the schema has returned:"request" attributes
 	columns         string // what every read selects (alias r)
 	selectByID      string
