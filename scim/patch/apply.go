@@ -440,7 +440,7 @@ func (a *applier) multi(kind Kind, t target, c map[string]any, value any, hasVal
 		for _, e := range asList(c[name]) {
 			drop := false
 			for _, v := range vals {
-				drop = drop || sameValue(t.attr, e, v)
+				drop = drop || removes(t.attr, e, v)
 			}
 			if !drop {
 				keep = append(keep, e)
@@ -537,6 +537,27 @@ func sameValue(attr *schema.Attribute, x, y any) bool {
 		}
 	}
 	return true
+}
+
+// removes reports whether v, a value listed in a remove operation, names
+// the stored value e: the same value (sameValue), or, when v gives no
+// "type", a value equal in "value" whatever its type. A client removing
+// {"value": "a@x"} means the stored {"value": "a@x", "type": "work"}; it
+// does not know (or care) how the value was typed.
+func removes(attr *schema.Attribute, e, v any) bool {
+	if sameValue(attr, e, v) {
+		return true
+	}
+	vs, ts := attr.Sub("value"), attr.Sub("type")
+	me, ok1 := e.(map[string]any)
+	mv, ok2 := v.(map[string]any)
+	if attr.Type != schema.Complex || vs == nil || ts == nil || !ok1 || !ok2 {
+		return false
+	}
+	if t, _ := mv[ts.Name].(string); t != "" {
+		return false
+	}
+	return mv[vs.Name] != nil && equalScalar(vs, me[vs.Name], mv[vs.Name])
 }
 
 func equalScalar(attr *schema.Attribute, x, y any) bool {

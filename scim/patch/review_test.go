@@ -30,6 +30,12 @@ func TestApplyReview(t *testing.T) {
 		{"other sub-attributes of a filtered entry stay removable", `{"userName":"u","addresses":[{"type":"work","streetAddress":"s","locality":"l"}]}`,
 			`[{"op":"remove","path":"addresses[type eq \"work\"].streetAddress"}]`, `{"userName":"u","addresses":[{"type":"work","locality":"l"}]}`},
 		{"display removal keeps the entry", phones, `[{"op":"remove","path":"phoneNumbers[type eq \"work\"].display"}]`, phones},
+		// Remove with a value list: a listed value without "type" names
+		// the stored value with that "value", whatever its type.
+		{"remove by value list without type", `{"userName":"u","emails":[{"value":"a@x","type":"work","primary":true},{"value":"b@x","type":"home"}]}`,
+			`[{"op":"remove","path":"emails","value":[{"value":"A@x"}]}]`, `{"userName":"u","emails":[{"value":"b@x","type":"home"}]}`},
+		{"remove by value list with another type keeps it", `{"userName":"u","emails":[{"value":"a@x","type":"work"}]}`,
+			`[{"op":"remove","path":"emails","value":[{"value":"a@x","type":"home"}]}]`, `{"userName":"u","emails":[{"value":"a@x","type":"work"}]}`},
 		// A manager set to another id keeps neither the old $ref nor the
 		// old displayName: they described the previous manager.
 		{"new manager drops the old $ref", `{"userName":"u","` + ent + `":{"manager":{"value":"m1","$ref":"https://x/Users/m1","displayName":"Boss"}}}`,
