@@ -34,7 +34,9 @@ func ConditionsFrom(ctx context.Context) Conditions {
 
 // ConditionsOf reads the precondition headers of an HTTP request.
 func ConditionsOf(h http.Header) Conditions {
-	c := Conditions{IfMatch: h.Get("If-Match"), IfNoneMatch: h.Get("If-None-Match")}
+	// Both are lists, which a client may also send as several header lines
+	// (RFC 9110 §5.3): every line counts.
+	c := Conditions{IfMatch: strings.Join(h.Values("If-Match"), ", "), IfNoneMatch: strings.Join(h.Values("If-None-Match"), ", ")}
 	for _, p := range h.Values("Prefer") {
 		for _, part := range strings.Split(p, ",") {
 			if strings.EqualFold(strings.TrimSpace(part), "return=representation") {
