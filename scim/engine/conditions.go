@@ -34,7 +34,9 @@ func ConditionsFrom(ctx context.Context) Conditions {
 
 // ConditionsOf reads the precondition headers of an HTTP request.
 func ConditionsOf(h http.Header) Conditions {
-	c := Conditions{IfMatch: h.Get("If-Match"), IfNoneMatch: h.Get("If-None-Match")}
+	// Both are lists, which a client may also send as several header lines
+	// (RFC 9110 §5.3): every line counts.
+	c := Conditions{IfMatch: strings.Join(h.Values("If-Match"), ", "), IfNoneMatch: strings.Join(h.Values("If-None-Match"), ", ")}
 	for _, p := range h.Values("Prefer") {
 		for _, part := range strings.Split(p, ",") {
 			if strings.EqualFold(strings.TrimSpace(part), "return=representation") {
@@ -65,12 +67,20 @@ func matchesETag(list string, version int64) bool {
 	return false
 }
 
-// checkIfMatch answers 412 when If-Match names another version.
+// checkIfMatch answers 412 when If-Match names another version, or when
+// If-None-Match names this one or is "*" (RFC 7232 §3.2: on a method other
+// than GET or HEAD a matching If-None-Match fails the request; "*" matches
+// any existing resource, so a PUT with If-None-Match: * never overwrites).
 func (c Conditions) checkIfMatch(version int64) error {
-	if c.IfMatch == "" || matchesETag(c.IfMatch, version) {
-		return nil
+	if c.IfMatch != "" && !matchesETag(c.IfMatch, version) {
+		return preconditionFailed(version)
 	}
-	return preconditionFailed(version)
+	if c.IfNoneMatch != "" && matchesETag(c.IfNoneMatch, version) {
+		e := scimerr.New(http.StatusPreconditionFailed, "", "the resource is at version %s, which If-None-Match names; the request applies only to another version", etag(version))
+		e.Header = http.Header{"ETag": {etag(version)}}
+		return e
+	}
+	return nil
 }
 
 func preconditionFailed(version int64) error {

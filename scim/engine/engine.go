@@ -118,6 +118,8 @@ type Service[T any] struct {
 	hooks Hooks[T]
 	log   *slog.Logger
 
+	patching keyLocks // PATCHes of one resource run one at a time
+
 	returnedRequest bool   // the schema has returned:"request" attributes
 	columns         string // what every read selects (alias r)
 	selectByID      string
@@ -347,7 +349,10 @@ func (s *Service[T]) Get(ctx context.Context, id, attributes, excluded string) (
 		}
 		s.db.Cache.Put(s.d.Table, id, l, base, epoch)
 	}
-	if c := ConditionsFrom(ctx); c.IfNoneMatch != "" && matchesETag(c.IfNoneMatch, l.version) {
+	if c := ConditionsFrom(ctx); c.IfMatch != "" && !matchesETag(c.IfMatch, l.version) {
+		// RFC 7232 §3.1: If-Match applies to every method, GET included.
+		return nil, preconditionFailed(l.version)
+	} else if c.IfNoneMatch != "" && matchesETag(c.IfNoneMatch, l.version) {
 		// RFC 7232 §4.1: the client's copy is current.
 		return &Response{Status: http.StatusNotModified, ETag: etag(l.version), Location: s.meta(ctx, id, l.version, l.created, l.last).Location}, nil
 	}
@@ -493,7 +498,7 @@ func (s *Service[T]) lostRace(ctx context.Context, tx bun.Tx, id string, cond Co
 func (s *Service[T]) Delete(ctx context.Context, id string) error {
 	cond := ConditionsFrom(ctx)
 	var version int64 // the version If-Match was checked against
-	if cond.IfMatch != "" {
+	if cond.IfMatch != "" || cond.IfNoneMatch != "" {
 		l, err := s.load(ctx, id)
 		if err != nil {
 			return s.readError(err)
@@ -501,7 +506,9 @@ func (s *Service[T]) Delete(ctx context.Context, id string) error {
 		if err := cond.checkIfMatch(l.version); err != nil {
 			return err
 		}
-		version = l.version
+		if cond.IfMatch != "" {
+			version = l.version
+		}
 	}
 	if err := s.hooks.BeforeDelete(ctx, id); err != nil {
 		return s.hookError("BeforeDelete", err)

@@ -46,6 +46,9 @@ func (s *Service[T]) Patch(ctx context.Context, id string, req *patch.Request, a
 	}
 	cond := ConditionsFrom(ctx)
 	full := attributes != "" || excluded != "" || cond.Representation
+	// Concurrent PATCHes of one resource take turns (see keyLocks), so
+	// each reads the version the previous one wrote.
+	defer s.patching.lock(id)()
 	for attempt := 0; ; attempt++ {
 		resp, err := s.patchOnce(ctx, id, req, cond, proj, full)
 		if errors.Is(err, errConflict) && attempt < patchRetries {

@@ -328,7 +328,9 @@ func (a *applier) single(kind Kind, t target, c map[string]any, value any) error
 		// others are left alone; a sub-attribute given as "" or null is
 		// cleared (Entra removes the manager with {"value": ""}).
 		cur, _ := c[name].(map[string]any)
-		if cur == nil {
+		if cur == nil || newReferent(t.attr, cur, v.(map[string]any)[valueName(t.attr)]) {
+			// A value naming another resource: the stored $ref and
+			// display described the previous one.
 			cur = map[string]any{}
 		}
 		if raw, ok := value.(map[string]any); ok {
@@ -378,7 +380,9 @@ func (a *applier) subAttr(kind Kind, t target, c map[string]any, value any) erro
 			}
 			return nil
 		}
-		if cur == nil {
+		if cur == nil || (isValue(t.attr, t.sub) && newReferent(t.attr, cur, v)) {
+			// manager.value set to another id: the stored $ref and
+			// display described the previous manager.
 			cur = map[string]any{}
 			c[name] = cur
 		}
@@ -397,6 +401,10 @@ func (a *applier) subAttr(kind Kind, t target, c map[string]any, value any) erro
 		if m, ok := e.(map[string]any); ok {
 			setOrDelete(m, t.sub.Name, v)
 		}
+	}
+	if v == nil && isValue(t.attr, t.sub) {
+		delete(c, name) // every value lost its "value" (see dropValueless)
+		return nil
 	}
 	if v != nil && isPrimary(t.sub) && v == true && len(list) > 1 {
 		return scimerr.BadRequest(scimerr.InvalidValue, "%s: only one value may be primary", t.attr.Name)
@@ -432,7 +440,7 @@ func (a *applier) multi(kind Kind, t target, c map[string]any, value any, hasVal
 		for _, e := range asList(c[name]) {
 			drop := false
 			for _, v := range vals {
-				drop = drop || sameValue(t.attr, e, v)
+				drop = drop || removes(t.attr, e, v)
 			}
 			if !drop {
 				keep = append(keep, e)
@@ -531,6 +539,27 @@ func sameValue(attr *schema.Attribute, x, y any) bool {
 	return true
 }
 
+// removes reports whether v, a value listed in a remove operation, names
+// the stored value e: the same value (sameValue), or, when v gives no
+// "type", a value equal in "value" whatever its type. A client removing
+// {"value": "a@x"} means the stored {"value": "a@x", "type": "work"}; it
+// does not know (or care) how the value was typed.
+func removes(attr *schema.Attribute, e, v any) bool {
+	if sameValue(attr, e, v) {
+		return true
+	}
+	vs, ts := attr.Sub("value"), attr.Sub("type")
+	me, ok1 := e.(map[string]any)
+	mv, ok2 := v.(map[string]any)
+	if attr.Type != schema.Complex || vs == nil || ts == nil || !ok1 || !ok2 {
+		return false
+	}
+	if t, _ := mv[ts.Name].(string); t != "" {
+		return false
+	}
+	return mv[vs.Name] != nil && equalScalar(vs, me[vs.Name], mv[vs.Name])
+}
+
 func equalScalar(attr *schema.Attribute, x, y any) bool {
 	sx, ok1 := x.(string)
 	sy, ok2 := y.(string)
@@ -590,6 +619,9 @@ func (a *applier) filtered(kind Kind, t target, c map[string]any, value any, has
 			for _, i := range matched {
 				delete(list[i].(map[string]any), t.sub.Name)
 			}
+			if isValue(t.attr, t.sub) && len(matched) > 0 {
+				c[name] = dropValueless(list, matched)
+			}
 			return nil
 		}
 		keep := list[:0:0]
@@ -646,6 +678,9 @@ func (a *applier) filtered(kind Kind, t target, c map[string]any, value any, has
 		}
 		for _, i := range matched {
 			setOrDelete(list[i].(map[string]any), t.sub.Name, v)
+		}
+		if v == nil && isValue(t.attr, t.sub) {
+			c[name] = dropValueless(list, matched)
 		}
 		return nil
 	}
@@ -922,6 +957,50 @@ func canonScalar(attr *schema.Attribute, v any) (any, error) {
 		}
 		return nil, scimerr.BadRequest(scimerr.InvalidValue, "%s must be a string", attr.FullPath())
 	}
+}
+
+// isValue reports whether sub is the "value" sub-attribute of attr.
+func isValue(attr, sub *schema.Attribute) bool {
+	return sub != nil && attr.Sub("value") == sub
+}
+
+// valueName is the schema's spelling of attr's "value" sub-attribute, or
+// "" when it has none.
+func valueName(attr *schema.Attribute) string {
+	if s := attr.Sub("value"); s != nil {
+		return s.Name
+	}
+	return ""
+}
+
+// newReferent reports whether setting attr's "value" to v replaces a
+// stored value cur that names something else (a manager with another id).
+func newReferent(attr *schema.Attribute, cur map[string]any, v any) bool {
+	vs := attr.Sub("value")
+	if vs == nil || empty(v) {
+		return false
+	}
+	old, ok := cur[vs.Name]
+	return ok && !equalScalar(vs, old, v)
+}
+
+// dropValueless removes the values at the indexes matched (ascending) from
+// list: their "value" sub-attribute was just removed. A multi-valued
+// attribute's value without its significant "value" (RFC 7643 §2.4), e.g.
+// {"type": "mobile"} after phoneNumbers[type eq "mobile"].value was removed
+// or set to "" (Entra clears a phone number that way), describes nothing;
+// keeping it would return an empty entry to every later read.
+func dropValueless(list []any, matched []int) []any {
+	keep := make([]any, 0, len(list))
+	j := 0
+	for i, e := range list {
+		if j < len(matched) && matched[j] == i {
+			j++
+			continue
+		}
+		keep = append(keep, e)
+	}
+	return keep
 }
 
 func isPrimary(a *schema.Attribute) bool {
