@@ -222,7 +222,10 @@ func (a *applier) applyTarget(kind Kind, t target, value any, hasValue bool) err
 		}
 		return scimerr.BadRequest(scimerr.Mutability, "%s is readOnly (RFC 7643 §2.2)", t.name())
 	}
-	if leaf.Returned == schema.ReturnedNever {
+	if leaf.Returned == schema.ReturnedNever && kind != Remove && !empty(value) {
+		// A secret (password) is not in the document, so writing one is a
+		// change the document cannot show. Removing one changes nothing:
+		// the stored hash is kept (a client cannot unset a password).
 		a.res.Secret = true
 	}
 	if a.opts.External != "" && t.attr.Schema == a.rt.Core && strings.EqualFold(t.attr.Name, a.opts.External) {

@@ -24,9 +24,9 @@ func WriteResponse(w http.ResponseWriter, r *engine.Response) error {
 	h := w.Header()
 	h.Set("Content-Type", scimerr.ContentType)
 	if r.Location != "" {
-		if r.Status == http.StatusCreated {
-			h.Set("Location", r.Location)
-		}
+		// RFC 7644's examples send Location with every resource response
+		// (GET §3.4.1, PUT §3.5.1), not only with 201.
+		h.Set("Location", r.Location)
 		h.Set("Content-Location", r.Location)
 	}
 	if r.ETag != "" {
