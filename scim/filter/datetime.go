@@ -29,3 +29,16 @@ func ParseDateTime(s string) (time.Time, bool) {
 	}
 	return t, true
 }
+
+// NumberText returns the text of a value compared with a number: a JSON
+// number, or a string holding one (clients quote numbers, e.g. "42"). The
+// SQL compiler and the in-memory matcher share it, like ParseDateTime.
+func (v Value) NumberText() (string, bool) {
+	switch {
+	case v.Kind == Number:
+		return v.Num, true
+	case v.Kind == String && IsJSONNumber(strings.TrimSpace(v.Str)):
+		return strings.TrimSpace(v.Str), true
+	}
+	return "", false
+}

@@ -452,13 +452,8 @@ func (c *compiler) convert(f *field, name string, op filter.CompareOp, v filter.
 		}
 		return operand{v: b}, nil
 	case tInteger, tDecimal:
-		var text string
-		switch {
-		case v.Kind == filter.Number:
-			text = v.Num
-		case v.Kind == filter.String && filter.IsJSONNumber(strings.TrimSpace(v.Str)):
-			text = strings.TrimSpace(v.Str)
-		default:
+		text, ok := v.NumberText()
+		if !ok {
 			return wrong("a number")
 		}
 		if typ == tInteger {

@@ -512,13 +512,8 @@ func convert(s *schema.Attribute, name string, op filter.CompareOp, v filter.Val
 		}
 		return c, nil
 	case schema.Integer, schema.Decimal:
-		var text string
-		switch {
-		case v.Kind == filter.Number:
-			text = v.Num
-		case v.Kind == filter.String && filter.IsJSONNumber(strings.TrimSpace(v.Str)):
-			text = strings.TrimSpace(v.Str)
-		default:
+		text, ok := v.NumberText()
+		if !ok {
 			return wrong("a number")
 		}
 		if typ == schema.Integer {
