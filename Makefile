@@ -48,6 +48,7 @@ fuzz:
 	$(GO) test ./scim/sqlfilter -run '^$$' -fuzz . -fuzztime $(FUZZTIME)
 	$(GO) test ./scim/projection -run '^$$' -fuzz . -fuzztime $(FUZZTIME)
 	$(GO) test ./scim/patch -run '^$$' -fuzz '^FuzzApply$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./scim/valuefilter -run '^$$' -fuzz '^FuzzMatch$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./scim/engine -run '^$$' -fuzz '^FuzzCursor$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./app/server -run '^$$' -fuzz '^FuzzUserBody$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./scim/bulk -run '^$$' -fuzz '^FuzzBulkRequest$$' -fuzztime $(FUZZTIME)
