@@ -155,14 +155,7 @@ func (s *Service[T]) List(ctx context.Context, p ListParams) (*Response, error) 
 	if p.Cursor != nil {
 		return cursorPage(ctx, []typedPlan{{s, pl}}, s.scope(p), *p.Cursor, p.Count)
 	}
-	startIndex := 1
-	if p.StartIndex != nil && *p.StartIndex > 1 {
-		startIndex = *p.StartIndex
-	}
-	count := DefaultCount
-	if p.Count != nil {
-		count = max(0, min(*p.Count, MaxResults))
-	}
+	startIndex, count := p.window()
 	var rows []keyedRow
 	if count > 0 {
 		if rows, err = s.rows(ctx, pl, window{offset: startIndex - 1, limit: count}); err != nil {
@@ -258,4 +251,18 @@ func (l *loaded) fragment(batch map[string][]byte) []byte {
 		return l.derived
 	}
 	return batch[l.id]
+}
+
+// window is the 1-based start index and the page size of index paging
+// (RFC 7644 §3.4.2.4): a start below 1 is 1, a count is capped to
+// [0, MaxResults], and no count means DefaultCount.
+func (p ListParams) window() (startIndex, count int) {
+	startIndex, count = 1, DefaultCount
+	if p.StartIndex != nil && *p.StartIndex > 1 {
+		startIndex = *p.StartIndex
+	}
+	if p.Count != nil {
+		count = max(0, min(*p.Count, MaxResults))
+	}
+	return startIndex, count
 }

@@ -189,14 +189,7 @@ func SearchAll(ctx context.Context, r *SearchRequest, types ...Searchable) (*Res
 
 // indexPage answers an index-paged search across resource types.
 func indexPage(ctx context.Context, plans []typedPlan, p ListParams) (*Response, error) {
-	startIndex := 1
-	if p.StartIndex != nil && *p.StartIndex > 1 {
-		startIndex = *p.StartIndex
-	}
-	count := DefaultCount
-	if p.Count != nil {
-		count = max(0, min(*p.Count, MaxResults))
-	}
+	startIndex, count := p.window()
 	total, skip := 0, startIndex-1
 	var rows []typedRow
 	for t, tp := range plans {

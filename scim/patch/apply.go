@@ -627,17 +627,8 @@ func (a *applier) filtered(kind Kind, t target, c map[string]any, value any, has
 			}
 			return nil
 		}
-		keep := list[:0:0]
-		j := 0
-		for i, e := range list {
-			if j < len(matched) && matched[j] == i {
-				j++
-				continue
-			}
-			keep = append(keep, e)
-		}
 		if c != nil {
-			c[name] = keep
+			c[name] = without(list, matched)
 		}
 		return nil
 	}
@@ -994,6 +985,11 @@ func newReferent(attr *schema.Attribute, cur map[string]any, v any) bool {
 // or set to "" (Entra clears a phone number that way), describes nothing;
 // keeping it would return an empty entry to every later read.
 func dropValueless(list []any, matched []int) []any {
+	return without(list, matched)
+}
+
+// without returns list less the values at the (ascending) indexes given.
+func without(list []any, matched []int) []any {
 	keep := make([]any, 0, len(list))
 	j := 0
 	for i, e := range list {
