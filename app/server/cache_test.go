@@ -16,13 +16,23 @@ import (
 )
 
 // call sends one request to h and decodes the JSON answer.
-func call(t *testing.T, h http.Handler, method, path, body string, want int) map[string]any {
-	t.Helper()
+// serve sends one authenticated request (body as SCIM JSON, "" for none)
+// through the whole handler stack, in process, and returns the answer.
+// It asserts nothing, so goroutines and benchmarks can use it too.
+func serve(h http.Handler, method, path, body string) *httptest.ResponseRecorder {
 	req := httptest.NewRequest(method, path, strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+fuzzToken)
-	req.Header.Set("Content-Type", "application/scim+json")
+	if body != "" {
+		req.Header.Set("Content-Type", "application/scim+json")
+	}
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
+	return rec
+}
+
+func call(t *testing.T, h http.Handler, method, path, body string, want int) map[string]any {
+	t.Helper()
+	rec := serve(h, method, path, body)
 	if rec.Code != want {
 		t.Fatalf("%s %s: %d, want %d: %s", method, path, rec.Code, want, rec.Body)
 	}

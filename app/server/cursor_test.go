@@ -3,9 +3,7 @@ package server
 import (
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -42,11 +40,7 @@ func TestCursorWalkWithConcurrentInserts(t *testing.T) {
 				defer wg.Done()
 				for i := 0; !stop.Load(); i++ {
 					body := fmt.Sprintf(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"new%s%d@example.com","displayName":"D%04d"}`, url.QueryEscape(order), i, (i*31)%n)
-					req := httptest.NewRequest("POST", "/scim/v2/Users", strings.NewReader(body))
-					req.Header.Set("Authorization", "Bearer "+fuzzToken)
-					req.Header.Set("Content-Type", "application/scim+json")
-					rec := httptest.NewRecorder()
-					h.ServeHTTP(rec, req)
+					rec := serve(h, "POST", "/scim/v2/Users", body)
 					if rec.Code != http.StatusCreated {
 						t.Errorf("concurrent create: %d %s", rec.Code, rec.Body)
 						return

@@ -17,10 +17,7 @@ func seedUsers(tb testing.TB, h http.Handler, n int) []string {
 	ids := make([]string, 0, n)
 	for i := range n {
 		body := fmt.Sprintf(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"u%d@example.com","name":{"givenName":"G","familyName":"F"},"emails":[{"value":"u%d@example.com","type":"work","primary":true}],"active":true}`, i, i)
-		req := httptest.NewRequest("POST", "/scim/v2/Users", strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+fuzzToken)
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
+		rec := serve(h, "POST", "/scim/v2/Users", body)
 		var v struct{ ID string }
 		if rec.Code != http.StatusCreated || json.Unmarshal(rec.Body.Bytes(), &v) != nil {
 			tb.Fatalf("seeding user %d: %d %s", i, rec.Code, rec.Body)
@@ -32,10 +29,7 @@ func seedUsers(tb testing.TB, h http.Handler, n int) []string {
 
 // get sends an authenticated GET and fails unless it answers 200.
 func get(b *testing.B, h http.Handler, path string) *httptest.ResponseRecorder {
-	req := httptest.NewRequest("GET", path, nil)
-	req.Header.Set("Authorization", "Bearer "+fuzzToken)
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
+	rec := serve(h, "GET", path, "")
 	if rec.Code != http.StatusOK {
 		b.Fatal(rec.Code, rec.Body)
 	}
@@ -78,11 +72,7 @@ func BenchmarkCreateUserParallel(b *testing.B) {
 		for pb.Next() {
 			i := n.Add(1)
 			body := fmt.Sprintf(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],"externalId":"e%d","userName":"bench%d@contoso.com","active":true,"displayName":"Ada Lovelace","title":"Analyst","emails":[{"primary":true,"type":"work","value":"bench%d@contoso.com"}],"name":{"formatted":"Ada Lovelace","familyName":"Lovelace","givenName":"Ada"},"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"employeeNumber":"%d","department":"Sales"}}`, i, i, i, i)
-			req := httptest.NewRequest("POST", "/scim/v2/Users", strings.NewReader(body))
-			req.Header.Set("Authorization", "Bearer "+fuzzToken)
-			req.Header.Set("Content-Type", "application/scim+json")
-			rec := httptest.NewRecorder()
-			h.ServeHTTP(rec, req)
+			rec := serve(h, "POST", "/scim/v2/Users", body)
 			if rec.Code != http.StatusCreated {
 				b.Fatal(rec.Code, rec.Body)
 			}
