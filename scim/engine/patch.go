@@ -85,7 +85,7 @@ func (s *Service[T]) patchOnce(ctx context.Context, id string, req *patch.Reques
 	if err != nil {
 		return nil, s.readError(err)
 	}
-	v, err := s.decodeRequest(patched)
+	v, err := decodeBody[T](patched) // mapped as a request body is: a wrong type is invalidValue
 	if err != nil {
 		return nil, err
 	}
@@ -278,21 +278,4 @@ func decodeDoc(b []byte) (map[string]any, error) {
 		m = map[string]any{}
 	}
 	return m, nil
-}
-
-// decodeRequest decodes a patched document into the typed resource; a
-// value of the wrong type is the client's error.
-func (s *Service[T]) decodeRequest(b []byte) (*T, error) {
-	v := new(T)
-	if err := json.Unmarshal(b, v); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) && te.Field != "" {
-			return nil, scimerr.BadRequest(scimerr.InvalidValue, "attribute %q: a JSON %s is not a valid value", te.Field, te.Value)
-		}
-		if e := scimerr.As(err); e != nil {
-			return nil, e
-		}
-		return nil, scimerr.BadRequest(scimerr.InvalidValue, "the patched %s is not valid: %v", s.d.Type.Name, err)
-	}
-	return v, nil
 }
