@@ -348,19 +348,9 @@ func (p *Processor) run(ctx context.Context, pl *plan, results []*Result, create
 // 7643 §5): whether bulk is supported, and the limits to enforce, which are
 // the ones advertised.
 func Config(spc []byte) (supported bool, limits Limits, err error) {
-	var doc struct {
-		Bulk struct {
-			Supported      bool  `json:"supported"`
-			MaxOperations  int   `json:"maxOperations"`
-			MaxPayloadSize int64 `json:"maxPayloadSize"`
-		} `json:"bulk"`
-	}
-	if err := json.Unmarshal(spc, &doc); err != nil {
-		return false, Limits{}, fmt.Errorf("ServiceProviderConfig: bulk: %w", err)
-	}
-	b := doc.Bulk
-	if b.Supported && (b.MaxOperations < 1 || b.MaxPayloadSize < 1) {
-		return false, Limits{}, fmt.Errorf("ServiceProviderConfig: bulk is supported, so maxOperations (%d) and maxPayloadSize (%d) must be positive", b.MaxOperations, b.MaxPayloadSize)
+	b, err := (&schema.Set{ServiceProviderConfig: spc, ServiceProviderFile: "ServiceProviderConfig"}).Bulk()
+	if err != nil {
+		return false, Limits{}, err
 	}
 	return b.Supported, Limits{MaxOperations: b.MaxOperations, MaxPayloadSize: b.MaxPayloadSize}, nil
 }

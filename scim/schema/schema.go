@@ -6,6 +6,8 @@
 package schema
 
 import (
+	"encoding/json"
+	"fmt"
 	"strings"
 )
 
@@ -292,4 +294,32 @@ func (a *Attribute) Characteristics() []string {
 		c = append(c, "one of "+strings.Join(a.CanonicalValues, ", ")+" (any case)")
 	}
 	return c
+}
+
+// BulkConfig is the "bulk" member of a ServiceProviderConfig document
+// (RFC 7643 §5): whether Bulk is supported and its advertised limits, which
+// the server also enforces.
+type BulkConfig struct {
+	Supported      bool  `json:"supported"`
+	MaxOperations  int   `json:"maxOperations"`
+	MaxPayloadSize int64 `json:"maxPayloadSize"`
+}
+
+// Bulk reads the bulk configuration of the set's ServiceProviderConfig
+// (zero when the set has none). Supported bulk needs positive limits.
+func (s *Set) Bulk() (BulkConfig, error) {
+	var doc struct {
+		Bulk BulkConfig `json:"bulk"`
+	}
+	if len(s.ServiceProviderConfig) == 0 {
+		return BulkConfig{}, nil
+	}
+	if err := json.Unmarshal(s.ServiceProviderConfig, &doc); err != nil {
+		return BulkConfig{}, fmt.Errorf("%s: bulk: %w", s.ServiceProviderFile, err)
+	}
+	b := doc.Bulk
+	if b.Supported && (b.MaxOperations < 1 || b.MaxPayloadSize < 1) {
+		return BulkConfig{}, fmt.Errorf("%s: bulk is supported, so maxOperations (%d) and maxPayloadSize (%d) must be positive", s.ServiceProviderFile, b.MaxOperations, b.MaxPayloadSize)
+	}
+	return b, nil
 }

@@ -1,7 +1,6 @@
 package openapi
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 
@@ -19,32 +18,12 @@ const (
 	tagBulk            = "Bulk"
 )
 
-// spcBulk is the "bulk" member of the ServiceProviderConfig document.
-type spcBulk struct {
-	Supported      bool  `json:"supported"`
-	MaxOperations  int   `json:"maxOperations"`
-	MaxPayloadSize int64 `json:"maxPayloadSize"`
-}
-
-func (b *builder) bulkConfig() (spcBulk, error) {
-	var doc struct {
-		Bulk spcBulk `json:"bulk"`
-	}
-	if len(b.set.ServiceProviderConfig) == 0 {
-		return spcBulk{}, nil
-	}
-	if err := json.Unmarshal(b.set.ServiceProviderConfig, &doc); err != nil {
-		return spcBulk{}, fmt.Errorf("openapi: %s: bulk: %w", b.set.ServiceProviderFile, err)
-	}
-	return doc.Bulk, nil
-}
-
 // bulk adds POST /Bulk (RFC 7644 §3.7) when the ServiceProviderConfig
 // says bulk is supported. Only the published view has it: the server routes
 // /Bulk by hand (scim/bulk dispatches each operation to its resource type's
 // engine service), so oapi-codegen must not generate a handler for it.
 func (b *builder) bulk() error {
-	cfg, err := b.bulkConfig()
+	cfg, err := b.set.Bulk()
 	if err != nil || !cfg.Supported || b.codegen {
 		return err
 	}
