@@ -13,8 +13,9 @@ import (
 // (alias r, see From) and returns it with its bound arguments. A nil e
 // compiles to TRUE. Errors caused by the filter are *Error.
 //
-// With Postgres, placeholders are numbered from $1; bind any further
-// arguments of the surrounding query (LIMIT, OFFSET) after these.
+// Placeholders are "?" in both dialects, bound in order of appearance; the
+// store numbers them ($1, $2, ...) for PostgreSQL when it runs the query
+// with its other arguments.
 func (m *Mapping) Compile(e filter.Expr, d Dialect) (where string, args []any, err error) {
 	ix, err := m.index()
 	if err != nil {
@@ -55,11 +56,6 @@ func (c *compiler) w(s string) { c.sb.WriteString(s) }
 // arg binds v and writes its placeholder.
 func (c *compiler) arg(v any) {
 	c.args = append(c.args, v)
-	if c.d == Postgres {
-		c.w("$")
-		c.w(strconv.Itoa(len(c.args)))
-		return
-	}
 	c.w("?")
 }
 
@@ -83,6 +79,11 @@ func (c *compiler) openExists(ch *Child) string {
 	c.w(" AS ")
 	c.w(a)
 	c.w(" WHERE ")
+	if t := c.ix.m.TenantColumn; t != "" {
+		// The child's keys lead with the tenant: without this term its
+		// indexes could not be used.
+		c.w(a + "." + quoteIdent(t) + " = " + Alias + "." + quoteIdent(t) + " AND ")
+	}
 	c.w(a)
 	c.w(".")
 	c.w(quoteIdent(ch.ParentColumn))
@@ -331,20 +332,16 @@ func (c *compiler) cond(col string, f *field, op filter.CompareOp, v operand) {
 		if s, ok := v.v.(string); ok {
 			v.v = Fold(s)
 		}
-		if !f.attr.Folded && c.d == SQLite {
+		if !f.attr.Folded {
 			lhs = "lower(" + col + ")"
 		}
 	}
 	switch op {
 	case filter.Co, filter.Sw, filter.Ew:
-		c.substring(lhs, fold, op, v.pattern) // Postgres: ILIKE
+		c.substring(lhs, fold, op, v.pattern)
 		return
 	}
 	rhs := func() { c.arg(v.v) }
-	if fold && c.d == Postgres {
-		lhs = "lower(" + col + ")"
-		rhs = func() { c.w("lower("); c.arg(v.v); c.w("::text)") }
-	}
 	if op == filter.Ne {
 		c.w("(" + col + " IS NULL OR " + lhs + " <> ")
 		rhs()
@@ -356,9 +353,11 @@ func (c *compiler) cond(col string, f *field, op filter.CompareOp, v operand) {
 	rhs()
 }
 
-// substring writes co/sw/ew. Case-insensitive: LIKE (SQLite, ASCII case
-// folding) or ILIKE (Postgres). Case-exact: GLOB (SQLite) or LIKE
-// (Postgres). Wildcards in the value are escaped.
+// substring writes co/sw/ew. Case-insensitive: col and pattern are both
+// folded, so LIKE compares them (exactly in PostgreSQL; SQLite's LIKE also
+// ignores ASCII case, which changes nothing on folded text). Case-exact:
+// GLOB (SQLite, whose LIKE ignores case) or LIKE (PostgreSQL). Wildcards in
+// the value are escaped.
 func (c *compiler) substring(col string, fold bool, op filter.CompareOp, s string) {
 	if c.d == SQLite && !fold {
 		p := globEscaper.Replace(s)
@@ -383,11 +382,7 @@ func (c *compiler) substring(col string, fold bool, op filter.CompareOp, s strin
 	case filter.Ew:
 		p = "%" + p
 	}
-	kw := " LIKE "
-	if fold && c.d == Postgres {
-		kw = " ILIKE "
-	}
-	c.w(col + kw)
+	c.w(col + " LIKE ")
 	c.arg(p)
 	c.w(" ESCAPE '!'")
 }
@@ -479,10 +474,8 @@ func (c *compiler) convert(f *field, name string, op filter.CompareOp, v filter.
 		if !ok {
 			return wrong("a valid xsd:dateTime such as \"2024-05-13T04:42:34Z\"")
 		}
-		if c.d == SQLite {
-			return operand{v: t.Format(SQLiteTimeLayout)}, nil
-		}
-		return operand{v: t}, nil
+		// Both dialects store UTC text in one fixed-width layout.
+		return operand{v: t.Format(SQLiteTimeLayout)}, nil
 	}
 	return operand{}, fmt.Errorf("sqlfilter: unhandled type %v", typ)
 }

@@ -41,6 +41,11 @@ func (d Dialect) String() string {
 type Mapping struct {
 	Table    string // main table, e.g. "scim_users"
 	IDColumn string // column of Table holding the SCIM id, e.g. "id"
+	// TenantColumn, when set, names the column leading every table's keys
+	// ("tenant_id"): child rows are correlated on it as well as on the
+	// parent id, so their (tenant, parent) keys serve the lookups. The
+	// caller restricts the main table to one tenant itself.
+	TenantColumn string
 	// Schemas lists the core schema URN first, then the extension URNs.
 	// Unqualified attribute names resolve against them in this order.
 	Schemas    []string

@@ -66,7 +66,8 @@ func (m *Mapping) SortKey(path string, d Dialect) (string, error) {
 	var b strings.Builder
 	if f.attr.Child == nil {
 		col := Alias + "." + quoteIdent(f.attr.Column)
-		if fold && d == Postgres {
+		if fold && d == Postgres && !f.attr.Folded {
+			// Folded columns sort as stored; text as written is folded here.
 			col = "lower(" + col + ")"
 		}
 		b.WriteString(col)
@@ -79,7 +80,7 @@ func (m *Mapping) SortKey(path string, d Dialect) (string, error) {
 		// Correlated subquery picking the primary (or smallest) value.
 		ch := f.attr.Child
 		col := "s." + quoteIdent(f.attr.Column)
-		if fold && d == Postgres {
+		if fold && d == Postgres && !f.attr.Folded {
 			col = "lower(" + col + ")"
 		}
 		b.WriteString("(SELECT ")
@@ -87,6 +88,9 @@ func (m *Mapping) SortKey(path string, d Dialect) (string, error) {
 		b.WriteString(" FROM ")
 		b.WriteString(quoteTable(ch.Table))
 		b.WriteString(" AS s WHERE s.")
+		if t := m.TenantColumn; t != "" {
+			b.WriteString(quoteIdent(t) + " = " + Alias + "." + quoteIdent(t) + " AND s.")
+		}
 		b.WriteString(quoteIdent(ch.ParentColumn))
 		b.WriteString(" = ")
 		b.WriteString(Alias + "." + quoteIdent(m.IDColumn))
