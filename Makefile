@@ -14,9 +14,9 @@ generate:
 
 ## check-generated: fail if generated/ or openapi.yaml are stale (what CI runs)
 check-generated: generate
-	@if [ -n "$$(git status --porcelain -- generated openapi.yaml)" ]; then \
+	@if [ -n "$$(git status --porcelain -- generated migrations openapi.yaml)" ]; then \
 		echo "generated files are stale: run 'make generate' and commit the result"; \
-		git status --porcelain -- generated openapi.yaml; exit 1; fi
+		git status --porcelain -- generated migrations openapi.yaml; exit 1; fi
 
 ## build: compile the server to bin/scimforge
 build:

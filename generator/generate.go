@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/scimforge/scimforge/generator/internal/emit"
 	"github.com/scimforge/scimforge/generator/internal/emit/api"
@@ -27,6 +28,9 @@ import (
 type Options struct {
 	Root    string // repository root
 	Schemas string // schema folder, relative to Root ("schemas")
+	// Now names a new migration (migrations/); zero means the current time.
+	// Tests fix it so their output is reproducible.
+	Now time.Time
 }
 
 // Render builds every generated file in memory.
@@ -38,7 +42,13 @@ func Render(opt Options) ([]emit.File, error) {
 	var files []emit.File
 	for _, e := range []func(*model.Model) ([]emit.File, error){
 		gotypes.Emit,
-		func(m *model.Model) ([]emit.File, error) { return store.Emit(m, os.DirFS(opt.Root)) },
+		func(m *model.Model) ([]emit.File, error) {
+			now := opt.Now
+			if now.IsZero() {
+				now = time.Now()
+			}
+			return store.Emit(m, os.DirFS(opt.Root), now)
+		},
 		discovery.Emit,
 		api.Emit,
 		openAPI,

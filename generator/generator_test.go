@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/scimforge/scimforge/generator/internal/emit"
 )
@@ -78,7 +79,7 @@ func TestGolden(t *testing.T) {
 	for _, c := range cases {
 		dir := filepath.Dir(c)
 		t.Run(filepath.Base(dir), func(t *testing.T) {
-			files, err := Render(Options{Root: ".", Schemas: filepath.ToSlash(c)})
+			files, err := Render(Options{Root: ".", Schemas: filepath.ToSlash(c), Now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	history "github.com/scimforge/scimforge/migrations"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
@@ -11,7 +12,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/scimforge/scimforge/generated/store"
 	"github.com/scimforge/scimforge/scim/sqlstore"
 )
 
@@ -93,7 +93,7 @@ func TestCachedReadsFollowEveryWrite(t *testing.T) {
 }
 
 func TestSecondServerOnSameDatabaseIsRefused(t *testing.T) {
-	migrations, _ := fs.Sub(store.Migrations, "migrations")
+	migrations := fs.FS(history.FS)
 	url := "sqlite://" + filepath.Join(t.TempDir(), "one.db")
 	db, err := sqlstore.Open(context.Background(), url, migrations, sqlstore.Options{})
 	if err != nil {

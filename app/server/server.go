@@ -5,6 +5,7 @@ package server
 
 import (
 	"context"
+	history "github.com/scimforge/scimforge/migrations"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -15,7 +16,6 @@ import (
 	"github.com/scimforge/scimforge/app/hooks"
 	"github.com/scimforge/scimforge/generated/api"
 	"github.com/scimforge/scimforge/generated/discovery"
-	"github.com/scimforge/scimforge/generated/store"
 	"github.com/scimforge/scimforge/scim/bulk"
 	"github.com/scimforge/scimforge/scim/sqlstore"
 	"github.com/scimforge/scimforge/scim/web"
@@ -29,10 +29,7 @@ type Server struct {
 
 // New opens the database (applying migrations) and builds the HTTP server.
 func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, error) {
-	migrations, err := fs.Sub(store.Migrations, "migrations")
-	if err != nil {
-		return nil, err
-	}
+	migrations := fs.FS(history.FS)
 	db, err := sqlstore.Open(ctx, cfg.DatabaseURL, migrations, sqlstore.Options{CacheRows: cfg.RowCache, NoCache: cfg.RowCache == 0})
 	if err != nil {
 		return nil, err

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	history "github.com/scimforge/scimforge/migrations"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -13,17 +14,13 @@ import (
 	"testing"
 
 	"github.com/scimforge/scimforge/app/config"
-	"github.com/scimforge/scimforge/generated/store"
 	"github.com/scimforge/scimforge/scim/sqlstore"
 )
 
 const fuzzToken = "fuzz-token-0123456789"
 
 func testHandler(t testing.TB) http.Handler {
-	migrations, err := fs.Sub(store.Migrations, "migrations")
-	if err != nil {
-		t.Fatal(err)
-	}
+	migrations := fs.FS(history.FS)
 	db, err := sqlstore.Open(context.Background(), "sqlite://"+filepath.Join(t.TempDir(), "fuzz.db"), migrations, sqlstore.Options{})
 	if err != nil {
 		t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 // GroupRow is a row of scim_groups: one Group and its searchable attributes.
 type GroupRow struct {
 	bun.BaseModel `bun:"table:scim_groups"`
+	TenantID      string `bun:"tenant_id,pk"`
 	ID            string `bun:"id,pk"`
 	Version       int64  `bun:"version,notnull"`
 	Created       string `bun:"created,notnull"`
@@ -31,6 +32,7 @@ type GroupRow struct {
 // GroupSchemaRow is a row of scim_group_schemas: one value of schemas.
 type GroupSchemaRow struct {
 	bun.BaseModel `bun:"table:scim_group_schemas"`
+	TenantID      string `bun:"tenant_id,pk"`
 	GroupID       string `bun:"group_id,pk"`
 	// Ord keeps the values in the order the client sent them.
 	Ord   int     `bun:"ord,pk"`
@@ -51,6 +53,12 @@ func groupRow(rec *engine.Record[resource.Group]) (*GroupRow, error) {
 	return row, nil
 }
 
+var groupSchemasTable = &sqlstore.Table{
+	Columns: []string{"group_id", "ord", "value"},
+	Name:    "scim_group_schemas",
+	Parent:  "group_id",
+}
+
 // insertGroupSchemas writes the rows of scim_group_schemas.
 func insertGroupSchemas(ctx context.Context, db bun.IDB, rec *engine.Record[resource.Group]) error {
 	v := rec.Value
@@ -61,7 +69,7 @@ func insertGroupSchemas(ctx context.Context, db bun.IDB, rec *engine.Record[reso
 	for i, e := range v.Schemas {
 		args = append(args, rec.ID, i, sqlstore.Val(sqlstore.Fold(e)))
 	}
-	return sqlstore.InsertRows(ctx, db, "INSERT INTO \"scim_group_schemas\" (\"group_id\", \"ord\", \"value\") VALUES ", 3, args)
+	return sqlstore.InsertRows(ctx, db, groupSchemasTable, args)
 }
 
 func insertGroupChildren(ctx context.Context, db bun.IDB, rec *engine.Record[resource.Group]) error {
@@ -77,21 +85,27 @@ func insertGroup(ctx context.Context, db bun.IDB, rec *engine.Record[resource.Gr
 	if err != nil {
 		return err
 	}
-	if err := sqlstore.Exec(ctx, db, groupInsertSQL, row.insertArgs()...); err != nil {
+	if err := sqlstore.Insert(ctx, db, groupTable, row.insertArgs()...); err != nil {
 		return err
 	}
 	return insertGroupChildren(ctx, db, rec)
 }
 
-// groupInsertSQL inserts one scim_groups row; insertArgs binds its values.
-const groupInsertSQL = "INSERT INTO \"scim_groups\" (\"id\", \"version\", \"created\", \"last_modified\", \"doc\", \"external_id\", \"display_name\") VALUES (?, ?, ?, ?, ?, ?, ?)"
+// groupTable is the scim_groups row an insert writes; insertArgs binds its values.
+var groupTable = &sqlstore.Table{
+	Columns: []string{"id", "version", "created", "last_modified", "doc", "external_id", "display_name"},
+	Name:    "scim_groups",
+}
 
 func (r *GroupRow) insertArgs() []any {
 	return []any{r.ID, r.Version, r.Created, r.LastModified, r.Doc, sqlstore.Val(r.ExternalID), sqlstore.Val(r.DisplayName)}
 }
 
-// groupUpdateSQL rewrites the search columns of one scim_groups row; updateArgs binds them, then the id.
-const groupUpdateSQL = "UPDATE \"scim_groups\" SET \"external_id\" = ?, \"display_name\" = ? WHERE \"id\" = ?"
+// groupSearchTable names the search columns of a scim_groups row an update rewrites; updateArgs binds them.
+var groupSearchTable = &sqlstore.Table{
+	Columns: []string{"external_id", "display_name"},
+	Name:    "scim_groups",
+}
 
 func (r *GroupRow) updateArgs() []any {
 	return []any{sqlstore.Val(r.ExternalID), sqlstore.Val(r.DisplayName)}
@@ -105,7 +119,7 @@ func updateGroup(ctx context.Context, db bun.IDB, old *resource.Group, rec *engi
 	if err != nil {
 		return err
 	}
-	query, args := groupUpdateSQL, row.updateArgs()
+	cols, args := groupSearchTable, row.updateArgs()
 	write := old == nil
 	if !write {
 		prev, err := groupRow(&engine.Record[resource.Group]{
@@ -118,13 +132,13 @@ func updateGroup(ctx context.Context, db bun.IDB, old *resource.Group, rec *engi
 		write = !reflect.DeepEqual(prev.updateArgs(), args)
 	}
 	if write {
-		if err := sqlstore.Exec(ctx, db, query, append(args, row.ID)...); err != nil {
+		if err := sqlstore.UpdateByID(ctx, db, cols, args, row.ID); err != nil {
 			return err
 		}
 	}
 	v := rec.Value
 	if old == nil || !reflect.DeepEqual(old.Schemas, v.Schemas) {
-		if err := sqlstore.Exec(ctx, db, "DELETE FROM \"scim_group_schemas\" WHERE \"group_id\" = ?", rec.ID); err != nil {
+		if err := sqlstore.DeleteChildren(ctx, db, groupSchemasTable, rec.ID); err != nil {
 			return err
 		}
 		if err := insertGroupSchemas(ctx, db, rec); err != nil {
@@ -136,7 +150,7 @@ func updateGroup(ctx context.Context, db bun.IDB, old *resource.Group, rec *engi
 
 // deleteGroupRows removes the child rows of a Group.
 func deleteGroupRows(ctx context.Context, db bun.IDB, id string) error {
-	if err := sqlstore.Exec(ctx, db, "DELETE FROM \"scim_group_schemas\" WHERE \"group_id\" = ?", id); err != nil {
+	if err := sqlstore.DeleteChildren(ctx, db, groupSchemasTable, id); err != nil {
 		return err
 	}
 	return nil
@@ -194,9 +208,10 @@ var GroupMapping = &sqlfilter.Mapping{
 		Path:   "members.type",
 		Type:   "string",
 	}},
-	IDColumn: "id",
-	Schemas:  []string{"urn:ietf:params:scim:schemas:core:2.0:Group"},
-	Table:    "scim_groups",
+	IDColumn:     "id",
+	Schemas:      []string{"urn:ietf:params:scim:schemas:core:2.0:Group"},
+	Table:        "scim_groups",
+	TenantColumn: "tenant_id",
 }
 
 // GroupDescriptor describes the Group resource type to the engine; rt is its

@@ -18,6 +18,7 @@ import (
 // UserRow is a row of scim_users: one User and its searchable attributes.
 type UserRow struct {
 	bun.BaseModel `bun:"table:scim_users"`
+	TenantID      string `bun:"tenant_id,pk"`
 	ID            string `bun:"id,pk"`
 	Version       int64  `bun:"version,notnull"`
 	Created       string `bun:"created,notnull"`
@@ -91,6 +92,7 @@ type UserRow struct {
 // UserSchemaRow is a row of scim_user_schemas: one value of schemas.
 type UserSchemaRow struct {
 	bun.BaseModel `bun:"table:scim_user_schemas"`
+	TenantID      string `bun:"tenant_id,pk"`
 	UserID        string `bun:"user_id,pk"`
 	// Ord keeps the values in the order the client sent them.
 	Ord   int     `bun:"ord,pk"`
@@ -100,6 +102,7 @@ type UserSchemaRow struct {
 // UserEmailRow is a row of scim_user_emails: one value of emails.value.
 type UserEmailRow struct {
 	bun.BaseModel `bun:"table:scim_user_emails"`
+	TenantID      string `bun:"tenant_id,pk"`
 	UserID        string `bun:"user_id,pk"`
 	// Ord keeps the values in the order the client sent them.
 	Ord     int     `bun:"ord,pk"`
@@ -112,6 +115,7 @@ type UserEmailRow struct {
 // UserPhoneNumberRow is a row of scim_user_phone_numbers: one value of phoneNumbers.value.
 type UserPhoneNumberRow struct {
 	bun.BaseModel `bun:"table:scim_user_phone_numbers"`
+	TenantID      string `bun:"tenant_id,pk"`
 	UserID        string `bun:"user_id,pk"`
 	// Ord keeps the values in the order the client sent them.
 	Ord     int     `bun:"ord,pk"`
@@ -124,6 +128,7 @@ type UserPhoneNumberRow struct {
 // UserIMRow is a row of scim_user_ims: one value of ims.value.
 type UserIMRow struct {
 	bun.BaseModel `bun:"table:scim_user_ims"`
+	TenantID      string `bun:"tenant_id,pk"`
 	UserID        string `bun:"user_id,pk"`
 	// Ord keeps the values in the order the client sent them.
 	Ord     int     `bun:"ord,pk"`
@@ -136,6 +141,7 @@ type UserIMRow struct {
 // UserPhotoRow is a row of scim_user_photos: one value of photos.value.
 type UserPhotoRow struct {
 	bun.BaseModel `bun:"table:scim_user_photos"`
+	TenantID      string `bun:"tenant_id,pk"`
 	UserID        string `bun:"user_id,pk"`
 	// Ord keeps the values in the order the client sent them.
 	Ord     int     `bun:"ord,pk"`
@@ -148,6 +154,7 @@ type UserPhotoRow struct {
 // UserAddressRow is a row of scim_user_addresses: one value of addresses.formatted.
 type UserAddressRow struct {
 	bun.BaseModel `bun:"table:scim_user_addresses"`
+	TenantID      string `bun:"tenant_id,pk"`
 	UserID        string `bun:"user_id,pk"`
 	// Ord keeps the values in the order the client sent them.
 	Ord           int     `bun:"ord,pk"`
@@ -163,6 +170,7 @@ type UserAddressRow struct {
 // UserEntitlementRow is a row of scim_user_entitlements: one value of entitlements.value.
 type UserEntitlementRow struct {
 	bun.BaseModel `bun:"table:scim_user_entitlements"`
+	TenantID      string `bun:"tenant_id,pk"`
 	UserID        string `bun:"user_id,pk"`
 	// Ord keeps the values in the order the client sent them.
 	Ord     int     `bun:"ord,pk"`
@@ -175,6 +183,7 @@ type UserEntitlementRow struct {
 // UserRoleRow is a row of scim_user_roles: one value of roles.value.
 type UserRoleRow struct {
 	bun.BaseModel `bun:"table:scim_user_roles"`
+	TenantID      string `bun:"tenant_id,pk"`
 	UserID        string `bun:"user_id,pk"`
 	// Ord keeps the values in the order the client sent them.
 	Ord     int     `bun:"ord,pk"`
@@ -187,6 +196,7 @@ type UserRoleRow struct {
 // UserX509CertificateRow is a row of scim_user_x509_certificates: one value of x509Certificates.value.
 type UserX509CertificateRow struct {
 	bun.BaseModel `bun:"table:scim_user_x509_certificates"`
+	TenantID      string `bun:"tenant_id,pk"`
 	UserID        string `bun:"user_id,pk"`
 	// Ord keeps the values in the order the client sent them.
 	Ord     int     `bun:"ord,pk"`
@@ -199,6 +209,7 @@ type UserX509CertificateRow struct {
 // UserAcmeTagRow is a row of scim_user_acme_tags: one value of urn:example:params:scim:schemas:extension:acme:2.0:User:tags.
 type UserAcmeTagRow struct {
 	bun.BaseModel `bun:"table:scim_user_acme_tags"`
+	TenantID      string `bun:"tenant_id,pk"`
 	UserID        string `bun:"user_id,pk"`
 	// Ord keeps the values in the order the client sent them.
 	Ord   int     `bun:"ord,pk"`
@@ -208,6 +219,7 @@ type UserAcmeTagRow struct {
 // UserAcmeProjectRow is a row of scim_user_acme_projects: one value of urn:example:params:scim:schemas:extension:acme:2.0:User:projects.name.
 type UserAcmeProjectRow struct {
 	bun.BaseModel `bun:"table:scim_user_acme_projects"`
+	TenantID      string `bun:"tenant_id,pk"`
 	UserID        string `bun:"user_id,pk"`
 	// Ord keeps the values in the order the client sent them.
 	Ord       int     `bun:"ord,pk"`
@@ -237,12 +249,8 @@ func userRow(rec *engine.Record[resource.User]) (*UserRow, error) {
 	row.Locale = sqlstore.Fold(v.Locale)
 	row.Timezone = sqlstore.Fold(v.Timezone)
 	row.Active = sqlstore.Bool(v.Active)
-	if v.Password != "" {
-		h, err := secret.Hash(v.Password)
-		if err != nil {
-			return nil, scimerr.BadRequest(scimerr.InvalidValue, "password: %v", err)
-		}
-		row.PasswordHash = &h
+	if len(rec.Secrets) > 0 && rec.Secrets[0] != "" {
+		row.PasswordHash = &rec.Secrets[0]
 	}
 	if v.Name != nil {
 		row.NameFormatted = sqlstore.Fold(v.Name.Formatted)
@@ -274,6 +282,27 @@ func userRow(rec *engine.Record[resource.User]) (*UserRow, error) {
 	return row, nil
 }
 
+// hashUserSecrets hashes the secrets a User carries into rec.Secrets; the engine
+// calls it before the write transaction, never inside it.
+func hashUserSecrets(rec *engine.Record[resource.User]) error {
+	v := rec.Value
+	rec.Secrets = make([]string, 1)
+	if v.Password != "" {
+		h, err := secret.Hash(v.Password)
+		if err != nil {
+			return scimerr.BadRequest(scimerr.InvalidValue, "password: %v", err)
+		}
+		rec.Secrets[0] = h
+	}
+	return nil
+}
+
+var userSchemasTable = &sqlstore.Table{
+	Columns: []string{"user_id", "ord", "value"},
+	Name:    "scim_user_schemas",
+	Parent:  "user_id",
+}
+
 // insertUserSchemas writes the rows of scim_user_schemas.
 func insertUserSchemas(ctx context.Context, db bun.IDB, rec *engine.Record[resource.User]) error {
 	v := rec.Value
@@ -284,7 +313,13 @@ func insertUserSchemas(ctx context.Context, db bun.IDB, rec *engine.Record[resou
 	for i, e := range v.Schemas {
 		args = append(args, rec.ID, i, sqlstore.Val(sqlstore.Fold(e)))
 	}
-	return sqlstore.InsertRows(ctx, db, "INSERT INTO \"scim_user_schemas\" (\"user_id\", \"ord\", \"value\") VALUES ", 3, args)
+	return sqlstore.InsertRows(ctx, db, userSchemasTable, args)
+}
+
+var userEmailsTable = &sqlstore.Table{
+	Columns: []string{"user_id", "ord", "value", "display", "type", "primary"},
+	Name:    "scim_user_emails",
+	Parent:  "user_id",
 }
 
 // insertUserEmails writes the rows of scim_user_emails.
@@ -297,7 +332,13 @@ func insertUserEmails(ctx context.Context, db bun.IDB, rec *engine.Record[resour
 	for i, e := range v.Emails {
 		args = append(args, rec.ID, i, sqlstore.Val(sqlstore.Fold(e.Value)), sqlstore.Val(sqlstore.Fold(e.Display)), sqlstore.Val(sqlstore.Fold(e.Type)), sqlstore.Val(sqlstore.Bool(e.Primary)))
 	}
-	return sqlstore.InsertRows(ctx, db, "INSERT INTO \"scim_user_emails\" (\"user_id\", \"ord\", \"value\", \"display\", \"type\", \"primary\") VALUES ", 6, args)
+	return sqlstore.InsertRows(ctx, db, userEmailsTable, args)
+}
+
+var userPhoneNumbersTable = &sqlstore.Table{
+	Columns: []string{"user_id", "ord", "value", "display", "type", "primary"},
+	Name:    "scim_user_phone_numbers",
+	Parent:  "user_id",
 }
 
 // insertUserPhoneNumbers writes the rows of scim_user_phone_numbers.
@@ -310,7 +351,13 @@ func insertUserPhoneNumbers(ctx context.Context, db bun.IDB, rec *engine.Record[
 	for i, e := range v.PhoneNumbers {
 		args = append(args, rec.ID, i, sqlstore.Val(sqlstore.Fold(e.Value)), sqlstore.Val(sqlstore.Fold(e.Display)), sqlstore.Val(sqlstore.Fold(e.Type)), sqlstore.Val(sqlstore.Bool(e.Primary)))
 	}
-	return sqlstore.InsertRows(ctx, db, "INSERT INTO \"scim_user_phone_numbers\" (\"user_id\", \"ord\", \"value\", \"display\", \"type\", \"primary\") VALUES ", 6, args)
+	return sqlstore.InsertRows(ctx, db, userPhoneNumbersTable, args)
+}
+
+var userIMsTable = &sqlstore.Table{
+	Columns: []string{"user_id", "ord", "value", "display", "type", "primary"},
+	Name:    "scim_user_ims",
+	Parent:  "user_id",
 }
 
 // insertUserIMs writes the rows of scim_user_ims.
@@ -323,7 +370,13 @@ func insertUserIMs(ctx context.Context, db bun.IDB, rec *engine.Record[resource.
 	for i, e := range v.IMs {
 		args = append(args, rec.ID, i, sqlstore.Val(sqlstore.Fold(e.Value)), sqlstore.Val(sqlstore.Fold(e.Display)), sqlstore.Val(sqlstore.Fold(e.Type)), sqlstore.Val(sqlstore.Bool(e.Primary)))
 	}
-	return sqlstore.InsertRows(ctx, db, "INSERT INTO \"scim_user_ims\" (\"user_id\", \"ord\", \"value\", \"display\", \"type\", \"primary\") VALUES ", 6, args)
+	return sqlstore.InsertRows(ctx, db, userIMsTable, args)
+}
+
+var userPhotosTable = &sqlstore.Table{
+	Columns: []string{"user_id", "ord", "value", "display", "type", "primary"},
+	Name:    "scim_user_photos",
+	Parent:  "user_id",
 }
 
 // insertUserPhotos writes the rows of scim_user_photos.
@@ -336,7 +389,13 @@ func insertUserPhotos(ctx context.Context, db bun.IDB, rec *engine.Record[resour
 	for i, e := range v.Photos {
 		args = append(args, rec.ID, i, sqlstore.Val(sqlstore.Fold(e.Value)), sqlstore.Val(sqlstore.Fold(e.Display)), sqlstore.Val(sqlstore.Fold(e.Type)), sqlstore.Val(sqlstore.Bool(e.Primary)))
 	}
-	return sqlstore.InsertRows(ctx, db, "INSERT INTO \"scim_user_photos\" (\"user_id\", \"ord\", \"value\", \"display\", \"type\", \"primary\") VALUES ", 6, args)
+	return sqlstore.InsertRows(ctx, db, userPhotosTable, args)
+}
+
+var userAddressesTable = &sqlstore.Table{
+	Columns: []string{"user_id", "ord", "formatted", "street_address", "locality", "region", "postal_code", "country", "type"},
+	Name:    "scim_user_addresses",
+	Parent:  "user_id",
 }
 
 // insertUserAddresses writes the rows of scim_user_addresses.
@@ -349,7 +408,13 @@ func insertUserAddresses(ctx context.Context, db bun.IDB, rec *engine.Record[res
 	for i, e := range v.Addresses {
 		args = append(args, rec.ID, i, sqlstore.Val(sqlstore.Fold(e.Formatted)), sqlstore.Val(sqlstore.Fold(e.StreetAddress)), sqlstore.Val(sqlstore.Fold(e.Locality)), sqlstore.Val(sqlstore.Fold(e.Region)), sqlstore.Val(sqlstore.Fold(e.PostalCode)), sqlstore.Val(sqlstore.Fold(e.Country)), sqlstore.Val(sqlstore.Fold(e.Type)))
 	}
-	return sqlstore.InsertRows(ctx, db, "INSERT INTO \"scim_user_addresses\" (\"user_id\", \"ord\", \"formatted\", \"street_address\", \"locality\", \"region\", \"postal_code\", \"country\", \"type\") VALUES ", 9, args)
+	return sqlstore.InsertRows(ctx, db, userAddressesTable, args)
+}
+
+var userEntitlementsTable = &sqlstore.Table{
+	Columns: []string{"user_id", "ord", "value", "display", "type", "primary"},
+	Name:    "scim_user_entitlements",
+	Parent:  "user_id",
 }
 
 // insertUserEntitlements writes the rows of scim_user_entitlements.
@@ -362,7 +427,13 @@ func insertUserEntitlements(ctx context.Context, db bun.IDB, rec *engine.Record[
 	for i, e := range v.Entitlements {
 		args = append(args, rec.ID, i, sqlstore.Val(sqlstore.Fold(e.Value)), sqlstore.Val(sqlstore.Fold(e.Display)), sqlstore.Val(sqlstore.Fold(e.Type)), sqlstore.Val(sqlstore.Bool(e.Primary)))
 	}
-	return sqlstore.InsertRows(ctx, db, "INSERT INTO \"scim_user_entitlements\" (\"user_id\", \"ord\", \"value\", \"display\", \"type\", \"primary\") VALUES ", 6, args)
+	return sqlstore.InsertRows(ctx, db, userEntitlementsTable, args)
+}
+
+var userRolesTable = &sqlstore.Table{
+	Columns: []string{"user_id", "ord", "value", "display", "type", "primary"},
+	Name:    "scim_user_roles",
+	Parent:  "user_id",
 }
 
 // insertUserRoles writes the rows of scim_user_roles.
@@ -375,7 +446,13 @@ func insertUserRoles(ctx context.Context, db bun.IDB, rec *engine.Record[resourc
 	for i, e := range v.Roles {
 		args = append(args, rec.ID, i, sqlstore.Val(sqlstore.Fold(e.Value)), sqlstore.Val(sqlstore.Fold(e.Display)), sqlstore.Val(sqlstore.Fold(e.Type)), sqlstore.Val(sqlstore.Bool(e.Primary)))
 	}
-	return sqlstore.InsertRows(ctx, db, "INSERT INTO \"scim_user_roles\" (\"user_id\", \"ord\", \"value\", \"display\", \"type\", \"primary\") VALUES ", 6, args)
+	return sqlstore.InsertRows(ctx, db, userRolesTable, args)
+}
+
+var userX509CertificatesTable = &sqlstore.Table{
+	Columns: []string{"user_id", "ord", "value", "display", "type", "primary"},
+	Name:    "scim_user_x509_certificates",
+	Parent:  "user_id",
 }
 
 // insertUserX509Certificates writes the rows of scim_user_x509_certificates.
@@ -388,7 +465,13 @@ func insertUserX509Certificates(ctx context.Context, db bun.IDB, rec *engine.Rec
 	for i, e := range v.X509Certificates {
 		args = append(args, rec.ID, i, sqlstore.Val(sqlstore.Str(e.Value)), sqlstore.Val(sqlstore.Fold(e.Display)), sqlstore.Val(sqlstore.Fold(e.Type)), sqlstore.Val(sqlstore.Bool(e.Primary)))
 	}
-	return sqlstore.InsertRows(ctx, db, "INSERT INTO \"scim_user_x509_certificates\" (\"user_id\", \"ord\", \"value\", \"display\", \"type\", \"primary\") VALUES ", 6, args)
+	return sqlstore.InsertRows(ctx, db, userX509CertificatesTable, args)
+}
+
+var userAcmeUserTagsTable = &sqlstore.Table{
+	Columns: []string{"user_id", "ord", "value"},
+	Name:    "scim_user_acme_tags",
+	Parent:  "user_id",
 }
 
 // insertUserAcmeUserTags writes the rows of scim_user_acme_tags.
@@ -401,7 +484,13 @@ func insertUserAcmeUserTags(ctx context.Context, db bun.IDB, rec *engine.Record[
 	for i, e := range v.AcmeUser.Tags {
 		args = append(args, rec.ID, i, sqlstore.Val(sqlstore.Fold(e)))
 	}
-	return sqlstore.InsertRows(ctx, db, "INSERT INTO \"scim_user_acme_tags\" (\"user_id\", \"ord\", \"value\") VALUES ", 3, args)
+	return sqlstore.InsertRows(ctx, db, userAcmeUserTagsTable, args)
+}
+
+var userAcmeUserProjectsTable = &sqlstore.Table{
+	Columns: []string{"user_id", "ord", "name", "role", "start_date", "primary"},
+	Name:    "scim_user_acme_projects",
+	Parent:  "user_id",
 }
 
 // insertUserAcmeUserProjects writes the rows of scim_user_acme_projects.
@@ -414,7 +503,7 @@ func insertUserAcmeUserProjects(ctx context.Context, db bun.IDB, rec *engine.Rec
 	for i, e := range v.AcmeUser.Projects {
 		args = append(args, rec.ID, i, sqlstore.Val(sqlstore.Fold(e.Name)), sqlstore.Val(sqlstore.Fold(e.Role)), sqlstore.Val(sqlstore.Time(e.StartDate)), sqlstore.Val(sqlstore.Bool(e.Primary)))
 	}
-	return sqlstore.InsertRows(ctx, db, "INSERT INTO \"scim_user_acme_projects\" (\"user_id\", \"ord\", \"name\", \"role\", \"start_date\", \"primary\") VALUES ", 6, args)
+	return sqlstore.InsertRows(ctx, db, userAcmeUserProjectsTable, args)
 }
 
 func insertUserChildren(ctx context.Context, db bun.IDB, rec *engine.Record[resource.User]) error {
@@ -460,24 +549,33 @@ func insertUser(ctx context.Context, db bun.IDB, rec *engine.Record[resource.Use
 	if err != nil {
 		return err
 	}
-	if err := sqlstore.Exec(ctx, db, userInsertSQL, row.insertArgs()...); err != nil {
+	if err := sqlstore.Insert(ctx, db, userTable, row.insertArgs()...); err != nil {
 		return err
 	}
 	return insertUserChildren(ctx, db, rec)
 }
 
-// userInsertSQL inserts one scim_users row; insertArgs binds its values.
-const userInsertSQL = "INSERT INTO \"scim_users\" (\"id\", \"version\", \"created\", \"last_modified\", \"doc\", \"external_id\", \"user_name\", \"name_formatted\", \"name_family_name\", \"name_given_name\", \"name_middle_name\", \"name_honorific_prefix\", \"name_honorific_suffix\", \"display_name\", \"nick_name\", \"profile_url\", \"title\", \"user_type\", \"preferred_language\", \"locale\", \"timezone\", \"active\", \"password_hash\", \"enterprise_employee_number\", \"enterprise_cost_center\", \"enterprise_organization\", \"enterprise_division\", \"enterprise_department\", \"enterprise_manager_value\", \"enterprise_manager_ref\", \"enterprise_manager_display_name\", \"acme_badge_number\", \"acme_clearance_level\", \"acme_remote_worker\", \"acme_hire_date\", \"acme_fte\") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+// userTable is the scim_users row an insert writes; insertArgs binds its values.
+var userTable = &sqlstore.Table{
+	Columns: []string{"id", "version", "created", "last_modified", "doc", "external_id", "user_name", "name_formatted", "name_family_name", "name_given_name", "name_middle_name", "name_honorific_prefix", "name_honorific_suffix", "display_name", "nick_name", "profile_url", "title", "user_type", "preferred_language", "locale", "timezone", "active", "password_hash", "enterprise_employee_number", "enterprise_cost_center", "enterprise_organization", "enterprise_division", "enterprise_department", "enterprise_manager_value", "enterprise_manager_ref", "enterprise_manager_display_name", "acme_badge_number", "acme_clearance_level", "acme_remote_worker", "acme_hire_date", "acme_fte"},
+	Name:    "scim_users",
+}
 
 func (r *UserRow) insertArgs() []any {
 	return []any{r.ID, r.Version, r.Created, r.LastModified, r.Doc, sqlstore.Val(r.ExternalID), sqlstore.Val(r.UserName), sqlstore.Val(r.NameFormatted), sqlstore.Val(r.NameFamilyName), sqlstore.Val(r.NameGivenName), sqlstore.Val(r.NameMiddleName), sqlstore.Val(r.NameHonorificPrefix), sqlstore.Val(r.NameHonorificSuffix), sqlstore.Val(r.DisplayName), sqlstore.Val(r.NickName), sqlstore.Val(r.ProfileURL), sqlstore.Val(r.Title), sqlstore.Val(r.UserType), sqlstore.Val(r.PreferredLanguage), sqlstore.Val(r.Locale), sqlstore.Val(r.Timezone), sqlstore.Val(r.Active), sqlstore.Val(r.PasswordHash), sqlstore.Val(r.EnterpriseEmployeeNumber), sqlstore.Val(r.EnterpriseCostCenter), sqlstore.Val(r.EnterpriseOrganization), sqlstore.Val(r.EnterpriseDivision), sqlstore.Val(r.EnterpriseDepartment), sqlstore.Val(r.EnterpriseManagerValue), sqlstore.Val(r.EnterpriseManagerRef), sqlstore.Val(r.EnterpriseManagerDisplayName), sqlstore.Val(r.AcmeBadgeNumber), sqlstore.Val(r.AcmeClearanceLevel), sqlstore.Val(r.AcmeRemoteWorker), sqlstore.Val(r.AcmeHireDate), sqlstore.Val(r.AcmeFte)}
 }
 
-// userUpdateSQL rewrites the search columns of one scim_users row; updateArgs binds them, then the id.
-const userUpdateSQL = "UPDATE \"scim_users\" SET \"external_id\" = ?, \"user_name\" = ?, \"name_formatted\" = ?, \"name_family_name\" = ?, \"name_given_name\" = ?, \"name_middle_name\" = ?, \"name_honorific_prefix\" = ?, \"name_honorific_suffix\" = ?, \"display_name\" = ?, \"nick_name\" = ?, \"profile_url\" = ?, \"title\" = ?, \"user_type\" = ?, \"preferred_language\" = ?, \"locale\" = ?, \"timezone\" = ?, \"active\" = ?, \"enterprise_employee_number\" = ?, \"enterprise_cost_center\" = ?, \"enterprise_organization\" = ?, \"enterprise_division\" = ?, \"enterprise_department\" = ?, \"enterprise_manager_value\" = ?, \"enterprise_manager_ref\" = ?, \"enterprise_manager_display_name\" = ?, \"acme_badge_number\" = ?, \"acme_clearance_level\" = ?, \"acme_remote_worker\" = ?, \"acme_hire_date\" = ?, \"acme_fte\" = ? WHERE \"id\" = ?"
+// userSearchTable names the search columns of a scim_users row an update rewrites; updateArgs binds them.
+var userSearchTable = &sqlstore.Table{
+	Columns: []string{"external_id", "user_name", "name_formatted", "name_family_name", "name_given_name", "name_middle_name", "name_honorific_prefix", "name_honorific_suffix", "display_name", "nick_name", "profile_url", "title", "user_type", "preferred_language", "locale", "timezone", "active", "enterprise_employee_number", "enterprise_cost_center", "enterprise_organization", "enterprise_division", "enterprise_department", "enterprise_manager_value", "enterprise_manager_ref", "enterprise_manager_display_name", "acme_badge_number", "acme_clearance_level", "acme_remote_worker", "acme_hire_date", "acme_fte"},
+	Name:    "scim_users",
+}
 
-// userUpdateSecretSQL is userUpdateSQL that also sets password_hash.
-const userUpdateSecretSQL = "UPDATE \"scim_users\" SET \"external_id\" = ?, \"user_name\" = ?, \"name_formatted\" = ?, \"name_family_name\" = ?, \"name_given_name\" = ?, \"name_middle_name\" = ?, \"name_honorific_prefix\" = ?, \"name_honorific_suffix\" = ?, \"display_name\" = ?, \"nick_name\" = ?, \"profile_url\" = ?, \"title\" = ?, \"user_type\" = ?, \"preferred_language\" = ?, \"locale\" = ?, \"timezone\" = ?, \"active\" = ?, \"enterprise_employee_number\" = ?, \"enterprise_cost_center\" = ?, \"enterprise_organization\" = ?, \"enterprise_division\" = ?, \"enterprise_department\" = ?, \"enterprise_manager_value\" = ?, \"enterprise_manager_ref\" = ?, \"enterprise_manager_display_name\" = ?, \"acme_badge_number\" = ?, \"acme_clearance_level\" = ?, \"acme_remote_worker\" = ?, \"acme_hire_date\" = ?, \"acme_fte\" = ?, \"password_hash\" = ? WHERE \"id\" = ?"
+// userSearchSecretTable is userSearchTable and password_hash.
+var userSearchSecretTable = &sqlstore.Table{
+	Columns: []string{"external_id", "user_name", "name_formatted", "name_family_name", "name_given_name", "name_middle_name", "name_honorific_prefix", "name_honorific_suffix", "display_name", "nick_name", "profile_url", "title", "user_type", "preferred_language", "locale", "timezone", "active", "enterprise_employee_number", "enterprise_cost_center", "enterprise_organization", "enterprise_division", "enterprise_department", "enterprise_manager_value", "enterprise_manager_ref", "enterprise_manager_display_name", "acme_badge_number", "acme_clearance_level", "acme_remote_worker", "acme_hire_date", "acme_fte", "password_hash"},
+	Name:    "scim_users",
+}
 
 func (r *UserRow) updateArgs() []any {
 	return []any{sqlstore.Val(r.ExternalID), sqlstore.Val(r.UserName), sqlstore.Val(r.NameFormatted), sqlstore.Val(r.NameFamilyName), sqlstore.Val(r.NameGivenName), sqlstore.Val(r.NameMiddleName), sqlstore.Val(r.NameHonorificPrefix), sqlstore.Val(r.NameHonorificSuffix), sqlstore.Val(r.DisplayName), sqlstore.Val(r.NickName), sqlstore.Val(r.ProfileURL), sqlstore.Val(r.Title), sqlstore.Val(r.UserType), sqlstore.Val(r.PreferredLanguage), sqlstore.Val(r.Locale), sqlstore.Val(r.Timezone), sqlstore.Val(r.Active), sqlstore.Val(r.EnterpriseEmployeeNumber), sqlstore.Val(r.EnterpriseCostCenter), sqlstore.Val(r.EnterpriseOrganization), sqlstore.Val(r.EnterpriseDivision), sqlstore.Val(r.EnterpriseDepartment), sqlstore.Val(r.EnterpriseManagerValue), sqlstore.Val(r.EnterpriseManagerRef), sqlstore.Val(r.EnterpriseManagerDisplayName), sqlstore.Val(r.AcmeBadgeNumber), sqlstore.Val(r.AcmeClearanceLevel), sqlstore.Val(r.AcmeRemoteWorker), sqlstore.Val(r.AcmeHireDate), sqlstore.Val(r.AcmeFte)}
@@ -491,7 +589,7 @@ func updateUser(ctx context.Context, db bun.IDB, old *resource.User, rec *engine
 	if err != nil {
 		return err
 	}
-	query, args := userUpdateSQL, row.updateArgs()
+	cols, args := userSearchTable, row.updateArgs()
 	write := old == nil
 	if !write {
 		prev, err := userRow(&engine.Record[resource.User]{
@@ -506,18 +604,18 @@ func updateUser(ctx context.Context, db bun.IDB, old *resource.User, rec *engine
 	// A replace without the secret keeps the stored hash: clients never
 	// see it (returned "never"), so they cannot send it back.
 	if row.PasswordHash != nil {
-		query = userUpdateSecretSQL
+		cols = userSearchSecretTable
 		args = append(args, *row.PasswordHash)
 		write = true
 	}
 	if write {
-		if err := sqlstore.Exec(ctx, db, query, append(args, row.ID)...); err != nil {
+		if err := sqlstore.UpdateByID(ctx, db, cols, args, row.ID); err != nil {
 			return err
 		}
 	}
 	v := rec.Value
 	if old == nil || !reflect.DeepEqual(old.Schemas, v.Schemas) {
-		if err := sqlstore.Exec(ctx, db, "DELETE FROM \"scim_user_schemas\" WHERE \"user_id\" = ?", rec.ID); err != nil {
+		if err := sqlstore.DeleteChildren(ctx, db, userSchemasTable, rec.ID); err != nil {
 			return err
 		}
 		if err := insertUserSchemas(ctx, db, rec); err != nil {
@@ -525,7 +623,7 @@ func updateUser(ctx context.Context, db bun.IDB, old *resource.User, rec *engine
 		}
 	}
 	if old == nil || !reflect.DeepEqual(old.Emails, v.Emails) {
-		if err := sqlstore.Exec(ctx, db, "DELETE FROM \"scim_user_emails\" WHERE \"user_id\" = ?", rec.ID); err != nil {
+		if err := sqlstore.DeleteChildren(ctx, db, userEmailsTable, rec.ID); err != nil {
 			return err
 		}
 		if err := insertUserEmails(ctx, db, rec); err != nil {
@@ -533,7 +631,7 @@ func updateUser(ctx context.Context, db bun.IDB, old *resource.User, rec *engine
 		}
 	}
 	if old == nil || !reflect.DeepEqual(old.PhoneNumbers, v.PhoneNumbers) {
-		if err := sqlstore.Exec(ctx, db, "DELETE FROM \"scim_user_phone_numbers\" WHERE \"user_id\" = ?", rec.ID); err != nil {
+		if err := sqlstore.DeleteChildren(ctx, db, userPhoneNumbersTable, rec.ID); err != nil {
 			return err
 		}
 		if err := insertUserPhoneNumbers(ctx, db, rec); err != nil {
@@ -541,7 +639,7 @@ func updateUser(ctx context.Context, db bun.IDB, old *resource.User, rec *engine
 		}
 	}
 	if old == nil || !reflect.DeepEqual(old.IMs, v.IMs) {
-		if err := sqlstore.Exec(ctx, db, "DELETE FROM \"scim_user_ims\" WHERE \"user_id\" = ?", rec.ID); err != nil {
+		if err := sqlstore.DeleteChildren(ctx, db, userIMsTable, rec.ID); err != nil {
 			return err
 		}
 		if err := insertUserIMs(ctx, db, rec); err != nil {
@@ -549,7 +647,7 @@ func updateUser(ctx context.Context, db bun.IDB, old *resource.User, rec *engine
 		}
 	}
 	if old == nil || !reflect.DeepEqual(old.Photos, v.Photos) {
-		if err := sqlstore.Exec(ctx, db, "DELETE FROM \"scim_user_photos\" WHERE \"user_id\" = ?", rec.ID); err != nil {
+		if err := sqlstore.DeleteChildren(ctx, db, userPhotosTable, rec.ID); err != nil {
 			return err
 		}
 		if err := insertUserPhotos(ctx, db, rec); err != nil {
@@ -557,7 +655,7 @@ func updateUser(ctx context.Context, db bun.IDB, old *resource.User, rec *engine
 		}
 	}
 	if old == nil || !reflect.DeepEqual(old.Addresses, v.Addresses) {
-		if err := sqlstore.Exec(ctx, db, "DELETE FROM \"scim_user_addresses\" WHERE \"user_id\" = ?", rec.ID); err != nil {
+		if err := sqlstore.DeleteChildren(ctx, db, userAddressesTable, rec.ID); err != nil {
 			return err
 		}
 		if err := insertUserAddresses(ctx, db, rec); err != nil {
@@ -565,7 +663,7 @@ func updateUser(ctx context.Context, db bun.IDB, old *resource.User, rec *engine
 		}
 	}
 	if old == nil || !reflect.DeepEqual(old.Entitlements, v.Entitlements) {
-		if err := sqlstore.Exec(ctx, db, "DELETE FROM \"scim_user_entitlements\" WHERE \"user_id\" = ?", rec.ID); err != nil {
+		if err := sqlstore.DeleteChildren(ctx, db, userEntitlementsTable, rec.ID); err != nil {
 			return err
 		}
 		if err := insertUserEntitlements(ctx, db, rec); err != nil {
@@ -573,7 +671,7 @@ func updateUser(ctx context.Context, db bun.IDB, old *resource.User, rec *engine
 		}
 	}
 	if old == nil || !reflect.DeepEqual(old.Roles, v.Roles) {
-		if err := sqlstore.Exec(ctx, db, "DELETE FROM \"scim_user_roles\" WHERE \"user_id\" = ?", rec.ID); err != nil {
+		if err := sqlstore.DeleteChildren(ctx, db, userRolesTable, rec.ID); err != nil {
 			return err
 		}
 		if err := insertUserRoles(ctx, db, rec); err != nil {
@@ -581,7 +679,7 @@ func updateUser(ctx context.Context, db bun.IDB, old *resource.User, rec *engine
 		}
 	}
 	if old == nil || !reflect.DeepEqual(old.X509Certificates, v.X509Certificates) {
-		if err := sqlstore.Exec(ctx, db, "DELETE FROM \"scim_user_x509_certificates\" WHERE \"user_id\" = ?", rec.ID); err != nil {
+		if err := sqlstore.DeleteChildren(ctx, db, userX509CertificatesTable, rec.ID); err != nil {
 			return err
 		}
 		if err := insertUserX509Certificates(ctx, db, rec); err != nil {
@@ -589,7 +687,7 @@ func updateUser(ctx context.Context, db bun.IDB, old *resource.User, rec *engine
 		}
 	}
 	if old == nil || (old.AcmeUser == nil) != (v.AcmeUser == nil) || (v.AcmeUser != nil && !reflect.DeepEqual(old.AcmeUser.Tags, v.AcmeUser.Tags)) {
-		if err := sqlstore.Exec(ctx, db, "DELETE FROM \"scim_user_acme_tags\" WHERE \"user_id\" = ?", rec.ID); err != nil {
+		if err := sqlstore.DeleteChildren(ctx, db, userAcmeUserTagsTable, rec.ID); err != nil {
 			return err
 		}
 		if err := insertUserAcmeUserTags(ctx, db, rec); err != nil {
@@ -597,7 +695,7 @@ func updateUser(ctx context.Context, db bun.IDB, old *resource.User, rec *engine
 		}
 	}
 	if old == nil || (old.AcmeUser == nil) != (v.AcmeUser == nil) || (v.AcmeUser != nil && !reflect.DeepEqual(old.AcmeUser.Projects, v.AcmeUser.Projects)) {
-		if err := sqlstore.Exec(ctx, db, "DELETE FROM \"scim_user_acme_projects\" WHERE \"user_id\" = ?", rec.ID); err != nil {
+		if err := sqlstore.DeleteChildren(ctx, db, userAcmeUserProjectsTable, rec.ID); err != nil {
 			return err
 		}
 		if err := insertUserAcmeUserProjects(ctx, db, rec); err != nil {
@@ -609,37 +707,37 @@ func updateUser(ctx context.Context, db bun.IDB, old *resource.User, rec *engine
 
 // deleteUserRows removes the child rows of a User.
 func deleteUserRows(ctx context.Context, db bun.IDB, id string) error {
-	if err := sqlstore.Exec(ctx, db, "DELETE FROM \"scim_user_schemas\" WHERE \"user_id\" = ?", id); err != nil {
+	if err := sqlstore.DeleteChildren(ctx, db, userSchemasTable, id); err != nil {
 		return err
 	}
-	if err := sqlstore.Exec(ctx, db, "DELETE FROM \"scim_user_emails\" WHERE \"user_id\" = ?", id); err != nil {
+	if err := sqlstore.DeleteChildren(ctx, db, userEmailsTable, id); err != nil {
 		return err
 	}
-	if err := sqlstore.Exec(ctx, db, "DELETE FROM \"scim_user_phone_numbers\" WHERE \"user_id\" = ?", id); err != nil {
+	if err := sqlstore.DeleteChildren(ctx, db, userPhoneNumbersTable, id); err != nil {
 		return err
 	}
-	if err := sqlstore.Exec(ctx, db, "DELETE FROM \"scim_user_ims\" WHERE \"user_id\" = ?", id); err != nil {
+	if err := sqlstore.DeleteChildren(ctx, db, userIMsTable, id); err != nil {
 		return err
 	}
-	if err := sqlstore.Exec(ctx, db, "DELETE FROM \"scim_user_photos\" WHERE \"user_id\" = ?", id); err != nil {
+	if err := sqlstore.DeleteChildren(ctx, db, userPhotosTable, id); err != nil {
 		return err
 	}
-	if err := sqlstore.Exec(ctx, db, "DELETE FROM \"scim_user_addresses\" WHERE \"user_id\" = ?", id); err != nil {
+	if err := sqlstore.DeleteChildren(ctx, db, userAddressesTable, id); err != nil {
 		return err
 	}
-	if err := sqlstore.Exec(ctx, db, "DELETE FROM \"scim_user_entitlements\" WHERE \"user_id\" = ?", id); err != nil {
+	if err := sqlstore.DeleteChildren(ctx, db, userEntitlementsTable, id); err != nil {
 		return err
 	}
-	if err := sqlstore.Exec(ctx, db, "DELETE FROM \"scim_user_roles\" WHERE \"user_id\" = ?", id); err != nil {
+	if err := sqlstore.DeleteChildren(ctx, db, userRolesTable, id); err != nil {
 		return err
 	}
-	if err := sqlstore.Exec(ctx, db, "DELETE FROM \"scim_user_x509_certificates\" WHERE \"user_id\" = ?", id); err != nil {
+	if err := sqlstore.DeleteChildren(ctx, db, userX509CertificatesTable, id); err != nil {
 		return err
 	}
-	if err := sqlstore.Exec(ctx, db, "DELETE FROM \"scim_user_acme_tags\" WHERE \"user_id\" = ?", id); err != nil {
+	if err := sqlstore.DeleteChildren(ctx, db, userAcmeUserTagsTable, id); err != nil {
 		return err
 	}
-	if err := sqlstore.Exec(ctx, db, "DELETE FROM \"scim_user_acme_projects\" WHERE \"user_id\" = ?", id); err != nil {
+	if err := sqlstore.DeleteChildren(ctx, db, userAcmeUserProjectsTable, id); err != nil {
 		return err
 	}
 	return nil
@@ -1214,9 +1312,10 @@ var UserMapping = &sqlfilter.Mapping{
 		Path:   "groups.value",
 		Type:   "string",
 	}},
-	IDColumn: "id",
-	Schemas:  []string{"urn:ietf:params:scim:schemas:core:2.0:User", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User", "urn:example:params:scim:schemas:extension:acme:2.0:User"},
-	Table:    "scim_users",
+	IDColumn:     "id",
+	Schemas:      []string{"urn:ietf:params:scim:schemas:core:2.0:User", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User", "urn:example:params:scim:schemas:extension:acme:2.0:User"},
+	Table:        "scim_users",
+	TenantColumn: "tenant_id",
 }
 
 // UserDescriptor describes the User resource type to the engine; rt is its
@@ -1230,6 +1329,7 @@ func UserDescriptor(rt *schema.ResourceType) *engine.Descriptor[resource.User] {
 		DeleteRows:     deleteUserRows,
 		Encode:         (*resource.User).Encode,
 		GroupsOf:       &Membership,
+		HashSecrets:    hashUserSecrets,
 		Insert:         insertUser,
 		Mapping:        UserMapping,
 		Prepare:        (*resource.User).Prepare,

@@ -31,6 +31,7 @@ import (
 	"github.com/scimforge/scimforge/scim/scimerr"
 	"github.com/scimforge/scimforge/scim/sqlfilter"
 	"github.com/scimforge/scimforge/scim/sqlstore"
+	"github.com/scimforge/scimforge/scim/tenant"
 )
 
 // Op is the operation a value is being prepared for.
@@ -52,6 +53,9 @@ type Record[T any] struct {
 	// derived attributes (groups, members) and returned:"never" ones.
 	Doc   []byte
 	Value *T
+	// Secrets are the hashes of the value's secrets (password), computed by
+	// Descriptor.HashSecrets before the write transaction; "" for none sent.
+	Secrets []string
 }
 
 // Hooks is what an application implements to add behaviour around writes.
@@ -99,6 +103,10 @@ type Descriptor[T any] struct {
 	Update func(ctx context.Context, tx bun.IDB, old *T, rec *Record[T]) error
 	// DeleteRows removes the resource's child rows (the main row is the engine's).
 	DeleteRows func(ctx context.Context, tx bun.IDB, id string) error
+	// HashSecrets fills rec.Secrets (nil when the type has no secret
+	// attribute). The engine calls it before the write transaction: a
+	// bcrypt hash costs tens of milliseconds no transaction should wait for.
+	HashSecrets func(rec *Record[T]) error
 
 	// Members is set on the group resource type (stored membership).
 	Members *MembersSpec[T]
@@ -134,12 +142,27 @@ func New[T any](d *Descriptor[T], db *sqlstore.DB, hooks Hooks[T], log *slog.Log
 	s.returnedRequest = hasReturnedRequest(d.Type)
 	s.columns = `r."id", r."version", r."created", r."last_modified", r."doc"`
 	if d.GroupsOf != nil {
+		d.GroupsOf.dialect = db.Dialect
 		// The derived "groups" come back in the same statement as the row: a
 		// second query per read would cost as much as the read itself.
 		s.columns += ", " + d.GroupsOf.groupsColumn()
 	}
-	s.selectByID = fmt.Sprintf(`SELECT %s FROM %q r WHERE r."id" = %s`, s.columns, d.Table, db.Placeholder(1))
+	s.selectByID = fmt.Sprintf(`SELECT %s FROM %q r WHERE r."tenant_id" = ? AND r."id" = ?`, s.columns, d.Table)
 	return s
+}
+
+// cacheTable is the row cache's name for this resource type's rows of the
+// context's tenant: an id read for one tenant is never served to another.
+func (s *Service[T]) cacheTable(ctx context.Context) string {
+	return s.d.Table + "\x00" + tenant.Must(ctx)
+}
+
+// hashSecrets hashes rec's secrets, before any transaction begins.
+func (s *Service[T]) hashSecrets(rec *Record[T]) error {
+	if s.d.HashSecrets == nil {
+		return nil
+	}
+	return s.d.HashSecrets(rec)
 }
 
 // readArgs are the arguments that s.columns binds before those of the WHERE clause.
@@ -211,6 +234,9 @@ func (s *Service[T]) Create(ctx context.Context, v *T) (*Response, error) {
 		return nil, err
 	}
 	rec.Doc = doc
+	if err := s.hashSecrets(rec); err != nil {
+		return nil, err
+	}
 	var members []string
 	err = s.db.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		if err := s.d.Insert(ctx, tx, rec); err != nil {
@@ -226,7 +252,7 @@ func (s *Service[T]) Create(ctx context.Context, v *T) (*Response, error) {
 	if err != nil {
 		return nil, s.storeError(err)
 	}
-	s.invalidateMembers(members)
+	s.invalidateMembers(ctx, members)
 	// A new resource belongs to no group yet, so only members need loading.
 	resp, err := s.respond(ctx, http.StatusCreated, &loaded{id: rec.ID, version: rec.Version, created: rec.Created, last: rec.LastModified, doc: rec.Doc, derivedDone: s.d.Members == nil}, nil)
 	if err != nil {
@@ -274,7 +300,9 @@ func (s *Service[T]) storeError(err error) error {
 // attrForColumn names the attribute behind "table.column" for a 409 detail.
 func (s *Service[T]) attrForColumn(col string) string {
 	if i := strings.LastIndexByte(col, '.'); i >= 0 {
-		col = col[i+1:]
+		col = col[i+1:] // SQLite names "table.column"
+	} else if c, ok := strings.CutPrefix(col, s.d.Table+"_"); ok {
+		col = strings.TrimSuffix(c, "_key") // PostgreSQL names the index "table_column_key"
 	}
 	for _, a := range s.d.Mapping.Attributes {
 		if a.Child == nil && a.Column == col {
@@ -325,7 +353,7 @@ func (s *Service[T]) scan(sc interface{ Scan(...any) error }) (*loaded, error) {
 }
 
 func (s *Service[T]) load(ctx context.Context, id string) (*loaded, error) {
-	l, err := s.scan(s.db.QueryRow(ctx, s.selectByID, s.readArgs(ctx, id)...))
+	l, err := s.scan(s.db.QueryRow(ctx, s.selectByID, s.readArgs(ctx, tenant.Must(ctx), id)...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, scimerr.NotFound("%s %q not found", s.d.Type.Name, id)
 	}
@@ -340,14 +368,14 @@ func (s *Service[T]) Get(ctx context.Context, id, attributes, excluded string) (
 	}
 	base := BaseURL(ctx)
 	var l *loaded
-	if row, ok := s.db.Cache.Get(s.d.Table, id, base); ok {
+	if row, ok := s.db.Cache.Get(s.cacheTable(ctx), id, base); ok {
 		l = row.(*loaded)
 	} else {
 		epoch := s.db.Cache.Begin()
 		if l, err = s.load(ctx, id); err != nil {
 			return nil, s.readError(err)
 		}
-		s.db.Cache.Put(s.d.Table, id, l, base, epoch)
+		s.db.Cache.Put(s.cacheTable(ctx), id, l, base, epoch)
 	}
 	if c := ConditionsFrom(ctx); c.IfMatch != "" && !matchesETag(c.IfMatch, l.version) {
 		// RFC 7232 §3.1: If-Match applies to every method, GET included.
@@ -388,6 +416,9 @@ func (s *Service[T]) Replace(ctx context.Context, id string, v *T) (*Response, e
 		return nil, err
 	}
 	rec := s.nextRecord(l, doc, v)
+	if err := s.hashSecrets(rec); err != nil {
+		return nil, err
+	}
 	var members memberChange
 	err = s.db.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		if err := s.writeDoc(ctx, tx, l, old, rec, cond); err != nil {
@@ -410,8 +441,8 @@ func (s *Service[T]) Replace(ctx context.Context, id string, v *T) (*Response, e
 	if err != nil {
 		return nil, s.storeError(err)
 	}
-	s.db.Cache.Invalidate(s.d.Table, id)
-	s.invalidateMembers(members.members)
+	s.db.Cache.Invalidate(s.cacheTable(ctx), id)
+	s.invalidateMembers(ctx, members.members)
 	if !bytes.Equal(doc, l.doc) {
 		s.invalidateMemberTables()
 	}
@@ -465,8 +496,8 @@ var errConflict = errors.New("concurrent write")
 // (checked against the version that was read, so a concurrent write is
 // never lost), then what changed among the search columns and child rows.
 func (s *Service[T]) writeDoc(ctx context.Context, tx bun.Tx, l *loaded, old *T, rec *Record[T], cond Conditions) error {
-	n, err := sqlstore.ExecRows(ctx, tx, `UPDATE "`+s.d.Table+`" SET "version" = ?, "last_modified" = ?, "doc" = ? WHERE "id" = ? AND "version" = ?`,
-		rec.Version, sqlstore.FormatTime(rec.LastModified), string(rec.Doc), l.id, l.version)
+	n, err := sqlstore.ExecRows(ctx, tx, `UPDATE "`+s.d.Table+`" SET "version" = ?, "last_modified" = ?, "doc" = ? WHERE "tenant_id" = ? AND "id" = ? AND "version" = ?`,
+		rec.Version, sqlstore.FormatTime(rec.LastModified), string(rec.Doc), tenant.Must(ctx), l.id, l.version)
 	if err != nil {
 		return err
 	}
@@ -481,7 +512,7 @@ func (s *Service[T]) writeDoc(ctx context.Context, tx bun.Tx, l *loaded, old *T,
 // another request wrote first (errConflict: the caller may retry).
 func (s *Service[T]) lostRace(ctx context.Context, tx bun.Tx, id string, cond Conditions) error {
 	var version int64
-	err := tx.Tx.QueryRowContext(ctx, `SELECT "version" FROM "`+s.d.Table+`" WHERE "id" = `+s.db.Placeholder(1), id).Scan(&version)
+	err := sqlstore.QueryRowTx(ctx, tx, `SELECT "version" FROM "`+s.d.Table+`" WHERE "tenant_id" = ? AND "id" = ?`, tenant.Must(ctx), id).Scan(&version)
 	if errors.Is(err, sql.ErrNoRows) {
 		return scimerr.NotFound("%s %q not found", s.d.Type.Name, id)
 	}
@@ -515,50 +546,57 @@ func (s *Service[T]) Delete(ctx context.Context, id string) error {
 	}
 	var oldMembers, groups []string
 	err := s.db.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		if err := s.d.DeleteRows(ctx, tx, id); err != nil {
-			return err
-		}
 		if s.d.Members != nil {
+			// A group's member rows go before its row, whose delete would
+			// cascade to them unseen: their members' cached rows show it.
 			ch, err := s.d.Members.removeWhere(ctx, tx, id, "", nil)
 			if err != nil {
 				return err
 			}
 			oldMembers = ch.members
 		}
-		if ms := s.membership(); ms != nil {
-			// The groups this resource belonged to change: their members
-			// list loses it, so their version and lastModified move too.
-			var err error
-			if groups, err = ms.leaveAll(ctx, tx, s.db, id); err != nil {
-				return err
-			}
-		}
-		q := `DELETE FROM "` + s.d.Table + `" WHERE "id" = ` + s.db.Placeholder(1)
-		args := []any{id}
+		// Then the main row, before the membership cleanup: its DELETE waits for any transaction
+		// that is adding this resource to a group (that one holds a share
+		// lock on the row, see MembersSpec.resolve), and the membership
+		// cleanup below then runs after it and sees its rows. Another order
+		// could leave a membership naming a deleted resource.
+		q := `DELETE FROM "` + s.d.Table + `" WHERE "tenant_id" = ? AND "id" = ?`
+		args := []any{tenant.Must(ctx), id}
 		if version != 0 {
 			// The version If-Match accepted must still be current.
-			q += ` AND "version" = ` + s.db.Placeholder(2)
+			q += ` AND "version" = ?`
 			args = append(args, version)
 		}
-		res, err := tx.Tx.ExecContext(ctx, q, args...)
+		n, err := sqlstore.ExecRows(ctx, tx, q, args...)
 		if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
+		if n == 0 {
 			if version != 0 {
 				return s.lostRace(ctx, tx, id, Conditions{IfMatch: cond.IfMatch})
 			}
 			return scimerr.NotFound("%s %q not found", s.d.Type.Name, id)
+		}
+		if err := s.d.DeleteRows(ctx, tx, id); err != nil {
+			return err
+		}
+		if ms := s.membership(); ms != nil {
+			// The groups this resource belonged to change: their members
+			// list loses it, so their version and lastModified move too.
+			var err error
+			if groups, err = ms.leaveAll(ctx, tx, id); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
 	if err != nil {
 		return s.storeError(err)
 	}
-	s.db.Cache.Invalidate(s.d.Table, id)
-	s.invalidateMembers(oldMembers)
+	s.db.Cache.Invalidate(s.cacheTable(ctx), id)
+	s.invalidateMembers(ctx, oldMembers)
 	if ms := s.membership(); ms != nil && len(groups) > 0 {
-		s.db.Cache.Invalidate(ms.GroupTable, groups...)
+		s.db.Cache.Invalidate(ms.GroupTable+"\x00"+tenant.Must(ctx), groups...)
 	}
 	if err := s.hooks.AfterDelete(ctx, id); err != nil {
 		s.log.Error("AfterDelete hook failed", "resourceType", s.d.Type.Name, "id", id, "err", err)
@@ -638,12 +676,12 @@ func compose(b []byte, id string, doc, derived []byte, m MetaValues) []byte {
 
 // invalidateMembers forgets cached member rows whose derived "groups"
 // changed with a group write.
-func (s *Service[T]) invalidateMembers(ids []string) {
+func (s *Service[T]) invalidateMembers(ctx context.Context, ids []string) {
 	if s.d.Members == nil || len(ids) == 0 {
 		return
 	}
 	for _, t := range s.d.Members.Types {
-		s.db.Cache.Invalidate(t.Table, ids...)
+		s.db.Cache.Invalidate(t.Table+"\x00"+tenant.Must(ctx), ids...)
 	}
 }
 

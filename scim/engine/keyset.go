@@ -73,18 +73,13 @@ func (s *Service[T]) rowsQuery(ctx context.Context, pl *plan, w window) (string,
 		q.WriteString(pl.keyExpr())
 	}
 	q.WriteString(` FROM "` + s.d.Table + `" r`)
-	args := s.readArgs(ctx, pl.args...)
+	args := s.readArgs(ctx, pl.whereArgs(ctx)...)
 	order := pl.orderBy()
+	q.WriteString(pl.whereSQL())
 	if w.anchor != nil {
-		pred, more := s.keyset(pl, w.anchor, len(args))
+		pred, more := s.keyset(pl, w.anchor)
 		args = append(args, more...)
-		if pl.where != "" {
-			q.WriteString(" WHERE (" + pl.where + ") AND " + pred)
-		} else {
-			q.WriteString(" WHERE " + pred)
-		}
-	} else {
-		q.WriteString(pl.whereSQL())
+		q.WriteString(" AND " + pred)
 	}
 	if w.back {
 		order = pl.reverseOrder()
@@ -110,7 +105,7 @@ func (e extraScan) Scan(dest ...any) error { return e.rs.Scan(append(dest, e.key
 // count is the number of rows the plan's filter selects.
 func (s *Service[T]) count(ctx context.Context, pl *plan) (int, error) {
 	var n int
-	if err := s.db.QueryRow(ctx, `SELECT count(*) FROM "`+s.d.Table+`" r`+pl.whereSQL(), pl.args...).Scan(&n); err != nil {
+	if err := s.db.QueryRow(ctx, `SELECT count(*) FROM "`+s.d.Table+`" r`+pl.whereSQL(), pl.whereArgs(ctx)...).Scan(&n); err != nil {
 		return 0, s.readError(err)
 	}
 	return n, nil
@@ -129,17 +124,15 @@ func (pl *plan) reverseOrder() string {
 }
 
 // keyset is the predicate "after the anchor" (or "before" it when
-// anchor.back) in the plan's order, with its arguments; placeholders are
-// numbered from bound+1.
+// anchor.back) in the plan's order, with its arguments.
 //
 // The default order is (created, id), both never NULL: a row-value
 // comparison, which SQLite and PostgreSQL both answer with a range scan of
 // the (created, id) index. A sortBy key may be NULL, which orders as the
 // largest value (ascending: NULLS LAST; descending: NULLS FIRST), and the
 // id breaks ties ascending in both directions, as orderBy does.
-func (s *Service[T]) keyset(pl *plan, a *position, bound int) (string, []any) {
-	n := bound
-	ph := func() string { n++; return s.db.Placeholder(n) }
+func (s *Service[T]) keyset(pl *plan, a *position) (string, []any) {
+	ph := func() string { return "?" }
 	if pl.sortKey == "" {
 		op := ">"
 		if a.back {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	history "github.com/scimforge/scimforge/migrations"
+	"github.com/scimforge/scimforge/scim/tenant"
 	"io/fs"
 	"log/slog"
 	"path/filepath"
@@ -12,7 +14,6 @@ import (
 
 	"github.com/scimforge/scimforge/generated/api"
 	"github.com/scimforge/scimforge/generated/resource"
-	"github.com/scimforge/scimforge/generated/store"
 	"github.com/scimforge/scimforge/scim/engine"
 	"github.com/scimforge/scimforge/scim/sqlstore"
 )
@@ -22,11 +23,8 @@ import (
 // query plan must search the index with a lower bound on the key, and
 // neither scan the table nor sort, whatever the page number.
 func TestCursorPageUsesTheIndex(t *testing.T) {
-	ctx := context.Background()
-	migrations, err := fs.Sub(store.Migrations, "migrations")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx := tenant.With(context.Background(), tenant.Default)
+	migrations := fs.FS(history.FS)
 	db, err := sqlstore.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "k.db"), migrations, sqlstore.Options{})
 	if err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"github.com/scimforge/scimforge/scim/schema"
 	"github.com/scimforge/scimforge/scim/scimerr"
 	"github.com/scimforge/scimforge/scim/sqlfilter"
+	"github.com/scimforge/scimforge/scim/tenant"
 )
 
 // Paging limits (RFC 7644 §3.4.2.4, RFC 9865 §4). MaxResults is what
@@ -122,12 +123,18 @@ func isUnknown(err error) bool {
 	return errors.As(err, &fe) && fe.Unknown
 }
 
-// whereSQL is " WHERE <filter>", or "".
+// whereSQL is ` WHERE r."tenant_id" = ? AND (<filter>)`: every list
+// reads one tenant's rows (bind whereArgs).
 func (pl *plan) whereSQL() string {
 	if pl.where == "" {
-		return ""
+		return ` WHERE r."tenant_id" = ?`
 	}
-	return " WHERE " + pl.where
+	return ` WHERE r."tenant_id" = ? AND (` + pl.where + `)`
+}
+
+// whereArgs binds whereSQL: the context's tenant, then the filter's values.
+func (pl *plan) whereArgs(ctx context.Context) []any {
+	return append([]any{tenant.Must(ctx)}, pl.args...)
 }
 
 // orderBy is the total order of the plan's rows: the sort key (NULLs as

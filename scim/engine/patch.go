@@ -101,6 +101,9 @@ func (s *Service[T]) patchOnce(ctx context.Context, id string, req *patch.Reques
 		return s.patchResponse(ctx, l, proj, full)
 	}
 	rec := s.nextRecord(l, newDoc, v)
+	if err := s.hashSecrets(rec); err != nil {
+		return nil, err
+	}
 	var members memberChange
 	err = s.db.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		members = memberChange{} // the store may run this function twice
@@ -129,7 +132,7 @@ func (s *Service[T]) patchOnce(ctx context.Context, id string, req *patch.Reques
 		if cond.IfMatch != "" {
 			check = l.version
 		}
-		v, _, err := s.d.Members.touch(ctx, tx, s.db, id, rec.LastModified, check)
+		v, _, err := s.d.Members.touch(ctx, tx, id, rec.LastModified, check)
 		if errors.Is(err, sql.ErrNoRows) {
 			return s.lostRace(ctx, tx, id, cond)
 		}
@@ -145,8 +148,8 @@ func (s *Service[T]) patchOnce(ctx context.Context, id string, req *patch.Reques
 		}
 		return nil, s.storeError(err)
 	}
-	s.db.Cache.Invalidate(s.d.Table, id)
-	s.invalidateMembers(members.members)
+	s.db.Cache.Invalidate(s.cacheTable(ctx), id)
+	s.invalidateMembers(ctx, members.members)
 	if docChanged {
 		s.invalidateMemberTables()
 	}
@@ -258,7 +261,7 @@ func (m *MembersSpec[T]) filterSQL(e filter.Expr) (string, []any, error) {
 			if e.Op == filter.Ne {
 				op = " <> "
 			}
-			return col + op + m.placeholder(len(args)), nil
+			return col + op + "?", nil
 		}
 		return "", scimerr.BadRequest(scimerr.InvalidFilter, "members[%s]: filter members by value or type", e)
 	}

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"errors"
+	"github.com/scimforge/scimforge/scim/tenant"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -15,8 +16,8 @@ import (
 func openThings(t *testing.T) *DB {
 	t.Helper()
 	m := fstest.MapFS{
-		"sqlite/0001_init.tx.up.sql": {Data: []byte(`CREATE TABLE "things" ("id" TEXT PRIMARY KEY, "name" TEXT UNIQUE);`)},
-		"sqlite/plan.json":           {Data: []byte(`{"tables":[{"name":"things","columns":[{"name":"id"},{"name":"name"}]}]}`)},
+		"sqlite/0001_init.tx.up.sql": {Data: []byte(`CREATE TABLE "things" ("tenant_id" TEXT, "id" TEXT PRIMARY KEY, "name" TEXT UNIQUE);`)},
+		"history/0001_init.json":     {Data: []byte(`{"changes":[{"op":"createTable","table":"things","def":{"columns":[{"name":"tenant_id"},{"name":"id"},{"name":"name"}]}}]}`)},
 	}
 	db, err := Open(context.Background(), "sqlite://"+filepath.Join(t.TempDir(), "x.db"), m, Options{})
 	if err != nil {
@@ -31,6 +32,8 @@ func insertThing(id, name string) func(ctx context.Context, tx bun.Tx) error {
 		return Exec(ctx, tx, `INSERT INTO "things" ("id", "name") VALUES (?, ?)`, id, name)
 	}
 }
+
+func thingsIn(t *testing.T, db *DB) map[string]string { return things(t, db) }
 
 func things(t *testing.T, db *DB) map[string]string {
 	t.Helper()
@@ -203,13 +206,14 @@ func TestInsertRowsSplitsLongInserts(t *testing.T) {
 	for i := range 2*maxRowsPerInsert + 3 {
 		args = append(args, string(rune('a'+i)), string(rune('A'+i)))
 	}
-	err := db.RunInTx(context.Background(), func(ctx context.Context, tx bun.Tx) error {
-		return InsertRows(ctx, tx, `INSERT INTO "things" ("id", "name") VALUES `, 2, args)
+	things := &Table{Name: "things", Columns: []string{"id", "name"}}
+	err := db.RunInTx(tenant.With(context.Background(), "t1"), func(ctx context.Context, tx bun.Tx) error {
+		return InsertRows(ctx, tx, things, args)
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := len(things(t, db)); n != 2*maxRowsPerInsert+3 {
+	if n := len(thingsIn(t, db)); n != 2*maxRowsPerInsert+3 {
 		t.Fatalf("%d rows", n)
 	}
 	if got := rowsSQL("INSERT INTO t (a, b) VALUES ", 2, 3); got != "INSERT INTO t (a, b) VALUES (?, ?), (?, ?), (?, ?)" {

@@ -152,11 +152,15 @@ func Open(ctx context.Context, rawURL string, migrations fs.FS, opt Options) (*D
 	}
 	db := &DB{Write: bun.NewDB(wsql, sqlitedialect.New()), Dialect: sqlfilter.SQLite, lock: lock}
 	db.commits = newCommitter(db)
+	if err := db.preTenancy(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
 	if err := db.migrate(ctx, migrations, "sqlite"); err != nil {
 		db.Close()
 		return nil, err
 	}
-	if err := db.verify(ctx, migrations, "sqlite"); err != nil {
+	if err := db.verify(ctx, migrations); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -274,10 +278,15 @@ func notInTx(ctx context.Context) {
 	}
 }
 
-// Query runs a read query, prepared once per query text (reads are the hot
-// path: a prepared point read costs about 30% less with the SQLite driver).
+// Query runs a read query with "?" placeholders. On SQLite it is prepared
+// once per query text (reads are the hot path: a prepared point read costs
+// about 30% less with the SQLite driver); on PostgreSQL the placeholders are
+// numbered and the text sent with its values (see pgOpen for why not prepared).
 func (db *DB) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	notInTx(ctx)
+	if db.Dialect == sqlfilter.Postgres {
+		return db.Read.QueryContext(ctx, rebindPostgres(query), args...)
+	}
 	s, err := db.stmt(ctx, query)
 	if err != nil {
 		return nil, err
@@ -291,19 +300,14 @@ func (db *DB) Query(ctx context.Context, query string, args ...any) (*sql.Rows, 
 // QueryRow is Query for one row.
 func (db *DB) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
 	notInTx(ctx)
+	if db.Dialect == sqlfilter.Postgres {
+		return db.Read.QueryRowContext(ctx, rebindPostgres(query), args...)
+	}
 	s, err := db.stmt(ctx, query)
 	if err != nil || s == nil {
 		return db.Read.QueryRowContext(ctx, query, args...)
 	}
 	return s.QueryRowContext(ctx, args...)
-}
-
-// Placeholder returns the n-th (1-based) bind placeholder for the dialect.
-func (db *DB) Placeholder(n int) string {
-	if db.Dialect == sqlfilter.Postgres {
-		return fmt.Sprintf("$%d", n)
-	}
-	return "?"
 }
 
 // TimeFormat is how timestamps are stored in SQLite: UTC, fixed width, so

@@ -47,12 +47,12 @@ func TestTimeFormatSortsAsText(t *testing.T) {
 func TestOpenRefusesADatabaseFromAnotherBuild(t *testing.T) {
 	v1 := fstest.MapFS{
 		"sqlite/0001_init.tx.up.sql": {Data: []byte(`CREATE TABLE "things" ("id" TEXT PRIMARY KEY);`)},
-		"sqlite/plan.json":           {Data: []byte(`{"tables":[{"name":"things","columns":[{"name":"id"}]}]}`)},
+		"history/0001_init.json":     {Data: []byte(`{"changes":[{"op":"createTable","table":"things","def":{"columns":[{"name":"id"}]}}]}`)},
 	}
 	// The same migration name with other content: what a rewritten 0001 looks like.
 	v2 := fstest.MapFS{
 		"sqlite/0001_init.tx.up.sql": {Data: []byte(`CREATE TABLE "things" ("id" TEXT PRIMARY KEY, "size" INTEGER);`)},
-		"sqlite/plan.json":           {Data: []byte(`{"tables":[{"name":"things","columns":[{"name":"id"},{"name":"size"}]}]}`)},
+		"history/0001_init.json":     {Data: []byte(`{"changes":[{"op":"createTable","table":"things","def":{"columns":[{"name":"id"},{"name":"size"}]}}]}`)},
 	}
 	url := "sqlite://" + filepath.Join(t.TempDir(), "x.db")
 	db, err := Open(context.Background(), url, v1, Options{})

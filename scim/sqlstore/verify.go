@@ -3,64 +3,127 @@ package sqlstore
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io/fs"
+	"sort"
 	"strings"
+
+	"github.com/scimforge/scimforge/scim/sqlfilter"
 )
 
-// plan is the part of migrations/<dialect>/plan.json (written by the
-// generator: the storage plan its migrations produce) that Open checks.
-type plan struct {
-	Tables []struct {
-		Name    string `json:"name"`
+// change is the part of a history file's change (migrations/history/*.json,
+// written by the generator) that verify reads.
+type change struct {
+	Op    string `json:"op"`
+	Table string `json:"table"`
+	Def   *struct {
 		Columns []struct {
 			Name string `json:"name"`
 		} `json:"columns"`
-	} `json:"tables"`
+	} `json:"def"`
+	Column *struct {
+		Name string `json:"name"`
+	} `json:"column"`
+}
+
+// expected is every table and column the migration history creates.
+func expected(migrations fs.FS) (map[string][]string, error) {
+	names, err := fs.Glob(migrations, "history/*.json")
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(names)
+	tables := map[string][]string{}
+	for _, name := range names {
+		raw, err := fs.ReadFile(migrations, name)
+		if err != nil {
+			return nil, err
+		}
+		var h struct{ Changes []change }
+		if err := json.Unmarshal(raw, &h); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		for _, c := range h.Changes {
+			switch {
+			case c.Op == "createTable" && c.Def != nil:
+				for _, col := range c.Def.Columns {
+					tables[c.Table] = append(tables[c.Table], col.Name)
+				}
+			case c.Op == "addColumn" && c.Column != nil:
+				tables[c.Table] = append(tables[c.Table], c.Column.Name)
+			}
+		}
+	}
+	return tables, nil
+}
+
+// columns lists the columns of table as the database has them.
+func (db *DB) columns(ctx context.Context, table string) ([]string, error) {
+	var cols []string
+	q := db.Write.NewRaw("SELECT name FROM pragma_table_info(?)", table)
+	if db.Dialect == sqlfilter.Postgres {
+		q = db.Write.NewRaw("SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ?", table)
+	}
+	err := q.Scan(ctx, &cols)
+	return cols, err
+}
+
+// preTenancy stops a database created before tables had a tenant column
+// (its history is the old generated/store/migrations, 0001_init...):
+// applying today's migrations to it would fail half-way.
+func (db *DB) preTenancy(ctx context.Context) error {
+	cols, err := db.columns(ctx, "scim_users")
+	if err != nil || len(cols) == 0 {
+		return err
+	}
+	for _, c := range cols {
+		if c == TenantColumn {
+			return nil
+		}
+	}
+	return fmt.Errorf("this database was created by a scimforge build from before tenants (its tables have no %s column); "+
+		"export its users and groups (GET /Users, /Groups) and provision them into a new database, or move the file away to start afresh", TenantColumn)
 }
 
 // verify checks, after migrating, that every table and column the
-// generated code uses exists. A database created by another build (for
-// example before generated/ was regenerated from scratch) would otherwise
-// fail request by request with 500s; this stops the server at start with
-// a message that says what is wrong.
-func (db *DB) verify(ctx context.Context, migrations fs.FS, dialect string) error {
-	raw, err := fs.ReadFile(migrations, dialect+"/plan.json")
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
+// migration history creates exists. A database created by another build
+// (for example one whose migrations/ folder was started afresh) would
+// otherwise fail request by request with 500s; this stops the server at
+// start with a message that says what is wrong.
+func (db *DB) verify(ctx context.Context, migrations fs.FS) error {
+	want, err := expected(migrations)
 	if err != nil {
 		return err
 	}
-	var p plan
-	if err := json.Unmarshal(raw, &p); err != nil {
-		return fmt.Errorf("%s/plan.json: %w", dialect, err)
+	names := make([]string, 0, len(want))
+	for t := range want {
+		names = append(names, t)
 	}
+	sort.Strings(names)
 	var missing []string
-	for _, t := range p.Tables {
-		var cols []string
-		if err := db.Write.NewRaw("SELECT name FROM pragma_table_info(?)", t.Name).Scan(ctx, &cols); err != nil {
+	for _, t := range names {
+		cols, err := db.columns(ctx, t)
+		if err != nil {
 			return err
 		}
 		if len(cols) == 0 {
-			missing = append(missing, "table "+t.Name)
+			missing = append(missing, "table "+t)
 			continue
 		}
 		have := map[string]bool{}
 		for _, c := range cols {
 			have[c] = true
 		}
-		for _, c := range t.Columns {
-			if !have[c.Name] {
-				missing = append(missing, "column "+t.Name+"."+c.Name)
+		for _, c := range want[t] {
+			if !have[c] {
+				missing = append(missing, "column "+t+"."+c)
 			}
 		}
 	}
 	if len(missing) > 0 {
 		return fmt.Errorf("the database does not match this build's migrations (missing %s): it was created by a build "+
-			"whose migrations differ. Keep generated/store/migrations under version control and never rewrite them; "+
-			"to start over, move the database file away", strings.Join(missing, ", "))
+			"whose migrations differ. Keep migrations/ under version control and never rewrite its files; "+
+			"to start over, move the database away", strings.Join(missing, ", "))
 	}
 	return nil
 }

@@ -7,6 +7,8 @@ import (
 	"sync"
 
 	"github.com/uptrace/bun"
+
+	"github.com/scimforge/scimforge/scim/sqlfilter"
 )
 
 // Prepared writes. bun renders a query with its values inlined, so every
@@ -33,8 +35,9 @@ func Val[T any](p *T) any {
 }
 
 // Exec runs a write statement with bound arguments ("?" placeholders) on
-// db, which is the transaction RunInTx passed to its function; the text is
-// prepared once. On anything but that transaction it runs through bun.
+// db, which is the transaction RunInTx passed to its function. On SQLite
+// the text is prepared once; on PostgreSQL its placeholders are numbered
+// ($1, $2, ...). On anything but that transaction it runs through bun.
 func Exec(ctx context.Context, db bun.IDB, query string, args ...any) error {
 	_, err := execResult(ctx, db, query, args)
 	return err
@@ -55,24 +58,32 @@ func execResult(ctx context.Context, db bun.IDB, query string, args []any) (sql.
 	if !ok || d == nil {
 		return db.ExecContext(ctx, query, args...)
 	}
+	if d.Dialect == sqlfilter.Postgres {
+		return tx.Tx.ExecContext(ctx, rebindPostgres(query), args...)
+	}
 	if st := d.writeStmt(query); st != nil {
 		return tx.Tx.StmtContext(ctx, st).ExecContext(ctx, args...)
 	}
 	return tx.Tx.ExecContext(ctx, query, args...)
 }
 
-// InsertRows inserts len(args)/width rows with as few statements as
-// possible: head is `INSERT INTO "t" ("a", "b") VALUES ` and args hold the
-// rows' values one row after another, width values each.
-func InsertRows(ctx context.Context, db bun.IDB, head string, width int, args []any) error {
-	for len(args) > 0 {
-		n := min(len(args)/width, maxRowsPerInsert)
-		if err := Exec(ctx, db, rowsSQL(head, width, n), args[:n*width]...); err != nil {
-			return err
-		}
-		args = args[n*width:]
+// QueryTx runs a query with "?" placeholders inside the transaction
+// RunInTx passed to its function.
+func QueryTx(ctx context.Context, tx bun.Tx, query string, args ...any) (*sql.Rows, error) {
+	return tx.Tx.QueryContext(ctx, bindFor(ctx, query), args...)
+}
+
+// QueryRowTx is QueryTx for one row.
+func QueryRowTx(ctx context.Context, tx bun.Tx, query string, args ...any) *sql.Row {
+	return tx.Tx.QueryRowContext(ctx, bindFor(ctx, query), args...)
+}
+
+// bindFor turns "?" placeholders into the dialect's of the transaction in ctx.
+func bindFor(ctx context.Context, query string) string {
+	if d, _ := ctx.Value(inTxKey{}).(*DB); d != nil && d.Dialect == sqlfilter.Postgres {
+		return rebindPostgres(query)
 	}
-	return nil
+	return query
 }
 
 type rowsKey struct {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/scimforge/scimforge/scim/engine"
 	"github.com/scimforge/scimforge/scim/scimerr"
+	"github.com/scimforge/scimforge/scim/tenant"
 )
 
 // MaxBodyBytes bounds request bodies; a SCIM resource is a few KiB.
@@ -147,7 +148,7 @@ func Edge(base, path string, log *slog.Logger, next http.Handler, limits ...Body
 			}
 			r.Body = http.MaxBytesReader(w, r.Body, bodyLimit(r.URL.Path, limits))
 		}
-		ctx := engine.WithBaseURL(r.Context(), b)
+		ctx := engine.WithBaseURL(tenant.With(r.Context(), tenant.Default), b) // TODO(tenancy edge): the request's tenant
 		if c := engine.ConditionsOf(r.Header); c != (engine.Conditions{}) {
 			ctx = engine.WithConditions(ctx, c)
 		}

@@ -1,25 +1,23 @@
 package store
 
 import (
-	"encoding/json"
 	"fmt"
-	"io/fs"
-	"path"
-	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 
-	"github.com/scimforge/scimforge/generator/internal/emit"
 	"github.com/scimforge/scimforge/generator/internal/model"
 	"github.com/scimforge/scimforge/scim/schema"
 )
 
-// The storage plan is the database shape the model needs. The generator
-// keeps the plan of the last migration in migrations/<dialect>/plan.json;
-// on each run it compares the model's plan with it and, when they differ,
-// appends the next numbered migration. Migrations are never rewritten, so a
-// database created by an older schema is brought forward in place.
+// The storage plan is the database shape the model needs, written once for
+// every SQL engine: column types are the engine-neutral kinds below, and
+// each dialect renders them (see render.go). Every table's primary key,
+// unique keys and foreign keys lead with tenant_id, so one database holds
+// many tenants and a deployment can later distribute tables by tenant
+// (docs/DESIGN.md, "Past one database").
+
+// TenantColumn is the leading key column of every table.
+const TenantColumn = "tenant_id"
 
 type plan struct {
 	Tables []*table `json:"tables"`
@@ -33,14 +31,30 @@ type table struct {
 	Indexes    []index  `json:"indexes,omitempty"`
 }
 
+// ref is a foreign key: Columns of this table reference Key of Table,
+// deleting this table's rows with the referenced row.
 type ref struct {
-	Column string `json:"column"`
-	Table  string `json:"table"`
+	Columns []string `json:"columns"`
+	Table   string   `json:"table"`
+	Key     []string `json:"key"`
 }
 
+// Column kinds. A kind says what a column holds; each dialect picks the
+// SQL type (render.go).
+const (
+	kText     = "text"     // text compared exactly (ids, caseExact strings)
+	kFolded   = "folded"   // case-folded text of caseExact=false strings
+	kInteger  = "integer"  // 64-bit integer
+	kDecimal  = "decimal"  // double precision
+	kBoolean  = "boolean"  // boolean
+	kDateTime = "datetime" // UTC text in sqlstore.TimeFormat (text order is time order)
+	kJSON     = "json"     // a JSON document stored byte for byte
+)
+
 type column struct {
-	Name string `json:"name"`
-	Type string `json:"type"`
+	Name    string `json:"name"`
+	Kind    string `json:"kind"`
+	NotNull bool   `json:"notNull,omitempty"`
 }
 
 type index struct {
@@ -49,145 +63,202 @@ type index struct {
 	Unique  bool     `json:"unique,omitempty"`
 }
 
-// sqliteType is the declared type of a column holding attribute a.
-// Strings of caseExact=false attributes get COLLATE NOCASE, so equality,
-// ordering and unique indexes on them ignore case (RFC 7643 §2.2).
-func sqliteType(a *schema.Attribute) string {
+// kindOf is the kind of a column holding attribute a.
+func kindOf(a *schema.Attribute) string {
 	switch a.Type {
 	case schema.Boolean:
-		return "BOOLEAN"
+		return kBoolean
 	case schema.Integer:
-		return "INTEGER"
+		return kInteger
 	case schema.Decimal:
-		return "REAL"
+		return kDecimal
 	case schema.DateTime:
-		return "TEXT" // UTC, fixed width: see sqlstore.TimeFormat
+		return kDateTime
 	case schema.String, schema.Reference:
 		if !a.CaseExact {
-			return "TEXT COLLATE NOCASE"
+			return kFolded
 		}
 	}
-	return "TEXT"
+	return kText
 }
 
-// sqlitePlan is the plan of the model for SQLite.
-func sqlitePlan(m *model.Model) *plan {
+func key(cols ...string) []string { return append([]string{TenantColumn}, cols...) }
+
+// buildPlan is the plan of the model.
+func buildPlan(m *model.Model) *plan {
 	p := &plan{}
 	for _, r := range m.Resources {
-		t := &table{Name: r.Table, PrimaryKey: []string{"id"}, Columns: []column{
-			{"id", "TEXT NOT NULL"}, {"version", "INTEGER NOT NULL"}, {"created", "TEXT NOT NULL"},
-			{"last_modified", "TEXT NOT NULL"}, {"doc", "TEXT NOT NULL"},
+		t := &table{Name: r.Table, PrimaryKey: key("id"), Columns: []column{
+			{TenantColumn, kText, true}, {"id", kText, true}, {"version", kInteger, true},
+			{"created", kDateTime, true}, {"last_modified", kDateTime, true}, {"doc", kJSON, true},
 		}}
-		t.Indexes = append(t.Indexes, index{Name: r.Table + "_created_idx", Columns: []string{"created", "id"}})
+		t.Indexes = append(t.Indexes, index{Name: r.Table + "_created_idx", Columns: key("created", "id")})
 		for _, c := range r.Columns {
-			typ := sqliteType(c.Attr)
+			kind := kindOf(c.Attr)
 			if c.Secret {
-				typ = "TEXT"
+				kind = kText
 			}
-			t.Columns = append(t.Columns, column{c.Name, typ})
+			t.Columns = append(t.Columns, column{Name: c.Name, Kind: kind})
 			switch {
 			case c.Unique:
-				t.Indexes = append(t.Indexes, index{Name: r.Table + "_" + c.Name + "_key", Columns: []string{c.Name}, Unique: true})
+				t.Indexes = append(t.Indexes, index{Name: r.Table + "_" + c.Name + "_key", Columns: key(c.Name), Unique: true})
 			case c.Index:
-				t.Indexes = append(t.Indexes, index{Name: r.Table + "_" + c.Name + "_idx", Columns: []string{c.Name}})
+				t.Indexes = append(t.Indexes, index{Name: r.Table + "_" + c.Name + "_idx", Columns: key(c.Name)})
 			}
 		}
 		p.Tables = append(p.Tables, t)
 		for _, ch := range r.Children {
-			ct := &table{Name: ch.Table, PrimaryKey: []string{ch.ParentColumn, "ord"},
-				References: &ref{Column: ch.ParentColumn, Table: r.Table},
-				Columns:    []column{{ch.ParentColumn, "TEXT NOT NULL"}, {"ord", "INTEGER NOT NULL"}}}
+			ct := &table{Name: ch.Table, PrimaryKey: key(ch.ParentColumn, "ord"),
+				References: &ref{Columns: key(ch.ParentColumn), Table: r.Table, Key: key("id")},
+				Columns:    []column{{TenantColumn, kText, true}, {ch.ParentColumn, kText, true}, {"ord", kInteger, true}}}
 			for _, c := range ch.Columns {
-				ct.Columns = append(ct.Columns, column{c.Name, sqliteType(c.Attr)})
+				ct.Columns = append(ct.Columns, column{Name: c.Name, Kind: kindOf(c.Attr)})
 			}
 			for _, ix := range ch.Index {
-				ct.Indexes = append(ct.Indexes, index{Name: ch.Table + "_" + ix + "_idx", Columns: []string{ix}})
+				ct.Indexes = append(ct.Indexes, index{Name: ch.Table + "_" + ix + "_idx", Columns: key(ix)})
 			}
 			p.Tables = append(p.Tables, ct)
 		}
 	}
 	if ms := m.Membership; ms != nil {
 		p.Tables = append(p.Tables, &table{
-			Name: ms.Table, PrimaryKey: []string{"group_id", "member_id"},
-			References: &ref{Column: "group_id", Table: ms.Group.Table},
-			Columns:    []column{{"group_id", "TEXT NOT NULL"}, {"member_id", "TEXT NOT NULL"}, {"member_type", "TEXT NOT NULL"}, {"display", "TEXT"}},
-			Indexes:    []index{{Name: ms.Table + "_member_idx", Columns: []string{"member_id"}}},
+			Name: ms.Table, PrimaryKey: key("group_id", "member_id"),
+			References: &ref{Columns: key("group_id"), Table: ms.Group.Table, Key: key("id")},
+			Columns: []column{{TenantColumn, kText, true}, {"group_id", kText, true}, {"member_id", kText, true},
+				{"member_type", kText, true}, {"display", kText, false}},
+			Indexes: []index{{Name: ms.Table + "_member_idx", Columns: key("member_id")}},
 		})
 	}
 	return p
 }
 
-func quoteList(cols []string) string {
-	q := make([]string, len(cols))
-	for i, c := range cols {
-		q[i] = strconv.Quote(c)
-	}
-	return strings.Join(q, ", ")
+// A change is one step of a migration. A migration's history file lists
+// its changes; the plan a database has is the result of applying every
+// history file in name order (apply), so two branches that each add an
+// attribute add two files that merge without conflict.
+type change struct {
+	Op     string  `json:"op"` // createTable, addColumn, createIndex, dropIndex
+	Table  string  `json:"table"`
+	Def    *table  `json:"def,omitempty"`    // createTable
+	Column *column `json:"column,omitempty"` // addColumn
+	Index  *index  `json:"index,omitempty"`  // createIndex, dropIndex (name only)
 }
 
-func createTable(t *table) []string {
-	var defs []string
-	for _, c := range t.Columns {
-		d := fmt.Sprintf("%q %s", c.Name, c.Type)
-		if len(t.PrimaryKey) == 1 && t.PrimaryKey[0] == c.Name {
-			d += " PRIMARY KEY"
+func (c change) String() string {
+	switch c.Op {
+	case "createTable":
+		return "new table " + c.Table
+	case "addColumn":
+		return fmt.Sprintf("new column %s.%s", c.Table, c.Column.Name)
+	case "createIndex":
+		return "new index " + c.Index.Name
+	case "dropIndex":
+		return "dropped index " + c.Index.Name
+	}
+	return c.Op
+}
+
+// apply applies changes to p. Conflicts (a column or table added twice,
+// e.g. by two merged branches that added the same attribute) are errors
+// naming what to remove.
+func apply(p *plan, changes []change) error {
+	find := func(name string) *table {
+		for _, t := range p.Tables {
+			if t.Name == name {
+				return t
+			}
 		}
-		if t.References != nil && t.References.Column == c.Name {
-			d += fmt.Sprintf(` REFERENCES %q ("id") ON DELETE CASCADE`, t.References.Table)
+		return nil
+	}
+	for _, c := range changes {
+		t := find(c.Table)
+		switch c.Op {
+		case "createTable":
+			if t != nil {
+				return fmt.Errorf("table %s is created twice", c.Table)
+			}
+			def := *c.Def
+			def.Columns = append([]column(nil), def.Columns...)
+			def.Indexes = append([]index(nil), def.Indexes...)
+			p.Tables = append(p.Tables, &def)
+			continue
 		}
-		defs = append(defs, d)
+		if t == nil {
+			return fmt.Errorf("%s on table %s, which no earlier migration creates", c.Op, c.Table)
+		}
+		switch c.Op {
+		case "addColumn":
+			for _, col := range t.Columns {
+				if col.Name == c.Column.Name {
+					return fmt.Errorf("column %s.%s is added twice", c.Table, col.Name)
+				}
+			}
+			t.Columns = append(t.Columns, *c.Column)
+		case "createIndex":
+			for _, ix := range t.Indexes {
+				if ix.Name == c.Index.Name {
+					return fmt.Errorf("index %s is created twice", ix.Name)
+				}
+			}
+			t.Indexes = append(t.Indexes, *c.Index)
+		case "dropIndex":
+			// Dropping an index that is not there is harmless (two
+			// branches may drop the same one; the SQL says IF EXISTS).
+			out := t.Indexes[:0]
+			for _, ix := range t.Indexes {
+				if ix.Name != c.Index.Name {
+					out = append(out, ix)
+				}
+			}
+			t.Indexes = out
+		default:
+			return fmt.Errorf("unknown change %q", c.Op)
+		}
 	}
-	if len(t.PrimaryKey) > 1 {
-		defs = append(defs, "PRIMARY KEY ("+quoteList(t.PrimaryKey)+")")
-	}
-	out := []string{fmt.Sprintf("CREATE TABLE %q (\n  %s\n);", t.Name, strings.Join(defs, ",\n  "))}
-	for _, ix := range t.Indexes {
-		out = append(out, createIndex(t.Name, ix))
-	}
-	return out
+	return nil
 }
 
-func createIndex(tableName string, ix index) string {
-	u := ""
-	if ix.Unique {
-		u = "UNIQUE "
-	}
-	return fmt.Sprintf("CREATE %sINDEX %q ON %q (%s);", u, ix.Name, tableName, quoteList(ix.Columns))
-}
-
-// diff returns the statements that take a database from old to new, and
-// describes them. Only additions are applied automatically: removing or
+// diff returns the changes that take a database from old to new. Only
+// additions (and index changes) are applied automatically: removing or
 // retyping a column would lose or reinterpret stored data, so the
 // generator stops and says what to do instead.
-func diff(old, new *plan) (stmts, notes []string, err error) {
+func diff(old, new *plan) ([]change, error) {
 	oldTables := map[string]*table{}
 	for _, t := range old.Tables {
 		oldTables[t.Name] = t
 	}
 	newTables := map[string]bool{}
+	var changes []change
 	var problems []string
 	for _, t := range new.Tables {
 		newTables[t.Name] = true
 		ot := oldTables[t.Name]
 		if ot == nil {
-			stmts = append(stmts, createTable(t)...)
-			notes = append(notes, "new table "+t.Name)
+			changes = append(changes, change{Op: "createTable", Table: t.Name, Def: t})
 			continue
 		}
-		oldCols := map[string]string{}
+		if strings.Join(ot.PrimaryKey, ",") != strings.Join(t.PrimaryKey, ",") {
+			problems = append(problems, fmt.Sprintf("table %s would change its primary key from (%s) to (%s)",
+				t.Name, strings.Join(ot.PrimaryKey, ", "), strings.Join(t.PrimaryKey, ", ")))
+		}
+		oldCols := map[string]column{}
 		for _, c := range ot.Columns {
-			oldCols[c.Name] = c.Type
+			oldCols[c.Name] = c
 		}
 		newCols := map[string]bool{}
 		for _, c := range t.Columns {
 			newCols[c.Name] = true
-			typ, ok := oldCols[c.Name]
+			prev, ok := oldCols[c.Name]
 			switch {
 			case !ok:
-				stmts = append(stmts, fmt.Sprintf("ALTER TABLE %q ADD COLUMN %q %s;", t.Name, c.Name, c.Type))
-				notes = append(notes, fmt.Sprintf("new column %s.%s", t.Name, c.Name))
-			case typ != c.Type:
-				problems = append(problems, fmt.Sprintf("column %s.%s would change from %s to %s", t.Name, c.Name, typ, c.Type))
+				if c.NotNull {
+					problems = append(problems, fmt.Sprintf("column %s.%s is new and NOT NULL: existing rows have no value for it", t.Name, c.Name))
+					continue
+				}
+				col := c
+				changes = append(changes, change{Op: "addColumn", Table: t.Name, Column: &col})
+			case prev != c:
+				problems = append(problems, fmt.Sprintf("column %s.%s would change from %s to %s", t.Name, c.Name, describe(prev), describe(c)))
 			}
 		}
 		for _, c := range ot.Columns {
@@ -200,16 +271,16 @@ func diff(old, new *plan) (stmts, notes []string, err error) {
 			oldIdx[ix.Name] = ix
 		}
 		for _, ix := range t.Indexes {
+			ix := ix
 			if prev, ok := oldIdx[ix.Name]; ok {
 				if prev.Unique != ix.Unique || strings.Join(prev.Columns, ",") != strings.Join(ix.Columns, ",") {
-					stmts = append(stmts, fmt.Sprintf("DROP INDEX %q;", ix.Name), createIndex(t.Name, ix))
-					notes = append(notes, "changed index "+ix.Name)
+					changes = append(changes, change{Op: "dropIndex", Table: t.Name, Index: &index{Name: ix.Name}},
+						change{Op: "createIndex", Table: t.Name, Index: &ix})
 				}
 				delete(oldIdx, ix.Name)
 				continue
 			}
-			stmts = append(stmts, createIndex(t.Name, ix))
-			notes = append(notes, "new index "+ix.Name)
+			changes = append(changes, change{Op: "createIndex", Table: t.Name, Index: &ix})
 		}
 		var dropped []string
 		for name := range oldIdx {
@@ -217,8 +288,7 @@ func diff(old, new *plan) (stmts, notes []string, err error) {
 		}
 		sort.Strings(dropped)
 		for _, name := range dropped {
-			stmts = append(stmts, fmt.Sprintf("DROP INDEX %q;", name))
-			notes = append(notes, "dropped index "+name)
+			changes = append(changes, change{Op: "dropIndex", Table: t.Name, Index: &index{Name: name}})
 		}
 	}
 	for _, t := range old.Tables {
@@ -227,76 +297,18 @@ func diff(old, new *plan) (stmts, notes []string, err error) {
 		}
 	}
 	if len(problems) > 0 {
-		return nil, nil, fmt.Errorf("the schema change needs a migration scimforge does not write automatically:\n  %s\n"+
+		return nil, fmt.Errorf("the schema change needs a migration scimforge does not write automatically:\n  %s\n"+
 			"Stored data would be lost or reinterpreted. Keep the attribute (you may mark it deprecated in its description), "+
-			"or, for a database you can recreate, delete generated/store/migrations and start from a fresh database",
+			"or, for a database you can recreate, delete the migrations/ folder and start from a fresh database",
 			strings.Join(problems, "\n  "))
 	}
-	return stmts, notes, nil
+	return changes, nil
 }
 
-var migrationName = regexp.MustCompile(`^(\d{4})_[a-z0-9_]+\.tx\.up\.sql$`)
-
-// migrations returns the migration files of a dialect: the existing ones,
-// unchanged, plus a new one when the plan changed, plus the new plan.json.
-func migrations(m *model.Model, prev fs.FS, dialect string, p *plan) ([]emit.File, error) {
-	dir := "generated/store/migrations/" + dialect + "/"
-	var files []emit.File
-	last := 0
-	old := &plan{}
-	if prev != nil {
-		entries, _ := fs.ReadDir(prev, path.Clean(dir))
-		for _, e := range entries {
-			name := e.Name()
-			data, err := fs.ReadFile(prev, dir+name)
-			if err != nil {
-				return nil, err
-			}
-			switch {
-			case name == "plan.json":
-				if err := json.Unmarshal(data, old); err != nil {
-					return nil, fmt.Errorf("%s%s: %w", dir, name, err)
-				}
-			case migrationName.MatchString(name):
-				n, _ := strconv.Atoi(name[:4])
-				last = max(last, n)
-				files = append(files, emit.File{Path: dir + name, Data: data})
-			}
-		}
+func describe(c column) string {
+	s := c.Kind
+	if c.NotNull {
+		s += " not null"
 	}
-	if last > 0 && len(old.Tables) == 0 {
-		return nil, fmt.Errorf("%splan.json is missing or empty but migrations exist; restore it from version control", dir)
-	}
-	var stmts, notes []string
-	if last == 0 {
-		for _, t := range p.Tables {
-			stmts = append(stmts, createTable(t)...)
-		}
-		notes = []string{"initial tables for the resource types in schemas/"}
-	} else {
-		var err error
-		if stmts, notes, err = diff(old, p); err != nil {
-			return nil, err
-		}
-	}
-	if len(stmts) > 0 {
-		var b strings.Builder
-		fmt.Fprintf(&b, "-- %s\n", emit.Header)
-		for _, n := range notes {
-			fmt.Fprintf(&b, "-- %s\n", n)
-		}
-		for _, s := range stmts {
-			b.WriteString("--bun:split\n" + s + "\n")
-		}
-		name := "init"
-		if last > 0 {
-			name = "schema"
-		}
-		files = append(files, emit.File{Path: fmt.Sprintf("%s%04d_%s.tx.up.sql", dir, last+1, name), Data: []byte(b.String())})
-	}
-	snap, err := json.MarshalIndent(p, "", "  ")
-	if err != nil {
-		return nil, err
-	}
-	return append(files, emit.File{Path: dir + "plan.json", Data: append(snap, '\n')}), nil
+	return s
 }

@@ -6,10 +6,10 @@ package store
 
 import (
 	"fmt"
-	"go/format"
 	"io/fs"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/dave/jennifer/jen"
 
@@ -23,23 +23,14 @@ const dir = "generated/store/"
 
 // Emit returns the files of package store. prev is the repository as it is
 // (nil for none): the migrations already generated are kept and extended.
-func Emit(m *model.Model, prev fs.FS) ([]emit.File, error) {
+func Emit(m *model.Model, prev fs.FS, now time.Time) ([]emit.File, error) {
 	var files []emit.File
 	f := emit.NewGoFile(emit.StorePkg, "store")
 	f.PackageComment("Package store holds the bun models, writers and filter mappings of every")
-	f.PackageComment("resource type, and the SQL migrations that create their tables.")
-	f.Comment("Migrations holds one folder of ordered SQL migrations per dialect.")
-	f.Comment("")
-	f.Comment("//go:embed migrations")
-	f.Var().Id("Migrations").Qual("embed", "FS")
+	f.PackageComment("resource type. Their tables are created by the migrations in migrations/.")
 	membership(f, m)
 	out, err := emit.Render(dir+"store.gen.go", f)
 	if err != nil {
-		return nil, err
-	}
-	// jennifer cannot place a //go:embed directive; turn the comment into one.
-	out.Data = []byte(strings.Replace(string(out.Data), "// //go:embed migrations", "//go:embed migrations", 1))
-	if out.Data, err = format.Source(out.Data); err != nil {
 		return nil, err
 	}
 	files = append(files, out)
@@ -55,7 +46,7 @@ func Emit(m *model.Model, prev fs.FS) ([]emit.File, error) {
 		}
 		files = append(files, out)
 	}
-	mig, err := migrations(m, prev, "sqlite", sqlitePlan(m))
+	mig, err := migrations(m, prev, now)
 	if err != nil {
 		return nil, err
 	}
@@ -82,6 +73,7 @@ func bunTag(name string, extra ...string) map[string]string {
 func models(f *jen.File, r *model.Resource) {
 	fields := []jen.Code{
 		jen.Qual(emit.BunPkg, "BaseModel").Tag(map[string]string{"bun": "table:" + r.Table}),
+		jen.Id("TenantID").String().Tag(bunTag(TenantColumn, "pk")),
 		jen.Id("ID").String().Tag(bunTag("id", "pk")),
 		jen.Id("Version").Int64().Tag(bunTag("version", "notnull")),
 		jen.Id("Created").String().Tag(bunTag("created", "notnull")),
@@ -98,6 +90,7 @@ func models(f *jen.File, r *model.Resource) {
 	for _, ch := range r.Children {
 		fields := []jen.Code{
 			jen.Qual(emit.BunPkg, "BaseModel").Tag(map[string]string{"bun": "table:" + ch.Table}),
+			jen.Id("TenantID").String().Tag(bunTag(TenantColumn, "pk")),
 			jen.Id(naming.Go(ch.ParentColumn)).String().Tag(bunTag(ch.ParentColumn, "pk")),
 			jen.Comment("Ord keeps the values in the order the client sent them."),
 			jen.Id("Ord").Int().Tag(bunTag("ord", "pk")),
@@ -145,13 +138,21 @@ func elemValueExpr(a *schema.Attribute, expr string) *jen.Statement {
 	return valueExpr(a, expr)
 }
 
-// insertHead is `INSERT INTO "table" ("a", "b") VALUES `.
-func insertHead(table string, cols []string) string {
-	q := make([]string, len(cols))
-	for i, c := range cols {
-		q[i] = `"` + c + `"`
+// tableVar declares a table for the store's writers (sqlstore.Table): its
+// name, the columns the generated code binds (the store adds tenant_id)
+// and, for a child table, the column holding the parent's id. The store
+// writes the SQL text, in the database's dialect.
+func tableVar(f *jen.File, name, table, parent string, cols []string) {
+	d := jen.Dict{jen.Id("Name"): jen.Lit(table)}
+	if parent != "" {
+		d[jen.Id("Parent")] = jen.Lit(parent)
 	}
-	return `INSERT INTO "` + table + `" (` + strings.Join(q, ", ") + ") VALUES "
+	lits := make([]jen.Code, len(cols))
+	for i, c := range cols {
+		lits[i] = jen.Lit(c)
+	}
+	d[jen.Id("Columns")] = jen.Index().String().Values(lits...)
+	f.Var().Id(name).Op("=").Op("&").Qual(emit.SqlstorePkg, "Table").Values(d)
 }
 
 func lowerFirst(s string) string { return strings.ToLower(s[:1]) + s[1:] }
@@ -181,6 +182,11 @@ func writers(f *jen.File, r *model.Resource) {
 	}
 	var groups []*group
 	byGuard := map[string]*group{}
+	type secretCol struct {
+		c           *model.Column
+		expr, guard string
+	}
+	var secrets []secretCol
 	for _, c := range r.Columns {
 		a := c.Attr
 		expr, guard := "v", ""
@@ -209,11 +215,13 @@ func writers(f *jen.File, r *model.Resource) {
 		}
 		var st jen.Code
 		if c.Secret {
-			st = jen.If(jen.Op(expr).Op("!=").Lit("")).Block(
-				jen.List(jen.Id("h"), jen.Err()).Op(":=").Qual(emit.SecretPkg, "Hash").Call(jen.Op(expr)),
-				jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Qual(emit.ScimerrPkg, "BadRequest").Call(
-					jen.Qual(emit.ScimerrPkg, "InvalidValue"), jen.Lit(c.FilterPath+": %v"), jen.Err()))),
-				jen.Id("row").Dot(naming.Go(c.Name)).Op("=").Op("&").Id("h"),
+			// The hash was computed before the write transaction began
+			// (hashSecrets): bcrypt takes tens of milliseconds, which a
+			// transaction must not hold its locks for.
+			i := len(secrets)
+			secrets = append(secrets, secretCol{c, expr, guard})
+			st = jen.If(jen.Len(jen.Id("rec").Dot("Secrets")).Op(">").Lit(i).Op("&&").Id("rec").Dot("Secrets").Index(jen.Lit(i)).Op("!=").Lit("")).Block(
+				jen.Id("row").Dot(naming.Go(c.Name)).Op("=").Op("&").Id("rec").Dot("Secrets").Index(jen.Lit(i)),
 			)
 		} else {
 			st = jen.Id("row").Dot(naming.Go(c.Name)).Op("=").Add(valueExpr(a, expr))
@@ -235,6 +243,29 @@ func writers(f *jen.File, r *model.Resource) {
 	}
 	body = append(body, jen.Return(jen.Id("row"), jen.Nil()))
 	f.Func().Id(lower+"Row").Params(rec()).Params(jen.Op("*").Id(r.GoName+"Row"), jen.Error()).Block(body...)
+
+	if len(secrets) > 0 {
+		hb := []jen.Code{
+			jen.Id("v").Op(":=").Id("rec").Dot("Value"),
+			jen.Id("rec").Dot("Secrets").Op("=").Make(jen.Index().String(), jen.Lit(len(secrets))),
+		}
+		for i, sc := range secrets {
+			cond := jen.Op(sc.expr).Op("!=").Lit("")
+			if sc.guard != "" {
+				cond = jen.Op(sc.guard + " && " + sc.expr + ` != ""`)
+			}
+			hb = append(hb, jen.If(cond).Block(
+				jen.List(jen.Id("h"), jen.Err()).Op(":=").Qual(emit.SecretPkg, "Hash").Call(jen.Op(sc.expr)),
+				jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Qual(emit.ScimerrPkg, "BadRequest").Call(
+					jen.Qual(emit.ScimerrPkg, "InvalidValue"), jen.Lit(sc.c.FilterPath+": %v"), jen.Err()))),
+				jen.Id("rec").Dot("Secrets").Index(jen.Lit(i)).Op("=").Id("h"),
+			))
+		}
+		hb = append(hb, jen.Return(jen.Nil()))
+		f.Comment(fmt.Sprintf("hash%sSecrets hashes the secrets a %s carries into rec.Secrets; the engine", r.GoName, r.Type.Name))
+		f.Comment("calls it before the write transaction, never inside it.")
+		f.Func().Id("hash" + r.GoName + "Secrets").Params(rec()).Error().Block(hb...)
+	}
 
 	// children: one insert function per child table, so that an update
 	// can rewrite only the tables whose values changed.
@@ -262,12 +293,17 @@ func writers(f *jen.File, r *model.Resource) {
 		for _, c := range ch.Columns {
 			cols = append(cols, c.Name)
 		}
+		tv := lower + fieldName + "Table"
+		if p.Extension {
+			tv = lower + p.GoName + fieldName + "Table"
+		}
+		tableVar(f, tv, ch.Table, ch.ParentColumn, cols)
 		loop := []jen.Code{
 			jen.Id("args").Op(":=").Make(jen.Index().Any(), jen.Lit(0), jen.Lit(len(cols)).Op("*").Len(jen.Op(field))),
 			jen.For(jen.List(jen.Id("i"), jen.Id("e")).Op(":=").Range().Op(field)).Block(
 				jen.Id("args").Op("=").Append(append([]jen.Code{jen.Id("args")}, vals...)...),
 			),
-			jen.Return(jen.Qual(emit.SqlstorePkg, "InsertRows").Call(jen.Id("ctx"), jen.Id("db"), jen.Lit(insertHead(ch.Table, cols)), jen.Lit(len(cols)), jen.Id("args"))),
+			jen.Return(jen.Qual(emit.SqlstorePkg, "InsertRows").Call(jen.Id("ctx"), jen.Id("db"), jen.Id(tv), jen.Id("args"))),
 		}
 		cond := "len(" + field + ") == 0"
 		if guard != "" {
@@ -296,8 +332,8 @@ func writers(f *jen.File, r *model.Resource) {
 			changed = jen.Id("old").Op("==").Nil().Op("||").Op("!").Qual("reflect", "DeepEqual").Call(jen.Id("old").Dot(fieldName), jen.Id("v").Dot(fieldName))
 		}
 		updChildren = append(updChildren, jen.If(changed).Block(
-			jen.If(jen.Err().Op(":=").Qual(emit.SqlstorePkg, "Exec").Call(jen.Id("ctx"), jen.Id("db"),
-				jen.Lit(`DELETE FROM "`+ch.Table+`" WHERE "`+ch.ParentColumn+`" = ?`), jen.Id("rec").Dot("ID")), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err())),
+			jen.If(jen.Err().Op(":=").Qual(emit.SqlstorePkg, "DeleteChildren").Call(jen.Id("ctx"), jen.Id("db"),
+				jen.Id(tv), jen.Id("rec").Dot("ID")), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err())),
 			call,
 		))
 	}
@@ -308,7 +344,7 @@ func writers(f *jen.File, r *model.Resource) {
 	f.Func().Id("insert"+r.GoName).Params(append(ctxDB, rec())...).Error().Block(
 		jen.List(jen.Id("row"), jen.Err()).Op(":=").Id(lower+"Row").Call(jen.Id("rec")),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err())),
-		jen.If(jen.Err().Op(":=").Qual(emit.SqlstorePkg, "Exec").Call(jen.Id("ctx"), jen.Id("db"), jen.Id(lower+"InsertSQL"), jen.Id("row").Dot("insertArgs").Call().Op("...")), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err())),
+		jen.If(jen.Err().Op(":=").Qual(emit.SqlstorePkg, "Insert").Call(jen.Id("ctx"), jen.Id("db"), jen.Id(lower+"Table"), jen.Id("row").Dot("insertArgs").Call().Op("...")), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err())),
 		jen.Return(jen.Id("insert"+r.GoName+"Children").Call(jen.Id("ctx"), jen.Id("db"), jen.Id("rec"))),
 	)
 
@@ -320,9 +356,8 @@ func writers(f *jen.File, r *model.Resource) {
 		mainCols = append(mainCols, c.Name)
 		args = append(args, jen.Qual(emit.SqlstorePkg, "Val").Call(jen.Id("r").Dot(naming.Go(c.Name))))
 	}
-	placeholders := strings.TrimSuffix(strings.Repeat("?, ", len(mainCols)), ", ")
-	f.Comment(fmt.Sprintf("%sInsertSQL inserts one %s row; insertArgs binds its values.", lower, r.Table))
-	f.Const().Id(lower + "InsertSQL").Op("=").Lit(insertHead(r.Table, mainCols) + "(" + placeholders + ")")
+	f.Comment(fmt.Sprintf("%sTable is the %s row an insert writes; insertArgs binds its values.", lower, r.Table))
+	tableVar(f, lower+"Table", r.Table, "", mainCols)
 	f.Func().Params(jen.Id("r").Op("*").Id(r.GoName + "Row")).Id("insertArgs").Params().Index().Any().Block(
 		jen.Return(jen.Index().Any().Values(args...)),
 	)
@@ -338,17 +373,14 @@ func writers(f *jen.File, r *model.Resource) {
 			secret = c
 			continue
 		}
-		sets = append(sets, `"`+c.Name+`" = ?`)
+		sets = append(sets, c.Name)
 		updArgs = append(updArgs, jen.Qual(emit.SqlstorePkg, "Val").Call(jen.Id("r").Dot(naming.Go(c.Name))))
 	}
-	updateSQL := func(sets []string) string {
-		return `UPDATE "` + r.Table + `" SET ` + strings.Join(sets, ", ") + ` WHERE "id" = ?`
-	}
-	f.Comment(fmt.Sprintf("%sUpdateSQL rewrites the search columns of one %s row; updateArgs binds them, then the id.", lower, r.Table))
-	f.Const().Id(lower + "UpdateSQL").Op("=").Lit(updateSQL(sets))
+	f.Comment(fmt.Sprintf("%sSearchTable names the search columns of a %s row an update rewrites; updateArgs binds them.", lower, r.Table))
+	tableVar(f, lower+"SearchTable", r.Table, "", sets)
 	if secret != nil {
-		f.Comment(fmt.Sprintf("%sUpdateSecretSQL is %sUpdateSQL that also sets %s.", lower, lower, secret.Name))
-		f.Const().Id(lower + "UpdateSecretSQL").Op("=").Lit(updateSQL(append(sets, `"`+secret.Name+`" = ?`)))
+		f.Comment(fmt.Sprintf("%sSearchSecretTable is %sSearchTable and %s.", lower, lower, secret.Name))
+		tableVar(f, lower+"SearchSecretTable", r.Table, "", append(append([]string(nil), sets...), secret.Name))
 	}
 	f.Func().Params(jen.Id("r").Op("*").Id(r.GoName + "Row")).Id("updateArgs").Params().Index().Any().Block(
 		jen.Return(jen.Index().Any().Values(updArgs...)),
@@ -356,7 +388,7 @@ func writers(f *jen.File, r *model.Resource) {
 	upd := []jen.Code{
 		jen.List(jen.Id("row"), jen.Err()).Op(":=").Id(lower + "Row").Call(jen.Id("rec")),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err())),
-		jen.List(jen.Id("query"), jen.Id("args")).Op(":=").List(jen.Id(lower+"UpdateSQL"), jen.Id("row").Dot("updateArgs").Call()),
+		jen.List(jen.Id("cols"), jen.Id("args")).Op(":=").List(jen.Id(lower+"SearchTable"), jen.Id("row").Dot("updateArgs").Call()),
 		// The search columns are rewritten only when one of them changed:
 		// rewriting equal values still rewrites their index entries.
 		jen.Id("write").Op(":=").Id("old").Op("==").Nil(),
@@ -371,13 +403,13 @@ func writers(f *jen.File, r *model.Resource) {
 		upd = append(upd, jen.Comment("A replace without the secret keeps the stored hash: clients never"),
 			jen.Comment("see it (returned \"never\"), so they cannot send it back."),
 			jen.If(jen.Id("row").Dot(naming.Go(secret.Name)).Op("!=").Nil()).Block(
-				jen.Id("query").Op("=").Id(lower+"UpdateSecretSQL"),
+				jen.Id("cols").Op("=").Id(lower+"SearchSecretTable"),
 				jen.Id("args").Op("=").Append(jen.Id("args"), jen.Op("*").Id("row").Dot(naming.Go(secret.Name))),
 				jen.Id("write").Op("=").True()))
 	}
 	upd = append(upd,
 		jen.If(jen.Id("write")).Block(
-			jen.If(jen.Err().Op(":=").Qual(emit.SqlstorePkg, "Exec").Call(jen.Id("ctx"), jen.Id("db"), jen.Id("query"), jen.Append(jen.Id("args"), jen.Id("row").Dot("ID")).Op("...")), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err()))),
+			jen.If(jen.Err().Op(":=").Qual(emit.SqlstorePkg, "UpdateByID").Call(jen.Id("ctx"), jen.Id("db"), jen.Id("cols"), jen.Id("args"), jen.Id("row").Dot("ID")), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err()))),
 	)
 	if len(updChildren) > 0 {
 		upd = append(upd, jen.Id("v").Op(":=").Id("rec").Dot("Value"))
@@ -392,8 +424,12 @@ func writers(f *jen.File, r *model.Resource) {
 	// delete child rows
 	var del []jen.Code
 	for _, ch := range r.Children {
-		del = append(del, jen.If(jen.Err().Op(":=").Qual(emit.SqlstorePkg, "Exec").Call(jen.Id("ctx"), jen.Id("db"),
-			jen.Lit(`DELETE FROM "`+ch.Table+`" WHERE "`+ch.ParentColumn+`" = ?`), jen.Id("id")), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err())))
+		tv := lower + naming.Go(ch.Attr.Name) + "Table"
+		if ch.Part.Extension {
+			tv = lower + ch.Part.GoName + naming.Go(ch.Attr.Name) + "Table"
+		}
+		del = append(del, jen.If(jen.Err().Op(":=").Qual(emit.SqlstorePkg, "DeleteChildren").Call(jen.Id("ctx"), jen.Id("db"),
+			jen.Id(tv), jen.Id("id")), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err())))
 	}
 	del = append(del, jen.Return(jen.Nil()))
 	f.Comment(fmt.Sprintf("delete%sRows removes the child rows of a %s.", r.GoName, r.Type.Name))
@@ -468,32 +504,28 @@ func mapping(f *jen.File, m *model.Model, r *model.Resource) {
 	}
 	f.Comment(fmt.Sprintf("%sMapping tells the filter compiler where each %s attribute is stored.", r.GoName, r.Type.Name))
 	f.Var().Id(r.GoName+"Mapping").Op("=").Op("&").Qual(emit.SqlfilterPkg, "Mapping").Values(jen.Dict{
-		jen.Id("Table"):      jen.Lit(r.Table),
-		jen.Id("IDColumn"):   jen.Lit("id"),
-		jen.Id("Schemas"):    jen.Index().String().Values(schemas...),
-		jen.Id("Attributes"): jen.Index().Qual(emit.SqlfilterPkg, "Attribute").Values(attrs...),
+		jen.Id("Table"):        jen.Lit(r.Table),
+		jen.Id("IDColumn"):     jen.Lit("id"),
+		jen.Id("TenantColumn"): jen.Lit(TenantColumn),
+		jen.Id("Schemas"):      jen.Index().String().Values(schemas...),
+		jen.Id("Attributes"):   jen.Index().Qual(emit.SqlfilterPkg, "Attribute").Values(attrs...),
 	})
 }
 
-// displayExpr is the SQL expression (over alias) naming a member for
-// display. It reads the stored document, not the search columns: those
-// hold case-folded values.
-func displayExpr(r *model.Resource, alias string) string {
-	var parts []string
+// displayKeys are the top-level attributes of the stored document that
+// name a member for display, the first present one winning. The store reads
+// them from the document (the search columns hold case-folded values) with
+// its dialect's JSON functions.
+func displayKeys(r *model.Resource) jen.Code {
+	var keys []jen.Code
 	for _, path := range []string{"displayName", "userName"} {
 		for _, c := range r.Columns {
 			if c.FilterPath == path {
-				parts = append(parts, fmt.Sprintf(`NULLIF(json_extract(%s."doc", '$.%s'), '')`, alias, path))
+				keys = append(keys, jen.Lit(path))
 			}
 		}
 	}
-	switch len(parts) {
-	case 0:
-		return "NULL"
-	case 1:
-		return parts[0]
-	}
-	return "COALESCE(" + strings.Join(parts, ", ") + ")"
+	return jen.Index().String().Values(keys...)
 }
 
 func membership(f *jen.File, m *model.Model) {
@@ -506,7 +538,7 @@ func membership(f *jen.File, m *model.Model) {
 		jen.Id("Table"):         jen.Lit(ms.Table),
 		jen.Id("GroupTable"):    jen.Lit(ms.Group.Table),
 		jen.Id("GroupEndpoint"): jen.Lit(ms.Group.Type.Endpoint),
-		jen.Id("GroupDisplay"):  jen.Lit(displayExpr(ms.Group, "g")),
+		jen.Id("GroupDisplay"):  displayKeys(ms.Group),
 	})
 	var types []jen.Code
 	var names []string
@@ -526,7 +558,7 @@ func membership(f *jen.File, m *model.Model) {
 					jen.Id("Name"):     jen.Lit(r.Type.Name),
 					jen.Id("Table"):    jen.Lit(r.Table),
 					jen.Id("Endpoint"): jen.Lit(r.Type.Endpoint),
-					jen.Id("Display"):  jen.Lit(displayExpr(r, "x")),
+					jen.Id("Display"):  displayKeys(r),
 				}))
 			}
 		}
@@ -550,6 +582,12 @@ func descriptor(f *jen.File, m *model.Model, r *model.Resource) {
 		jen.Id("Insert"):         jen.Id("insert" + r.GoName),
 		jen.Id("Update"):         jen.Id("update" + r.GoName),
 		jen.Id("DeleteRows"):     jen.Id("delete" + r.GoName + "Rows"),
+	}
+	for _, c := range r.Columns {
+		if c.Secret {
+			d[jen.Id("HashSecrets")] = jen.Id("hash" + r.GoName + "Secrets")
+			break
+		}
 	}
 	if r.Groups != nil {
 		d[jen.Id("GroupsOf")] = jen.Op("&").Id("Membership")

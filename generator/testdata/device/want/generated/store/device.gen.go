@@ -16,6 +16,7 @@ import (
 // DeviceRow is a row of scim_devices: one Device and its searchable attributes.
 type DeviceRow struct {
 	bun.BaseModel `bun:"table:scim_devices"`
+	TenantID      string `bun:"tenant_id,pk"`
 	ID            string `bun:"id,pk"`
 	Version       int64  `bun:"version,notnull"`
 	Created       string `bun:"created,notnull"`
@@ -35,6 +36,7 @@ type DeviceRow struct {
 // DeviceSchemaRow is a row of scim_device_schemas: one value of schemas.
 type DeviceSchemaRow struct {
 	bun.BaseModel `bun:"table:scim_device_schemas"`
+	TenantID      string `bun:"tenant_id,pk"`
 	DeviceID      string `bun:"device_id,pk"`
 	// Ord keeps the values in the order the client sent them.
 	Ord   int     `bun:"ord,pk"`
@@ -44,6 +46,7 @@ type DeviceSchemaRow struct {
 // DeviceTagRow is a row of scim_device_tags: one value of tags.
 type DeviceTagRow struct {
 	bun.BaseModel `bun:"table:scim_device_tags"`
+	TenantID      string `bun:"tenant_id,pk"`
 	DeviceID      string `bun:"device_id,pk"`
 	// Ord keeps the values in the order the client sent them.
 	Ord   int     `bun:"ord,pk"`
@@ -53,6 +56,7 @@ type DeviceTagRow struct {
 // DevicePortRow is a row of scim_device_ports: one value of ports.name.
 type DevicePortRow struct {
 	bun.BaseModel `bun:"table:scim_device_ports"`
+	TenantID      string `bun:"tenant_id,pk"`
 	DeviceID      string `bun:"device_id,pk"`
 	// Ord keeps the values in the order the client sent them.
 	Ord     int     `bun:"ord,pk"`
@@ -77,6 +81,12 @@ func deviceRow(rec *engine.Record[resource.Device]) (*DeviceRow, error) {
 	return row, nil
 }
 
+var deviceSchemasTable = &sqlstore.Table{
+	Columns: []string{"device_id", "ord", "value"},
+	Name:    "scim_device_schemas",
+	Parent:  "device_id",
+}
+
 // insertDeviceSchemas writes the rows of scim_device_schemas.
 func insertDeviceSchemas(ctx context.Context, db bun.IDB, rec *engine.Record[resource.Device]) error {
 	v := rec.Value
@@ -87,7 +97,13 @@ func insertDeviceSchemas(ctx context.Context, db bun.IDB, rec *engine.Record[res
 	for i, e := range v.Schemas {
 		args = append(args, rec.ID, i, sqlstore.Val(sqlstore.Fold(e)))
 	}
-	return sqlstore.InsertRows(ctx, db, "INSERT INTO \"scim_device_schemas\" (\"device_id\", \"ord\", \"value\") VALUES ", 3, args)
+	return sqlstore.InsertRows(ctx, db, deviceSchemasTable, args)
+}
+
+var deviceTagsTable = &sqlstore.Table{
+	Columns: []string{"device_id", "ord", "value"},
+	Name:    "scim_device_tags",
+	Parent:  "device_id",
 }
 
 // insertDeviceTags writes the rows of scim_device_tags.
@@ -100,7 +116,13 @@ func insertDeviceTags(ctx context.Context, db bun.IDB, rec *engine.Record[resour
 	for i, e := range v.Tags {
 		args = append(args, rec.ID, i, sqlstore.Val(sqlstore.Fold(e)))
 	}
-	return sqlstore.InsertRows(ctx, db, "INSERT INTO \"scim_device_tags\" (\"device_id\", \"ord\", \"value\") VALUES ", 3, args)
+	return sqlstore.InsertRows(ctx, db, deviceTagsTable, args)
+}
+
+var devicePortsTable = &sqlstore.Table{
+	Columns: []string{"device_id", "ord", "name", "speed", "primary"},
+	Name:    "scim_device_ports",
+	Parent:  "device_id",
 }
 
 // insertDevicePorts writes the rows of scim_device_ports.
@@ -113,7 +135,7 @@ func insertDevicePorts(ctx context.Context, db bun.IDB, rec *engine.Record[resou
 	for i, e := range v.Ports {
 		args = append(args, rec.ID, i, sqlstore.Val(sqlstore.Fold(e.Name)), sqlstore.Val(e.Speed), sqlstore.Val(sqlstore.Bool(e.Primary)))
 	}
-	return sqlstore.InsertRows(ctx, db, "INSERT INTO \"scim_device_ports\" (\"device_id\", \"ord\", \"name\", \"speed\", \"primary\") VALUES ", 5, args)
+	return sqlstore.InsertRows(ctx, db, devicePortsTable, args)
 }
 
 func insertDeviceChildren(ctx context.Context, db bun.IDB, rec *engine.Record[resource.Device]) error {
@@ -135,21 +157,27 @@ func insertDevice(ctx context.Context, db bun.IDB, rec *engine.Record[resource.D
 	if err != nil {
 		return err
 	}
-	if err := sqlstore.Exec(ctx, db, deviceInsertSQL, row.insertArgs()...); err != nil {
+	if err := sqlstore.Insert(ctx, db, deviceTable, row.insertArgs()...); err != nil {
 		return err
 	}
 	return insertDeviceChildren(ctx, db, rec)
 }
 
-// deviceInsertSQL inserts one scim_devices row; insertArgs binds its values.
-const deviceInsertSQL = "INSERT INTO \"scim_devices\" (\"id\", \"version\", \"created\", \"last_modified\", \"doc\", \"external_id\", \"serial_number\", \"display_name\", \"enrolled\") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+// deviceTable is the scim_devices row an insert writes; insertArgs binds its values.
+var deviceTable = &sqlstore.Table{
+	Columns: []string{"id", "version", "created", "last_modified", "doc", "external_id", "serial_number", "display_name", "enrolled"},
+	Name:    "scim_devices",
+}
 
 func (r *DeviceRow) insertArgs() []any {
 	return []any{r.ID, r.Version, r.Created, r.LastModified, r.Doc, sqlstore.Val(r.ExternalID), sqlstore.Val(r.SerialNumber), sqlstore.Val(r.DisplayName), sqlstore.Val(r.Enrolled)}
 }
 
-// deviceUpdateSQL rewrites the search columns of one scim_devices row; updateArgs binds them, then the id.
-const deviceUpdateSQL = "UPDATE \"scim_devices\" SET \"external_id\" = ?, \"serial_number\" = ?, \"display_name\" = ?, \"enrolled\" = ? WHERE \"id\" = ?"
+// deviceSearchTable names the search columns of a scim_devices row an update rewrites; updateArgs binds them.
+var deviceSearchTable = &sqlstore.Table{
+	Columns: []string{"external_id", "serial_number", "display_name", "enrolled"},
+	Name:    "scim_devices",
+}
 
 func (r *DeviceRow) updateArgs() []any {
 	return []any{sqlstore.Val(r.ExternalID), sqlstore.Val(r.SerialNumber), sqlstore.Val(r.DisplayName), sqlstore.Val(r.Enrolled)}
@@ -163,7 +191,7 @@ func updateDevice(ctx context.Context, db bun.IDB, old *resource.Device, rec *en
 	if err != nil {
 		return err
 	}
-	query, args := deviceUpdateSQL, row.updateArgs()
+	cols, args := deviceSearchTable, row.updateArgs()
 	write := old == nil
 	if !write {
 		prev, err := deviceRow(&engine.Record[resource.Device]{
@@ -176,13 +204,13 @@ func updateDevice(ctx context.Context, db bun.IDB, old *resource.Device, rec *en
 		write = !reflect.DeepEqual(prev.updateArgs(), args)
 	}
 	if write {
-		if err := sqlstore.Exec(ctx, db, query, append(args, row.ID)...); err != nil {
+		if err := sqlstore.UpdateByID(ctx, db, cols, args, row.ID); err != nil {
 			return err
 		}
 	}
 	v := rec.Value
 	if old == nil || !reflect.DeepEqual(old.Schemas, v.Schemas) {
-		if err := sqlstore.Exec(ctx, db, "DELETE FROM \"scim_device_schemas\" WHERE \"device_id\" = ?", rec.ID); err != nil {
+		if err := sqlstore.DeleteChildren(ctx, db, deviceSchemasTable, rec.ID); err != nil {
 			return err
 		}
 		if err := insertDeviceSchemas(ctx, db, rec); err != nil {
@@ -190,7 +218,7 @@ func updateDevice(ctx context.Context, db bun.IDB, old *resource.Device, rec *en
 		}
 	}
 	if old == nil || !reflect.DeepEqual(old.Tags, v.Tags) {
-		if err := sqlstore.Exec(ctx, db, "DELETE FROM \"scim_device_tags\" WHERE \"device_id\" = ?", rec.ID); err != nil {
+		if err := sqlstore.DeleteChildren(ctx, db, deviceTagsTable, rec.ID); err != nil {
 			return err
 		}
 		if err := insertDeviceTags(ctx, db, rec); err != nil {
@@ -198,7 +226,7 @@ func updateDevice(ctx context.Context, db bun.IDB, old *resource.Device, rec *en
 		}
 	}
 	if old == nil || !reflect.DeepEqual(old.Ports, v.Ports) {
-		if err := sqlstore.Exec(ctx, db, "DELETE FROM \"scim_device_ports\" WHERE \"device_id\" = ?", rec.ID); err != nil {
+		if err := sqlstore.DeleteChildren(ctx, db, devicePortsTable, rec.ID); err != nil {
 			return err
 		}
 		if err := insertDevicePorts(ctx, db, rec); err != nil {
@@ -210,13 +238,13 @@ func updateDevice(ctx context.Context, db bun.IDB, old *resource.Device, rec *en
 
 // deleteDeviceRows removes the child rows of a Device.
 func deleteDeviceRows(ctx context.Context, db bun.IDB, id string) error {
-	if err := sqlstore.Exec(ctx, db, "DELETE FROM \"scim_device_schemas\" WHERE \"device_id\" = ?", id); err != nil {
+	if err := sqlstore.DeleteChildren(ctx, db, deviceSchemasTable, id); err != nil {
 		return err
 	}
-	if err := sqlstore.Exec(ctx, db, "DELETE FROM \"scim_device_tags\" WHERE \"device_id\" = ?", id); err != nil {
+	if err := sqlstore.DeleteChildren(ctx, db, deviceTagsTable, id); err != nil {
 		return err
 	}
-	if err := sqlstore.Exec(ctx, db, "DELETE FROM \"scim_device_ports\" WHERE \"device_id\" = ?", id); err != nil {
+	if err := sqlstore.DeleteChildren(ctx, db, devicePortsTable, id); err != nil {
 		return err
 	}
 	return nil
@@ -305,9 +333,10 @@ var DeviceMapping = &sqlfilter.Mapping{
 		Path:   "ports.primary",
 		Type:   "boolean",
 	}},
-	IDColumn: "id",
-	Schemas:  []string{"urn:example:params:scim:schemas:core:2.0:Device"},
-	Table:    "scim_devices",
+	IDColumn:     "id",
+	Schemas:      []string{"urn:example:params:scim:schemas:core:2.0:Device"},
+	Table:        "scim_devices",
+	TenantColumn: "tenant_id",
 }
 
 // DeviceDescriptor describes the Device resource type to the engine; rt is its

@@ -1,0 +1,204 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/scimforge/scimforge/generator/internal/emit"
+	"github.com/scimforge/scimforge/generator/internal/model"
+)
+
+// MigrationsDir holds the migration history. It is durable state, not
+// generated output: make generate adds files to it and never rewrites or
+// deletes one (generated/ may be deleted and rebuilt at will; this may not).
+//
+//	migrations/history/NAME.json         the changes of migration NAME
+//	migrations/sqlite/NAME.tx.up.sql     those changes in SQLite's SQL
+//	migrations/postgres/NAME.tx.up.sql   and in PostgreSQL's
+//
+// NAME is a UTC timestamp and a word ("20261202190000_schema"), so
+// migrations added on two branches get different names and merge without
+// renumbering; the plan a database has is every history file applied in
+// name order, so the merged history holds both branches' changes.
+const MigrationsDir = "migrations/"
+
+// Dialects are the SQL engines migrations are written for.
+var Dialects = []string{"sqlite", "postgres"}
+
+var migrationName = regexp.MustCompile(`^(\d{14})_[a-z0-9_]+\.json$`)
+
+// migrations returns the files of a new migration when the model's plan
+// differs from the history's, or nothing. now names the new migration.
+func migrations(m *model.Model, prev fs.FS, now time.Time) ([]emit.File, error) {
+	p := buildPlan(m)
+	old := &plan{}
+	last := ""
+	if prev != nil {
+		entries, _ := fs.ReadDir(prev, MigrationsDir+"history")
+		var names []string
+		for _, e := range entries {
+			if migrationName.MatchString(e.Name()) {
+				names = append(names, e.Name())
+			}
+		}
+		sort.Strings(names)
+		for _, name := range names {
+			data, err := fs.ReadFile(prev, MigrationsDir+"history/"+name)
+			if err != nil {
+				return nil, err
+			}
+			var h history
+			if err := json.Unmarshal(data, &h); err != nil {
+				return nil, fmt.Errorf("%shistory/%s: %w", MigrationsDir, name, err)
+			}
+			if err := apply(old, h.Changes); err != nil {
+				return nil, fmt.Errorf("%shistory/%s: %w (two merged branches changed the same thing: delete the later migration's three files and run make generate)", MigrationsDir, name, err)
+			}
+			last = strings.TrimSuffix(name, ".json")
+		}
+	}
+	changes, err := diff(old, p)
+	if err != nil {
+		return nil, err
+	}
+	if len(changes) == 0 {
+		return nil, nil
+	}
+	word := "schema"
+	if last == "" {
+		word = "init"
+	}
+	name := nextName(now, last) + "_" + word
+	h := history{Comment: emit.Header, Changes: changes}
+	data, err := json.MarshalIndent(h, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	files := []emit.File{{Path: MigrationsDir + "history/" + name + ".json", Data: append(data, '\n')}}
+	for _, d := range Dialects {
+		var b strings.Builder
+		fmt.Fprintf(&b, "-- %s\n", emit.Header)
+		for _, c := range changes {
+			fmt.Fprintf(&b, "-- %s\n", c)
+		}
+		for _, c := range changes {
+			for _, s := range render(d, c) {
+				b.WriteString("--bun:split\n" + s + "\n")
+			}
+		}
+		files = append(files, emit.File{Path: MigrationsDir + d + "/" + name + ".tx.up.sql", Data: []byte(b.String())})
+	}
+	return files, nil
+}
+
+// history is the content of a history file.
+type history struct {
+	Comment string   `json:"comment"`
+	Changes []change `json:"changes"`
+}
+
+// nextName is now as a 14-digit UTC timestamp, later than last.
+func nextName(now time.Time, last string) string {
+	s := now.UTC().Format("20060102150405")
+	if last != "" && s <= last[:14] {
+		n, _ := strconv.ParseInt(last[:14], 10, 64)
+		s = strconv.FormatInt(n+1, 10)
+	}
+	return s
+}
+
+// render is one change in a dialect's SQL.
+func render(dialect string, c change) []string {
+	switch c.Op {
+	case "createTable":
+		return createTable(dialect, c.Def)
+	case "addColumn":
+		return []string{fmt.Sprintf("ALTER TABLE %q ADD COLUMN %s;", c.Table, columnDef(dialect, *c.Column))}
+	case "createIndex":
+		return []string{createIndex(c.Table, *c.Index)}
+	case "dropIndex":
+		return []string{fmt.Sprintf("DROP INDEX IF EXISTS %q;", c.Index.Name)}
+	}
+	panic("store: unknown change " + c.Op)
+}
+
+// sqlType is the declared type of a column kind.
+//
+// SQLite: caseExact=false text is COLLATE NOCASE (the values are folded
+// already; the collation keeps ORDER BY of a column written as is right).
+// PostgreSQL: every text column is COLLATE "C": comparisons and ORDER BY
+// are byte order, as in SQLite (the database's locale would otherwise
+// decide the order of sortBy and cursors), and a plain btree index serves
+// LIKE 'prefix%'. Folded columns need no lower(): their values are folded.
+func sqlType(dialect, kind string) string {
+	if dialect == "postgres" {
+		switch kind {
+		case kInteger:
+			return "BIGINT"
+		case kDecimal:
+			return "DOUBLE PRECISION"
+		case kBoolean:
+			return "BOOLEAN"
+		case kJSON:
+			return "TEXT" // byte for byte: reads return it without re-encoding
+		}
+		return `TEXT COLLATE "C"`
+	}
+	switch kind {
+	case kInteger:
+		return "INTEGER"
+	case kDecimal:
+		return "REAL"
+	case kBoolean:
+		return "BOOLEAN"
+	case kFolded:
+		return "TEXT COLLATE NOCASE"
+	}
+	return "TEXT"
+}
+
+func columnDef(dialect string, c column) string {
+	d := fmt.Sprintf("%q %s", c.Name, sqlType(dialect, c.Kind))
+	if c.NotNull {
+		d += " NOT NULL"
+	}
+	return d
+}
+
+func quoteList(cols []string) string {
+	q := make([]string, len(cols))
+	for i, c := range cols {
+		q[i] = strconv.Quote(c)
+	}
+	return strings.Join(q, ", ")
+}
+
+func createTable(dialect string, t *table) []string {
+	var defs []string
+	for _, c := range t.Columns {
+		defs = append(defs, columnDef(dialect, c))
+	}
+	defs = append(defs, "PRIMARY KEY ("+quoteList(t.PrimaryKey)+")")
+	if r := t.References; r != nil {
+		defs = append(defs, fmt.Sprintf("FOREIGN KEY (%s) REFERENCES %q (%s) ON DELETE CASCADE", quoteList(r.Columns), r.Table, quoteList(r.Key)))
+	}
+	out := []string{fmt.Sprintf("CREATE TABLE %q (\n  %s\n);", t.Name, strings.Join(defs, ",\n  "))}
+	for _, ix := range t.Indexes {
+		out = append(out, createIndex(t.Name, ix))
+	}
+	return out
+}
+
+func createIndex(tableName string, ix index) string {
+	u := ""
+	if ix.Unique {
+		u = "UNIQUE "
+	}
+	return fmt.Sprintf("CREATE %sINDEX %q ON %q (%s);", u, ix.Name, tableName, quoteList(ix.Columns))
+}
