@@ -33,7 +33,6 @@ func tenantHandler(t testing.TB, cfg *config.Config) (http.Handler, *credential.
 	return h, creds
 }
 
-
 // as sends one request with token as the bearer token and host as Host.
 func as(h http.Handler, token, host, method, path, body string) *httptest.ResponseRecorder {
 	req := httptest.NewRequest(method, path, strings.NewReader(body))
