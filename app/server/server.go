@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/scimforge/scimforge/app/admin"
 	"github.com/scimforge/scimforge/app/config"
 	"github.com/scimforge/scimforge/app/hooks"
 	"github.com/scimforge/scimforge/generated/api"
@@ -29,6 +30,24 @@ type Server struct {
 	HTTP  *http.Server
 	DB    *sqlstore.DB
 	Creds *credential.Store
+	// Admin serves scimforge tenant/token commands for a SQLite database
+	// this server holds (nil otherwise).
+	Admin *admin.Listener
+}
+
+// PurgeTenant deletes a tenant's SCIM resources when the tenant is removed
+// (scimforge tenant remove), in the transaction that removes its tokens.
+// TODO(lead): set it to the tenant-scoped store's delete once resources
+// carry tenant_id; until then removing a tenant removes its credentials.
+var PurgeTenant admin.Purge
+
+// Close stops the admin socket and closes the database.
+func (s *Server) Close() error {
+	var err error
+	if s.Admin != nil {
+		err = s.Admin.Close()
+	}
+	return errors.Join(err, s.DB.Close())
 }
 
 // Open opens the database the way both the server and the command line
@@ -72,9 +91,18 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 		db.Close()
 		return nil, err
 	}
+	var adm *admin.Listener
+	if loc, err := sqlstore.ParseURL(cfg.DatabaseURL); err == nil && loc.Driver == "sqlite" {
+		// Without the socket the tenant and token commands cannot reach a
+		// running server; it is not a reason to refuse to serve.
+		if adm, err = admin.Listen(admin.SocketPath(loc.Path), creds, PurgeTenant, log); err != nil {
+			log.Warn("tenant and token commands will need the server stopped", "err", err)
+		}
+	}
 	return &Server{
 		DB:    db,
 		Creds: creds,
+		Admin: adm,
 		HTTP: &http.Server{
 			Addr:              cfg.Listen,
 			Handler:           h,
