@@ -99,6 +99,12 @@ func TestPathTenancyAuth(t *testing.T) {
 	expect(t, as(h, a, "", "GET", "/t/alpha/scim/v2/users/", ""), 200, "alpha list (any case, trailing slash)")
 	expect(t, as(h, b, "", "GET", "/t/beta/scim/v2/Users", ""), 200, "beta list")
 	expect(t, as(h, b, "", "GET", "/t/beta/scim/v2/ServiceProviderConfig", ""), 200, "beta discovery")
+	// Bulk under a tenant prefix: its own body limit and route apply, and
+	// the created resource's location carries the prefix.
+	bulk := expect(t, as(h, b, "", "POST", "/t/beta/scim/v2/Bulk", `{"schemas":["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],"Operations":[{"method":"POST","path":"/Users","bulkId":"1","data":`+userBody("bob")+`}]}`), 200, "beta bulk")
+	if ops := bulk["Operations"].([]any); len(ops) != 1 || !strings.Contains(ops[0].(map[string]any)["location"].(string), "/t/beta/scim/v2/Users/") {
+		t.Fatalf("bulk in beta: %v", bulk)
+	}
 
 	// Another tenant's token, an unknown tenant, SCIMFORGE_TOKEN (ignored
 	// with path tenancy), no token: 401 with one body for every bad token.
