@@ -25,7 +25,7 @@ build:
 ## run: build and start the server; generates a bearer token on first use
 run: build
 	@if [ -z "$$SCIMFORGE_TOKEN" ]; then \
-		[ -s $(TOKEN_FILE) ] || ./$(BIN) token > $(TOKEN_FILE); \
+		[ -s $(TOKEN_FILE) ] || ./$(BIN) token generate > $(TOKEN_FILE); \
 		echo "SCIMFORGE_TOKEN not set; using the token in $(TOKEN_FILE):"; \
 		echo "    $$(cat $(TOKEN_FILE))"; \
 		export SCIMFORGE_TOKEN=$$(cat $(TOKEN_FILE)); \

@@ -3,20 +3,28 @@
 package config
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/scimforge/scimforge/scim/web"
 )
 
 // Config is everything the server needs to start.
 type Config struct {
 	Listen      string // SCIMFORGE_LISTEN
 	DatabaseURL string // SCIMFORGE_DATABASE_URL
-	Token       string // SCIMFORGE_TOKEN
-	BaseURL     string // SCIMFORGE_BASE_URL (optional)
+	// Token is the static bearer token of the default tenant
+	// (SCIMFORGE_TOKEN); optional when tokens are stored (scimforge token
+	// create), ignored with path or host tenancy.
+	Token string
+	// BaseURL is the public SCIM base URL (SCIMFORGE_BASE_URL, optional);
+	// with path or host tenancy it must contain {tenant}.
+	BaseURL string
+	// Tenancy is how a request names its tenant (SCIMFORGE_TENANCY).
+	Tenancy web.Tenancy
 	// RowCache is how many resources to keep in memory for GET by id
 	// (SCIMFORGE_ROW_CACHE; 0 turns the cache off).
 	RowCache int
@@ -25,7 +33,8 @@ type Config struct {
 	AllowedDomains []string
 }
 
-// BasePath is where the SCIM API is mounted.
+// BasePath is where the SCIM API is mounted (under /t/{tenant} with path
+// tenancy).
 const BasePath = "/scim/v2"
 
 // Defaults.
@@ -36,13 +45,12 @@ const (
 
 // Load reads the environment, then the flags in args (which win).
 func Load(args []string) (*Config, error) {
-	env := func(k, def string) string {
-		if v, ok := os.LookupEnv(k); ok && v != "" {
-			return v
-		}
-		return def
-	}
+	env := Env
 	c := &Config{}
+	var (
+		err error
+		n   int
+	)
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.StringVar(&c.Listen, "listen", env("SCIMFORGE_LISTEN", DefaultListen), "address to listen on (SCIMFORGE_LISTEN)")
 	fs.StringVar(&c.DatabaseURL, "database-url", env("SCIMFORGE_DATABASE_URL", DefaultDB), "sqlite://PATH (SCIMFORGE_DATABASE_URL)")
@@ -50,7 +58,11 @@ func Load(args []string) (*Config, error) {
 	fs.StringVar(&c.BaseURL, "base-url", env("SCIMFORGE_BASE_URL", ""), "public base URL for meta.location, e.g. https://scim.example.com/scim/v2 (SCIMFORGE_BASE_URL; default: from each request)")
 	rowCache := fs.String("row-cache", env("SCIMFORGE_ROW_CACHE", "50000"), "resources kept in memory for GET by id; 0 disables (SCIMFORGE_ROW_CACHE)")
 	domains := fs.String("allowed-domains", env("SCIMFORGE_ALLOWED_DOMAINS", ""), "comma-separated userName domains to accept (SCIMFORGE_ALLOWED_DOMAINS; default: all)")
+	tenancy := fs.String("tenancy", env("SCIMFORGE_TENANCY", string(web.TenancyNone)), "how a request names its tenant: none, path (/t/{tenant}/scim/v2) or host (first label of the host name) (SCIMFORGE_TENANCY)")
 	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if c.Tenancy, err = web.ParseTenancy(*tenancy); err != nil {
 		return nil, err
 	}
 	for _, d := range strings.Split(*domains, ",") {
@@ -58,17 +70,35 @@ func Load(args []string) (*Config, error) {
 			c.AllowedDomains = append(c.AllowedDomains, strings.ToLower(d))
 		}
 	}
-	n, err := strconv.Atoi(*rowCache)
+	n, err = strconv.Atoi(*rowCache)
 	if err != nil || n < 0 {
 		return nil, fmt.Errorf("SCIMFORGE_ROW_CACHE %q: want a number of resources, 0 or more", *rowCache)
 	}
 	c.RowCache = n
-	if c.Token == "" {
-		return nil, errors.New("SCIMFORGE_TOKEN is not set: the server never runs without authentication (make run generates a token for you)")
-	}
-	if len(c.Token) < 16 {
+	// A missing SCIMFORGE_TOKEN is checked at start (server.New), where the
+	// stored tokens are known.
+	if c.Token != "" && len(c.Token) < 16 {
 		return nil, fmt.Errorf("SCIMFORGE_TOKEN is %d characters; use at least 16 (e.g. openssl rand -hex 32)", len(c.Token))
 	}
 	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	if c.Tenancy != web.TenancyNone && c.BaseURL != "" && !strings.Contains(c.BaseURL, web.TenantPlaceholder) {
+		return nil, fmt.Errorf("SCIMFORGE_BASE_URL %q: with SCIMFORGE_TENANCY=%s it must contain %s, e.g. %s", c.BaseURL, c.Tenancy, web.TenantPlaceholder, exampleBase[c.Tenancy])
+	}
 	return c, nil
+}
+
+var exampleBase = map[web.Tenancy]string{
+	web.TenancyPath: "https://scim.example.com/t/{tenant}/scim/v2",
+	web.TenancyHost: "https://{tenant}.scim.example.com/scim/v2",
+}
+
+// NoTokenError is the start-up error when nothing can authenticate.
+const NoTokenError = "SCIMFORGE_TOKEN is not set and no token is stored: the server never runs without authentication (make run generates a token for you; or run: scimforge token create)"
+
+// Env returns the environment variable k, or def when it is unset or empty.
+func Env(k, def string) string {
+	if v, ok := os.LookupEnv(k); ok && v != "" {
+		return v
+	}
+	return def
 }

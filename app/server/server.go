@@ -5,42 +5,110 @@ package server
 
 import (
 	"context"
+	"errors"
 	history "github.com/scimforge/scimforge/migrations"
-	"io/fs"
+	"github.com/uptrace/bun"
 	"log/slog"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/scimforge/scimforge/app/admin"
 	"github.com/scimforge/scimforge/app/config"
 	"github.com/scimforge/scimforge/app/hooks"
 	"github.com/scimforge/scimforge/generated/api"
 	"github.com/scimforge/scimforge/generated/discovery"
+	"github.com/scimforge/scimforge/generated/store"
 	"github.com/scimforge/scimforge/scim/bulk"
+	"github.com/scimforge/scimforge/scim/credential"
 	"github.com/scimforge/scimforge/scim/sqlstore"
+	"github.com/scimforge/scimforge/scim/tenant"
 	"github.com/scimforge/scimforge/scim/web"
 )
 
 // Server is a running SCIM service provider.
 type Server struct {
-	HTTP *http.Server
-	DB   *sqlstore.DB
+	HTTP  *http.Server
+	DB    *sqlstore.DB
+	Creds *credential.Store
+	// Admin serves scimforge tenant/token commands for a SQLite database
+	// this server holds (nil otherwise).
+	Admin *admin.Listener
+}
+
+// PurgeTenant deletes a tenant's SCIM resources when the tenant is removed
+// (scimforge tenant remove), in the transaction that removes its tokens.
+var PurgeTenant admin.Purge = func(ctx context.Context, tx bun.Tx, name string) error {
+	return sqlstore.PurgeTenant(ctx, tx, store.Tables, name)
+}
+
+// Close stops the admin socket and closes the database.
+func (s *Server) Close() error {
+	var err error
+	if s.Admin != nil {
+		err = s.Admin.Close()
+	}
+	return errors.Join(err, s.DB.Close())
+}
+
+// Open opens the database the way both the server and the command line
+// tools need it: migrations applied (the SCIM schema and the credential
+// tables) and the default tenant present.
+func Open(ctx context.Context, databaseURL string, opt sqlstore.Options) (*sqlstore.DB, *credential.Store, error) {
+	db, err := sqlstore.Open(ctx, databaseURL, history.FS, opt)
+	if err != nil {
+		return nil, nil, err
+	}
+	// TODO(lead): sqlstore.Open runs credential.Migrations itself once it
+	// knows the dialect; until then they are applied here.
+	if err := credential.Migrate(ctx, db.Write, db.Dialect.Engine()); err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	creds := credential.New(db.Write)
+	if err := creds.EnsureTenant(ctx, tenant.Default); err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	return db, creds, nil
 }
 
 // New opens the database (applying migrations) and builds the HTTP server.
 func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, error) {
-	migrations := fs.FS(history.FS)
-	db, err := sqlstore.Open(ctx, cfg.DatabaseURL, migrations, sqlstore.Options{CacheRows: cfg.RowCache, NoCache: cfg.RowCache == 0})
+	db, creds, err := Open(ctx, cfg.DatabaseURL, sqlstore.Options{CacheRows: cfg.RowCache, NoCache: cfg.RowCache == 0})
 	if err != nil {
 		return nil, err
 	}
-	h, err := Handler(cfg, db, log)
+	if err := checkAuth(ctx, cfg, creds, log); err != nil {
+		db.Close()
+		return nil, err
+	}
+	h, err := Handler(cfg, db, creds, log)
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
+	var adm *admin.Listener
+	if loc, err := sqlstore.ParseURL(cfg.DatabaseURL); err == nil && loc.Driver == "sqlite" {
+		// Without the socket the tenant and token commands cannot reach a
+		// running server; it is not a reason to refuse to serve.
+		if adm, err = admin.Listen(admin.SocketPath(loc.Path), creds, func(ctx context.Context, tx bun.Tx, name string) error {
+			// The row cache may hold the removed tenant's rows; a tenant
+			// added later under the same name must not see them.
+			defer func() {
+				for _, t := range store.Tables {
+					db.Cache.InvalidateTable(t)
+				}
+			}()
+			return PurgeTenant(ctx, tx, name)
+		}, log); err != nil {
+			log.Warn("tenant and token commands will need the server stopped", "err", err)
+		}
+	}
 	return &Server{
-		DB: db,
+		DB:    db,
+		Creds: creds,
+		Admin: adm,
 		HTTP: &http.Server{
 			Addr:              cfg.Listen,
 			Handler:           h,
@@ -52,8 +120,40 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 	}, nil
 }
 
-// Handler returns the whole HTTP handler over an open store.
-func Handler(cfg *config.Config, db *sqlstore.DB, log *slog.Logger) (http.Handler, error) {
+// tenancy is cfg's tenancy; the zero Config (tests) is single-tenant.
+func tenancy(cfg *config.Config) web.Tenancy {
+	if cfg.Tenancy == "" {
+		return web.TenancyNone
+	}
+	return cfg.Tenancy
+}
+
+// checkAuth refuses to start when no request could authenticate, and
+// warns about SCIMFORGE_TOKEN where it does not apply.
+func checkAuth(ctx context.Context, cfg *config.Config, creds *credential.Store, log *slog.Logger) error {
+	if tenancy(cfg) != web.TenancyNone {
+		if cfg.Token != "" {
+			log.Warn("SCIMFORGE_TOKEN is ignored with SCIMFORGE_TENANCY=" + string(cfg.Tenancy) + ": each tenant authenticates with its own tokens (scimforge token create --tenant NAME)")
+		}
+		return nil
+	}
+	if cfg.Token != "" {
+		return nil
+	}
+	has, err := creds.HasActiveTokens(ctx, tenant.Default)
+	if err != nil {
+		return err
+	}
+	if !has {
+		return errors.New(config.NoTokenError)
+	}
+	return nil
+}
+
+// Handler returns the whole HTTP handler over an open store. creds holds
+// the stored tokens; SCIMFORGE_TOKEN (cfg.Token) also opens the default
+// tenant when cfg.Tenancy is none.
+func Handler(cfg *config.Config, db *sqlstore.DB, creds *credential.Store, log *slog.Logger) (http.Handler, error) {
 	srv, err := api.NewServer(db, api.Hooks{
 		User:  &hooks.User{Log: log, AllowedDomains: cfg.AllowedDomains},
 		Group: &hooks.Group{Log: log},
@@ -80,8 +180,13 @@ func Handler(cfg *config.Config, db *sqlstore.DB, log *slog.Logger) (http.Handle
 		return nil, err
 	}
 	var h http.Handler = web.CanonicalPaths(config.BasePath, endpoints, aliases, mux)
-	h = web.BearerAuth(cfg.Token, h)
+	static := cfg.Token
+	if tenancy(cfg) != web.TenancyNone {
+		static = ""
+	}
+	h = web.BearerAuth(authenticator(static, creds), log, h)
 	h = web.Edge(cfg.BaseURL, config.BasePath, log, h, limits...)
+	h = web.Tenants(tenancy(cfg), h)
 	return web.AccessLog(log, h), nil
 }
 

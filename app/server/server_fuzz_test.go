@@ -2,34 +2,19 @@ package server
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	history "github.com/scimforge/scimforge/migrations"
-	"io/fs"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/scimforge/scimforge/app/config"
-	"github.com/scimforge/scimforge/scim/sqlstore"
 )
 
 const fuzzToken = "fuzz-token-0123456789"
 
 func testHandler(t testing.TB) http.Handler {
-	migrations := fs.FS(history.FS)
-	db, err := sqlstore.Open(context.Background(), "sqlite://"+filepath.Join(t.TempDir(), "fuzz.db"), migrations, sqlstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	h, err := Handler(&config.Config{Token: fuzzToken}, db, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
+	h, _ := tenantHandler(t, &config.Config{Token: fuzzToken})
 	return h
 }
 

@@ -26,3 +26,6 @@ var MemberTypes = []engine.MemberType{{
 	Name:     "User",
 	Table:    "scim_users",
 }}
+
+// Tables are every table of the resource types, children before their parents.
+var Tables = []string{"scim_group_members", "scim_group_schemas", "scim_groups", "scim_user_schemas", "scim_user_emails", "scim_user_phone_numbers", "scim_user_ims", "scim_user_photos", "scim_user_addresses", "scim_user_entitlements", "scim_user_roles", "scim_user_x509_certificates", "scim_user_acme_tags", "scim_user_acme_projects", "scim_users"}

@@ -6,46 +6,29 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/scimforge/scimforge/scim/exchange"
 	"github.com/scimforge/scimforge/scim/scimerr"
 )
 
-// Conditions are the request's HTTP preconditions (RFC 7232, RFC 7644
-// §3.14) and its preference for a response body (RFC 7240).
-type Conditions struct {
-	IfMatch     string // raw If-Match header, "" if absent
-	IfNoneMatch string // raw If-None-Match header, "" if absent
-	// Representation is set when the client asked for the resource in a
-	// PATCH response (Prefer: return=representation).
-	Representation bool
-}
+// Conditions are the request's HTTP preconditions and its preference for a
+// response body. The edge records them (exchange.WithConditions); this is
+// the same struct as a type of the engine's own, so it can carry the
+// precondition checks below.
+type Conditions exchange.Conditions
 
-type conditionsKey struct{}
-
-// WithConditions records the request's preconditions for the engine.
+// WithConditions records preconditions for the engine (Bulk sets each
+// operation's version as its If-Match).
 func WithConditions(ctx context.Context, c Conditions) context.Context {
-	return context.WithValue(ctx, conditionsKey{}, c)
+	return exchange.WithConditions(ctx, exchange.Conditions(c))
 }
 
-// ConditionsFrom returns what WithConditions recorded.
+// ConditionsFrom returns the preconditions recorded in ctx.
 func ConditionsFrom(ctx context.Context) Conditions {
-	c, _ := ctx.Value(conditionsKey{}).(Conditions)
-	return c
+	return Conditions(exchange.ConditionsFrom(ctx))
 }
 
 // ConditionsOf reads the precondition headers of an HTTP request.
-func ConditionsOf(h http.Header) Conditions {
-	// Both are lists, which a client may also send as several header lines
-	// (RFC 9110 §5.3): every line counts.
-	c := Conditions{IfMatch: strings.Join(h.Values("If-Match"), ", "), IfNoneMatch: strings.Join(h.Values("If-None-Match"), ", ")}
-	for _, p := range h.Values("Prefer") {
-		for _, part := range strings.Split(p, ",") {
-			if strings.EqualFold(strings.TrimSpace(part), "return=representation") {
-				c.Representation = true
-			}
-		}
-	}
-	return c
-}
+func ConditionsOf(h http.Header) Conditions { return Conditions(exchange.ConditionsOf(h)) }
 
 // matchesETag reports whether an If-Match / If-None-Match list matches the
 // resource's version. Comparison is weak (RFC 7232 §2.3.2): W/"3" and "3"

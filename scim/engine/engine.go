@@ -197,14 +197,6 @@ func hasReturnedRequest(rt *schema.ResourceType) bool {
 // Type is the resource type this service serves.
 func (s *Service[T]) Type() *schema.ResourceType { return s.d.Type }
 
-// Response is a resource representation ready to send.
-type Response struct {
-	Status   int
-	Body     []byte
-	Location string
-	ETag     string
-}
-
 func etag(version int64) string { return `W/"` + strconv.FormatInt(version, 10) + `"` }
 
 // hookError turns a hook's error into what the client sees.

@@ -3,22 +3,22 @@ package engine
 import (
 	"context"
 	"unicode/utf8"
+
+	"github.com/scimforge/scimforge/scim/exchange"
 )
 
-type baseURLKey struct{}
+// Response is a resource representation ready to send; the type lives in
+// scim/exchange so that the HTTP edge can send it without importing the
+// engine.
+type Response = exchange.Response
 
-// WithBaseURL records the SCIM base URL of the request (e.g.
-// "https://scim.example.com/scim/v2"), from which meta.location and $ref
-// values are built.
+// WithBaseURL records the SCIM base URL of the request (exchange.WithBaseURL).
 func WithBaseURL(ctx context.Context, base string) context.Context {
-	return context.WithValue(ctx, baseURLKey{}, base)
+	return exchange.WithBaseURL(ctx, base)
 }
 
-// BaseURL returns the base URL recorded by WithBaseURL, or "".
-func BaseURL(ctx context.Context) string {
-	s, _ := ctx.Value(baseURLKey{}).(string)
-	return s
-}
+// BaseURL returns the base URL the edge recorded (exchange.BaseURL), or "".
+func BaseURL(ctx context.Context) string { return exchange.BaseURL(ctx) }
 
 const hexDigits = "0123456789abcdef"
 

@@ -34,6 +34,14 @@ func (d Dialect) String() string {
 	return fmt.Sprintf("Dialect(%d)", int(d))
 }
 
+// Engine is the dialect's name in migration folders: "sqlite", "postgres".
+func (d Dialect) Engine() string {
+	if d == Postgres {
+		return "postgres"
+	}
+	return "sqlite"
+}
+
 // Mapping describes how one resource type is stored. Build it once (it is
 // typically generated) and share it: it is safe for concurrent use, and
 // must not be modified after its first use, because Compile caches an index

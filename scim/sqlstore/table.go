@@ -102,3 +102,14 @@ func DeleteChildren(ctx context.Context, db bun.IDB, t *Table, id string) error 
 	t.texts()
 	return Exec(ctx, db, t.delete, tenant.Must(ctx), id)
 }
+
+// PurgeTenant deletes every row of the tenant from tables (children
+// listed before their parents) in tx: what removing a tenant does.
+func PurgeTenant(ctx context.Context, tx bun.Tx, tables []string, name string) error {
+	for _, t := range tables {
+		if err := Exec(ctx, tx, "DELETE FROM "+QuoteIdent(t)+" WHERE "+TenantWhere(""), name); err != nil {
+			return err
+		}
+	}
+	return nil
+}

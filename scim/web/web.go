@@ -5,23 +5,23 @@
 package web
 
 import (
-	"crypto/subtle"
+	"context"
 	"log/slog"
 	"mime"
 	"net/http"
 	"strings"
 	"time"
 
-	"github.com/scimforge/scimforge/scim/engine"
+	"github.com/scimforge/scimforge/scim/exchange"
 	"github.com/scimforge/scimforge/scim/scimerr"
-	"github.com/scimforge/scimforge/scim/tenant"
 )
 
 // MaxBodyBytes bounds request bodies; a SCIM resource is a few KiB.
 const MaxBodyBytes = 1 << 20
 
-// WriteResponse sends an engine response.
-func WriteResponse(w http.ResponseWriter, r *engine.Response) error {
+// WriteResponse sends an engine response (engine.Response is an alias of
+// exchange.Response).
+func WriteResponse(w http.ResponseWriter, r *exchange.Response) error {
 	h := w.Header()
 	h.Set("Content-Type", scimerr.ContentType)
 	if r.Location != "" {
@@ -87,25 +87,6 @@ func MethodNotAllowed(allow string) http.HandlerFunc {
 	}
 }
 
-// BearerAuth rejects requests without "Authorization: Bearer <token>".
-// The comparison takes the same time whatever the token, so it leaks nothing.
-func BearerAuth(token string, next http.Handler) http.Handler {
-	want := []byte(token)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := r.Header.Get("Authorization")
-		scheme, got, ok := strings.Cut(h, " ")
-		if !ok || !strings.EqualFold(scheme, "Bearer") {
-			scimerr.Write(w, scimerr.Unauthorized("missing bearer token: send \"Authorization: Bearer <SCIMFORGE_TOKEN>\""))
-			return
-		}
-		if subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), want) != 1 {
-			scimerr.Write(w, scimerr.Unauthorized("invalid bearer token"))
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
 // BodyLimit gives the requests to one path a body limit other than
 // MaxBodyBytes: the Bulk endpoint accepts the maxPayloadSize it advertises.
 type BodyLimit struct {
@@ -118,7 +99,8 @@ type BodyLimit struct {
 // Edge applies what every request needs before routing: the base URL for
 // meta.location, a body size limit (MaxBodyBytes unless limits names the
 // path), a content-type check, and panic recovery. base is the configured
-// public base URL ("" derives it from the request).
+// public base URL ("" derives it from the request); with several tenants
+// it contains "{tenant}", replaced by the request's tenant (see Tenants).
 func Edge(base, path string, log *slog.Logger, next http.Handler, limits ...BodyLimit) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer func() {
@@ -130,14 +112,7 @@ func Edge(base, path string, log *slog.Logger, next http.Handler, limits ...Body
 				scimerr.Write(w, scimerr.Internal())
 			}
 		}()
-		b := base
-		if b == "" {
-			scheme := "http"
-			if r.TLS != nil {
-				scheme = "https"
-			}
-			b = scheme + "://" + r.Host + path
-		}
+		b := baseURL(r, base, path)
 		if r.Body != nil && (r.Method == http.MethodPost || r.Method == http.MethodPut || r.Method == http.MethodPatch) {
 			if ct := r.Header.Get("Content-Type"); ct != "" {
 				mt, _, err := mime.ParseMediaType(ct)
@@ -148,9 +123,9 @@ func Edge(base, path string, log *slog.Logger, next http.Handler, limits ...Body
 			}
 			r.Body = http.MaxBytesReader(w, r.Body, bodyLimit(r.URL.Path, limits))
 		}
-		ctx := engine.WithBaseURL(tenant.With(r.Context(), tenant.Default), b) // TODO(tenancy edge): the request's tenant
-		if c := engine.ConditionsOf(r.Header); c != (engine.Conditions{}) {
-			ctx = engine.WithConditions(ctx, c)
+		ctx := exchange.WithBaseURL(r.Context(), b)
+		if c := exchange.ConditionsOf(r.Header); c != (exchange.Conditions{}) {
+			ctx = exchange.WithConditions(ctx, c)
 		}
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
@@ -177,14 +152,23 @@ func (s *statusRecorder) WriteHeader(code int) {
 	s.ResponseWriter.WriteHeader(code)
 }
 
-// AccessLog logs one line per request. It logs the path but not the query
+// AccessLog logs one line per request. It logs the path, the tenant and the
+// id of the token that authenticated it (never the token), but not the query
 // string or bodies: filters and resources carry personal data.
 func AccessLog(log *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-		next.ServeHTTP(rec, r)
-		log.Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.status, "duration", time.Since(start))
+		note := &logNote{}
+		next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), logNoteKey{}, note)))
+		attrs := []any{"method", r.Method, "path", r.URL.Path, "status", rec.status, "duration", time.Since(start)}
+		if note.tenant != "" {
+			attrs = append(attrs, "tenant", note.tenant)
+		}
+		if note.tokenID != "" {
+			attrs = append(attrs, "token_id", note.tokenID)
+		}
+		log.Info("request", attrs...)
 	})
 }
 

@@ -1,12 +1,15 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/scimforge/scimforge/scim/scimerr"
@@ -45,23 +48,52 @@ func TestClassify(t *testing.T) {
 }
 
 func TestBearerAuth(t *testing.T) {
-	h := BearerAuth("s3cret-token-value", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) }))
-	for header, want := range map[string]int{
-		"":                          401,
-		"Bearer wrong":              401,
-		"Basic czNjcmV0":            401,
-		"non-token":                 401,
-		"Bearer s3cret-token-value": 204,
-		"bearer s3cret-token-value": 204,
+	// The authenticator accepts one token of tenant acme.
+	auth := AuthenticatorFunc(func(ctx context.Context, tn, tok string) (string, bool, error) {
+		if tok == "boom" {
+			return "", false, errors.New("database down")
+		}
+		return "id1", tn == "acme" && tok == "s3cret-token-value", nil
+	})
+	var gotID string
+	h := Tenants(TenancyPath, BearerAuth(auth, slog.New(slog.DiscardHandler), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gotID = TokenID(r.Context())
+		w.WriteHeader(204)
+	})))
+	var unauthorized string
+	for _, c := range []struct {
+		path, header string
+		want         int
+	}{
+		{"/t/acme/scim/v2/Users", "", 401},
+		{"/t/acme/scim/v2/Users", "Bearer wrong", 401},
+		{"/t/acme/scim/v2/Users", "Basic czNjcmV0", 401},
+		{"/t/acme/scim/v2/Users", "non-token", 401},
+		{"/t/other/scim/v2/Users", "Bearer s3cret-token-value", 401},
+		{"/t/acme/scim/v2/Users", "Bearer boom", 500},
+		{"/t/acme/scim/v2/Users", "Bearer s3cret-token-value", 204},
+		{"/t/acme/scim/v2/Users", "bearer s3cret-token-value", 204},
 	} {
-		r := httptest.NewRequest("GET", "/scim/v2/Users", nil)
+		header, want := c.header, c.want
+		r := httptest.NewRequest("GET", c.path, nil)
 		if header != "" {
 			r.Header.Set("Authorization", header)
 		}
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, r)
 		if rec.Code != want {
-			t.Errorf("%q: status %d, want %d", header, rec.Code, want)
+			t.Errorf("%s %q: status %d, want %d", c.path, header, rec.Code, want)
+		}
+		if want == 204 && gotID != "id1" {
+			t.Errorf("%q: token id in context %q", header, gotID)
+		}
+		// A wrong token and another tenant's token get the same body.
+		if want == 401 && strings.HasPrefix(header, "Bearer ") {
+			if unauthorized == "" {
+				unauthorized = rec.Body.String()
+			} else if rec.Body.String() != unauthorized {
+				t.Errorf("%s %q: 401 body %s differs from %s", c.path, header, rec.Body, unauthorized)
+			}
 		}
 		if want == 401 && (rec.Header().Get("WWW-Authenticate") == "" || rec.Header().Get("Content-Type") != scimerr.ContentType) {
 			t.Errorf("%q: 401 without WWW-Authenticate or SCIM content type: %v", header, rec.Header())

@@ -1,13 +1,12 @@
-// Command scimforge is the SCIM 2.0 server.
+// Command scimforge is the SCIM 2.0 server and its tenant and token tools.
 //
-//	scimforge serve    start the server (configuration: SCIMFORGE_* variables or flags)
-//	scimforge token    print a new random bearer token
+//	scimforge serve                 start the server (configuration: SCIMFORGE_* variables or flags)
+//	scimforge tenant add|list|remove
+//	scimforge token create|list|revoke|generate
 package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -20,14 +19,19 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/scimforge/scimforge/app/admin"
 	"github.com/scimforge/scimforge/app/config"
 	"github.com/scimforge/scimforge/app/logbuf"
 	"github.com/scimforge/scimforge/app/server"
+	"github.com/scimforge/scimforge/scim/credential"
+	"github.com/scimforge/scimforge/scim/sqlstore"
+	"github.com/scimforge/scimforge/scim/web"
 )
 
 const usage = `usage:
-  scimforge serve [flags]   start the SCIM server (scimforge serve -h lists the flags)
-  scimforge token           print a new random bearer token for SCIMFORGE_TOKEN
+  scimforge serve [flags]            start the SCIM server (scimforge serve -h lists the flags)
+` + admin.Usage + `The tenant and token commands read SCIMFORGE_DATABASE_URL and SCIMFORGE_TENANCY as the server
+does, and work while it runs.
 `
 
 func main() {
@@ -41,14 +45,45 @@ func main() {
 			fmt.Fprintln(os.Stderr, "scimforge:", err)
 			os.Exit(1)
 		}
-	case "token":
-		b := make([]byte, 32)
-		_, _ = rand.Read(b)
-		fmt.Println(hex.EncodeToString(b))
+	case "tenant", "token":
+		if err := manage(os.Args[1:]); err != nil {
+			var ue *admin.UsageError
+			if errors.As(err, &ue) {
+				if ue.Msg != "" {
+					fmt.Fprintln(os.Stderr, "scimforge:", ue.Msg)
+				}
+				fmt.Fprint(os.Stderr, usage)
+				os.Exit(2)
+			}
+			fmt.Fprintln(os.Stderr, "scimforge:", err)
+			os.Exit(1)
+		}
 	default:
 		fmt.Fprint(os.Stderr, usage)
 		os.Exit(2)
 	}
+}
+
+// manage runs a tenant or token command.
+func manage(args []string) error {
+	tenancy, err := web.ParseTenancy(config.Env("SCIMFORGE_TENANCY", ""))
+	if err != nil {
+		return err
+	}
+	cli := &admin.CLI{
+		DatabaseURL: config.Env("SCIMFORGE_DATABASE_URL", config.DefaultDB),
+		Tenancy:     tenancy,
+		Open: func(ctx context.Context, url string) (*credential.Store, admin.Purge, func() error, error) {
+			db, creds, err := server.Open(ctx, url, sqlstore.Options{NoCache: true})
+			if err != nil {
+				return nil, nil, nil, err
+			}
+			return creds, server.PurgeTenant, db.Close, nil
+		},
+		Stdout: os.Stdout,
+		Stderr: os.Stderr,
+	}
+	return cli.Run(context.Background(), args)
 }
 
 // tuneGC trades memory for CPU unless the operator chose GOGC/GOMEMLIMIT:
@@ -104,12 +139,19 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
-	defer srv.DB.Close()
+	defer srv.Close()
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return err
 	}
-	log.Info("scimforge serving", "url", "http://"+ln.Addr().String()+config.BasePath, "database", cfg.DatabaseURL)
+	base := "http://" + ln.Addr().String() + config.BasePath
+	switch cfg.Tenancy {
+	case web.TenancyPath:
+		base = "http://" + ln.Addr().String() + "/t/{tenant}" + config.BasePath
+	case web.TenancyHost:
+		base = "http://{tenant}.HOST" + config.BasePath
+	}
+	log.Info("scimforge serving", "url", base, "listen", ln.Addr().String(), "tenancy", cfg.Tenancy, "database", cfg.DatabaseURL)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.HTTP.Serve(ln) }()
 	select {

@@ -29,6 +29,21 @@ func Emit(m *model.Model, prev fs.FS, now time.Time) ([]emit.File, error) {
 	f.PackageComment("Package store holds the bun models, writers and filter mappings of every")
 	f.PackageComment("resource type. Their tables are created by the migrations in migrations/.")
 	membership(f, m)
+	// Tables in an order that deletes safely (rows before the rows they
+	// reference): what removing a tenant's data walks.
+	var tables []jen.Code
+	if m.Membership != nil {
+		tables = append(tables, jen.Lit(m.Membership.Table))
+	}
+	for i := len(m.Resources) - 1; i >= 0; i-- {
+		r := m.Resources[i]
+		for _, ch := range r.Children {
+			tables = append(tables, jen.Lit(ch.Table))
+		}
+		tables = append(tables, jen.Lit(r.Table))
+	}
+	f.Comment("Tables are every table of the resource types, children before their parents.")
+	f.Var().Id("Tables").Op("=").Index().String().Values(tables...)
 	out, err := emit.Render(dir+"store.gen.go", f)
 	if err != nil {
 		return nil, err

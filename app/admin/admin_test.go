@@ -1,0 +1,230 @@
+package admin_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/scimforge/scimforge/app/admin"
+	"github.com/scimforge/scimforge/app/config"
+	"github.com/scimforge/scimforge/app/server"
+	"github.com/scimforge/scimforge/scim/credential"
+	"github.com/scimforge/scimforge/scim/sqlstore"
+	"github.com/scimforge/scimforge/scim/web"
+)
+
+// running is a server on a temporary SQLite file: its handler and its
+// admin socket, as server.New sets them up.
+type running struct {
+	url  string
+	h    http.Handler
+	sock *admin.Listener
+}
+
+func start(t *testing.T, tenancy web.Tenancy) *running {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "s.db")
+	url := "sqlite://" + path
+	db, creds, err := server.Open(context.Background(), url, sqlstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	log := slog.New(slog.DiscardHandler)
+	h, err := server.Handler(&config.Config{Tenancy: tenancy}, db, creds, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sock, err := admin.Listen(admin.SocketPath(path), creds, nil, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sock.Close() })
+	return &running{url: url, h: h, sock: sock}
+}
+
+// cli runs one command; opening the database is a test failure when
+// direct is false (the command must go through the server's socket).
+func cli(t *testing.T, url string, tenancy web.Tenancy, direct bool, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	c := &admin.CLI{
+		DatabaseURL: url,
+		Tenancy:     tenancy,
+		Open: func(ctx context.Context, url string) (*credential.Store, admin.Purge, func() error, error) {
+			if !direct {
+				t.Errorf("%v: opened the database while a server holds it", args)
+				return nil, nil, nil, errors.New("locked")
+			}
+			db, creds, err := server.Open(ctx, url, sqlstore.Options{NoCache: true})
+			if err != nil {
+				return nil, nil, nil, err
+			}
+			return creds, nil, db.Close, nil
+		},
+		Stdout: &out,
+		Stderr: &errOut,
+	}
+	err = c.Run(context.Background(), args)
+	return out.String(), errOut.String(), err
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return lines[len(lines)-1]
+}
+
+func get(h http.Handler, token, path string) int {
+	r := httptest.NewRequest("GET", path, nil)
+	r.Header.Set("Authorization", "Bearer "+token)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, r)
+	return rec.Code
+}
+
+// TestTokenCreateThroughSocket: while the server holds the SQLite file,
+// token create reaches it through the admin socket, prints the token alone
+// on its last line, and the token works at once; list never shows it;
+// revoke stops it at once.
+func TestTokenCreateThroughSocket(t *testing.T) {
+	srv := start(t, web.TenancyNone)
+	// The server really holds the file: a second open fails.
+	if _, _, err := server.Open(context.Background(), srv.url, sqlstore.Options{}); err == nil {
+		t.Fatal("a second process could open the database")
+	}
+	if fi, err := os.Stat(admin.SocketPath(strings.TrimPrefix(srv.url, "sqlite://"))); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("socket: %v %v", fi, err)
+	}
+	out, errOut, err := cli(t, srv.url, web.TenancyNone, false, "token", "create", "--label", "okta")
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := lastLine(out)
+	if !strings.HasPrefix(token, "sfg_default_") || strings.Contains(token, " ") || out != token+"\n" {
+		t.Fatalf("stdout %q", out)
+	}
+	if strings.Contains(errOut, token) || !strings.Contains(errOut, "never again") {
+		t.Fatalf("stderr %q", errOut)
+	}
+	if code := get(srv.h, token, "/scim/v2/Users"); code != 200 {
+		t.Fatalf("new token: %d", code)
+	}
+	list, _, err := cli(t, srv.url, web.TenancyNone, false, "token", "list")
+	if err != nil || strings.Contains(list, token) || strings.Contains(list, token[12:20]) || !strings.Contains(list, "okta") {
+		t.Fatalf("token list %q %v", list, err)
+	}
+	id := strings.Fields(strings.Split(list, "\n")[1])[0]
+	if _, _, err := cli(t, srv.url, web.TenancyNone, false, "token", "revoke", id); err != nil {
+		t.Fatal(err)
+	}
+	if code := get(srv.h, token, "/scim/v2/Users"); code != 401 {
+		t.Fatalf("revoked token: %d", code)
+	}
+	if _, _, err := cli(t, srv.url, web.TenancyNone, false, "token", "revoke", "nope"); err == nil || !strings.Contains(err.Error(), "no such token") {
+		t.Fatalf("revoke unknown: %v", err)
+	}
+}
+
+// TestTenantsThroughSocket: path tenancy; tenants and their tokens are
+// managed while the server runs, and --tenant is required.
+func TestTenantsThroughSocket(t *testing.T) {
+	srv := start(t, web.TenancyPath)
+	run := func(args ...string) string {
+		t.Helper()
+		out, _, err := cli(t, srv.url, web.TenancyPath, false, args...)
+		if err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+		return out
+	}
+	run("tenant", "add", "acme")
+	if _, _, err := cli(t, srv.url, web.TenancyPath, false, "tenant", "add", "acme"); err == nil || !strings.Contains(err.Error(), "already exists") {
+		t.Fatalf("duplicate tenant: %v", err)
+	}
+	if _, _, err := cli(t, srv.url, web.TenancyPath, false, "token", "create"); err == nil || !strings.Contains(err.Error(), "--tenant") {
+		t.Fatalf("create without --tenant: %v", err)
+	}
+	tok := lastLine(run("token", "create", "--tenant", "acme"))
+	if code := get(srv.h, tok, "/t/acme/scim/v2/Users"); code != 200 {
+		t.Fatalf("acme token: %d", code)
+	}
+	if list := run("tenant", "list"); !strings.Contains(list, "acme") || !strings.Contains(list, "default") {
+		t.Fatalf("tenant list %q", list)
+	}
+	run("tenant", "remove", "acme")
+	if code := get(srv.h, tok, "/t/acme/scim/v2/Users"); code != 401 {
+		t.Fatalf("token of a removed tenant: %d", code)
+	}
+	if _, _, err := cli(t, srv.url, web.TenancyPath, false, "token", "list", "--tenant", "acme"); err == nil {
+		t.Fatal("tokens of a removed tenant listed")
+	}
+}
+
+// TestDirectWithoutServer: with no server running the commands open the
+// database themselves (a stale socket left by a killed server is ignored),
+// and a later server accepts the token.
+func TestDirectWithoutServer(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "d.db")
+	url := "sqlite://" + path
+	// A stale socket file nobody listens on, as a killed server leaves it.
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: admin.SocketPath(path), Net: "unix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln.SetUnlinkOnClose(false)
+	ln.Close()
+	if _, err := os.Stat(admin.SocketPath(path)); err != nil {
+		t.Fatal("no stale socket:", err)
+	}
+	out, _, err := cli(t, url, web.TenancyNone, true, "token", "create")
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := lastLine(out)
+	if _, _, err := cli(t, url, web.TenancyNone, true, "token", "create", "--tenant", "default"); err == nil || !strings.Contains(err.Error(), "--tenant") {
+		t.Fatalf("--tenant in none mode: %v", err)
+	}
+	// A server started now (without SCIMFORGE_TOKEN: the stored token
+	// suffices) replaces the stale socket and accepts the token.
+	srv, err := server.New(context.Background(), &config.Config{DatabaseURL: url, Tenancy: web.TenancyNone}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if srv.Admin == nil {
+		t.Fatal("no admin socket")
+	}
+	if code := get(srv.HTTP.Handler, token, "/scim/v2/Users"); code != 200 {
+		t.Fatalf("token created offline: %d", code)
+	}
+	if out, _, err := cli(t, url, web.TenancyNone, false, "token", "list"); err != nil || strings.Count(out, "\n") != 2 {
+		t.Fatalf("token list through the new server: %q %v", out, err)
+	}
+	if err := srv.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(admin.SocketPath(path)); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("socket left after Close: %v", err)
+	}
+}
+
+func TestUsage(t *testing.T) {
+	for _, args := range [][]string{{"token"}, {"token", "nope"}, {"tenant", "add"}, {"token", "revoke"}, {"tenant", "list", "x"}} {
+		_, _, err := cli(t, "sqlite://"+filepath.Join(t.TempDir(), "u.db"), web.TenancyNone, true, args...)
+		var ue *admin.UsageError
+		if !errors.As(err, &ue) {
+			t.Errorf("%v: %v, want a usage error", args, err)
+		}
+	}
+	out, _, err := cli(t, "sqlite://unused", web.TenancyNone, false, "token", "generate")
+	if err != nil || len(strings.TrimSpace(out)) != 64 {
+		t.Fatalf("token generate: %q %v", out, err)
+	}
+}

@@ -1,0 +1,210 @@
+package admin
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/scimforge/scimforge/scim/credential"
+	"github.com/scimforge/scimforge/scim/sqlstore"
+	"github.com/scimforge/scimforge/scim/tenant"
+	"github.com/scimforge/scimforge/scim/web"
+)
+
+// Usage lists the commands of this package.
+const Usage = `  scimforge tenant add NAME          add a tenant
+  scimforge tenant list              list the tenants
+  scimforge tenant remove NAME       remove a tenant, its tokens and its data
+  scimforge token create [--tenant NAME] [--label TEXT]
+                                     create a bearer token; it is printed once, alone on the last line
+  scimforge token list [--tenant NAME]
+                                     list tokens (id, label, dates; never the token)
+  scimforge token revoke [--tenant NAME] ID
+                                     revoke a token (within 5 s on every server)
+  scimforge token generate           print a random value for SCIMFORGE_TOKEN (stores nothing)
+  --tenant is required with SCIMFORGE_TENANCY=path or host and refused with none (the default tenant).
+`
+
+// Opener opens the database for the command line: migrations applied, the
+// default tenant present. close releases it.
+type Opener func(ctx context.Context, databaseURL string) (creds *credential.Store, purge Purge, close func() error, err error)
+
+// CLI runs tenant and token commands.
+type CLI struct {
+	DatabaseURL string      // SCIMFORGE_DATABASE_URL
+	Tenancy     web.Tenancy // SCIMFORGE_TENANCY
+	Open        Opener
+	Stdout      io.Writer // results; the new token alone on its last line
+	Stderr      io.Writer // explanations
+}
+
+// Run runs args, e.g. ["token", "create", "--label", "okta"].
+func (c *CLI) Run(ctx context.Context, args []string) error {
+	if len(args) < 2 {
+		return usageError("")
+	}
+	group, cmd, rest := args[0], args[1], args[2:]
+	switch group + " " + cmd {
+	case "tenant add", "tenant remove":
+		if len(rest) != 1 || strings.HasPrefix(rest[0], "-") {
+			return usageError("scimforge " + group + " " + cmd + " takes one tenant name")
+		}
+		op := OpTenantAdd
+		if cmd == "remove" {
+			op = OpTenantRemove
+		}
+		if _, err := c.do(ctx, Request{Op: op, Tenant: rest[0]}); err != nil {
+			return err
+		}
+		if cmd == "add" {
+			fmt.Fprintf(c.Stdout, "added tenant %s\n", rest[0])
+			if c.Tenancy == web.TenancyNone {
+				fmt.Fprintf(c.Stderr, "note: SCIMFORGE_TENANCY is none, so the server serves only tenant %q\n", tenant.Default)
+			}
+		} else {
+			fmt.Fprintf(c.Stdout, "removed tenant %s\n", rest[0])
+		}
+		return nil
+	case "tenant list":
+		if len(rest) != 0 {
+			return usageError("scimforge tenant list takes no arguments")
+		}
+		resp, err := c.do(ctx, Request{Op: OpTenantList})
+		if err != nil {
+			return err
+		}
+		w := tabwriter.NewWriter(c.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(w, "TENANT\tCREATED")
+		for _, t := range resp.Tenants {
+			fmt.Fprintf(w, "%s\t%s\n", t.Name, stamp(&t.Created))
+		}
+		return w.Flush()
+	case "token generate":
+		if len(rest) != 0 {
+			return usageError("scimforge token generate takes no arguments")
+		}
+		b := make([]byte, 32)
+		if _, err := rand.Read(b); err != nil {
+			return err
+		}
+		fmt.Fprintln(c.Stdout, hex.EncodeToString(b))
+		return nil
+	case "token create", "token list", "token revoke":
+	default:
+		return usageError("unknown command: scimforge " + group + " " + cmd)
+	}
+	fs := flag.NewFlagSet("token "+cmd, flag.ContinueOnError)
+	fs.SetOutput(c.Stderr)
+	name := fs.String("tenant", "", "tenant of the token (required with path or host tenancy)")
+	var label *string
+	if cmd == "create" {
+		label = fs.String("label", "", "what the token is for, e.g. okta-prod (shown by token list)")
+	}
+	if err := fs.Parse(rest); err != nil {
+		return err
+	}
+	tn, err := c.tenant(*name)
+	if err != nil {
+		return err
+	}
+	switch cmd {
+	case "create":
+		if fs.NArg() != 0 {
+			return usageError("scimforge token create takes no arguments besides --tenant and --label")
+		}
+		resp, err := c.do(ctx, Request{Op: OpTokenCreate, Tenant: tn, Label: *label})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.Stderr, "Created token %s for tenant %s. It is printed below and never again: put it in your identity provider's SCIM connector now.\n", resp.Info.ID, tn)
+		fmt.Fprintln(c.Stdout, resp.Token)
+	case "list":
+		if fs.NArg() != 0 {
+			return usageError("scimforge token list takes no arguments besides --tenant")
+		}
+		resp, err := c.do(ctx, Request{Op: OpTokenList, Tenant: tn})
+		if err != nil {
+			return err
+		}
+		w := tabwriter.NewWriter(c.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(w, "ID\tLABEL\tCREATED\tLAST USED\tREVOKED")
+		for _, t := range resp.Tokens {
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", t.ID, orDash(t.Label), stamp(&t.Created), stamp(t.LastUsed), stamp(t.Revoked))
+		}
+		return w.Flush()
+	case "revoke":
+		if fs.NArg() != 1 {
+			return usageError("scimforge token revoke takes one token id (see scimforge token list)")
+		}
+		id := fs.Arg(0)
+		if _, err := c.do(ctx, Request{Op: OpTokenRevoke, Tenant: tn, ID: id}); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.Stdout, "revoked token %s of tenant %s\n", id, tn)
+	}
+	return nil
+}
+
+// tenant applies the tenancy rules to --tenant.
+func (c *CLI) tenant(flagValue string) (string, error) {
+	if c.Tenancy == web.TenancyNone || c.Tenancy == "" {
+		if flagValue != "" {
+			return "", fmt.Errorf("--tenant is not used with SCIMFORGE_TENANCY=none: tokens belong to the single tenant %q", tenant.Default)
+		}
+		return tenant.Default, nil
+	}
+	if flagValue == "" {
+		return "", fmt.Errorf("--tenant NAME is required with SCIMFORGE_TENANCY=%s", c.Tenancy)
+	}
+	return flagValue, tenant.Valid(flagValue)
+}
+
+// do runs req on the running server's socket, or on the database directly
+// when no server answers (or the database is not a SQLite file).
+func (c *CLI) do(ctx context.Context, req Request) (Response, error) {
+	loc, err := sqlstore.ParseURL(c.DatabaseURL)
+	if err == nil && loc.Driver == "sqlite" {
+		resp, err := Send(ctx, SocketPath(loc.Path), req)
+		if err == nil {
+			return resp, resp.err()
+		}
+		if !errors.Is(err, errNoServer) {
+			return Response{}, err
+		}
+	}
+	creds, purge, closeDB, err := c.Open(ctx, c.DatabaseURL)
+	if err != nil {
+		return Response{}, err
+	}
+	defer closeDB()
+	resp := Exec(ctx, creds, purge, req)
+	return resp, resp.err()
+}
+
+// UsageError is a command line mistake; the caller prints Usage.
+type UsageError struct{ Msg string }
+
+func (e *UsageError) Error() string { return e.Msg }
+
+func usageError(msg string) error { return &UsageError{Msg: msg} }
+
+func stamp(t *time.Time) string {
+	if t == nil || t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

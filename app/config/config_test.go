@@ -1,0 +1,37 @@
+package config
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/scimforge/scimforge/scim/web"
+)
+
+func TestLoadTenancy(t *testing.T) {
+	for _, k := range []string{"SCIMFORGE_TENANCY", "SCIMFORGE_TOKEN", "SCIMFORGE_BASE_URL"} {
+		t.Setenv(k, "")
+	}
+	c, err := Load(nil)
+	if err != nil || c.Tenancy != web.TenancyNone || c.Token != "" {
+		t.Fatalf("defaults: %+v %v", c, err)
+	}
+	t.Setenv("SCIMFORGE_TENANCY", "path")
+	if c, err = Load(nil); err != nil || c.Tenancy != web.TenancyPath {
+		t.Fatalf("env: %+v %v", c, err)
+	}
+	if c, err = Load([]string{"-tenancy", "host", "-base-url", "https://{tenant}.example.com/scim/v2/"}); err != nil || c.Tenancy != web.TenancyHost || c.BaseURL != "https://{tenant}.example.com/scim/v2" {
+		t.Fatalf("flags: %+v %v", c, err)
+	}
+	for _, args := range [][]string{
+		{"-tenancy", "subdomain"},
+		{"-base-url", "https://scim.example.com/scim/v2"}, // path tenancy without {tenant}
+		{"-tenancy", "none", "-token", "short"},
+	} {
+		if _, err := Load(args); err == nil {
+			t.Errorf("%v accepted", args)
+		}
+	}
+	if _, err := Load([]string{"-base-url", "https://x/scim/v2"}); err == nil || !strings.Contains(err.Error(), "{tenant}") {
+		t.Errorf("error does not say what is missing: %v", err)
+	}
+}
