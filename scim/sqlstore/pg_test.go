@@ -195,10 +195,10 @@ func TestMigrateLockedConcurrent(t *testing.T) {
 	db := dbs[0]
 	var widgets, gadgets, applied, applied2, advisory int
 	for q, dst := range map[string]*int{
-		"SELECT count(*) FROM widgets":           &widgets,
-		"SELECT count(*) FROM gadgets":           &gadgets,
-		"SELECT count(*) FROM test_migrations":   &applied,
-		"SELECT count(*) FROM test_migrations_2": &applied2,
+		"SELECT count(*) FROM widgets":                              &widgets,
+		"SELECT count(*) FROM gadgets":                              &gadgets,
+		"SELECT count(*) FROM test_migrations":                      &applied,
+		"SELECT count(*) FROM test_migrations_2":                    &applied2,
 		"SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'": &advisory,
 	} {
 		if err := db.QueryRowContext(ctx, q).Scan(dst); err != nil {
