@@ -73,10 +73,13 @@ func pgConfig(rawURL string) (*pgx.ConnConfig, error) {
 	if !given && strings.EqualFold(q.Get("ssl"), "true") {
 		mode, given = "require", true // libpq's alias
 	}
-	if !given {
-		mode, given = os.LookupEnv("PGSSLMODE") // what pgx would use next
+	if given && mode == "" {
+		return nil, fmt.Errorf("database URL %q: empty sslmode; use verify-full, verify-ca or disable", redact(rawURL))
 	}
-	if !given || mode == "" {
+	if !given {
+		mode = os.Getenv("PGSSLMODE") // what pgx would use next
+	}
+	if mode == "" {
 		// Decide from where the URL points. The first parse only tells us
 		// the hosts; it builds TLS settings but opens nothing.
 		probe, err := pgx.ParseConfig(rawURL)

@@ -44,6 +44,7 @@ func TestPGConfigTLS(t *testing.T) {
 		{"postgres://u:hunter2@db.example.com/db?sslmode=allow", ""},
 		{"postgres://u:hunter2@db.example.com/db?ssl=true", ""},
 		{"postgres://u:hunter2@db.example.com/db?sslmode=bogus", ""},
+		{"postgres://u:hunter2@127.0.0.1/db?sslmode=", ""},
 		{"postgres://u:hunter2@db.example.com/db?connect_timeout=5&sslmode=verify-full&sslnegotiation=direct", "verify-full"},
 		{"mysql://u:hunter2@db.example.com/db", ""},
 	} {
