@@ -8,6 +8,7 @@ import (
 	"errors"
 	history "github.com/scimforge/scimforge/migrations"
 	"github.com/uptrace/bun"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -55,14 +56,13 @@ func (s *Server) Close() error {
 // tools need it: migrations applied (the SCIM schema and the credential
 // tables) and the default tenant present.
 func Open(ctx context.Context, databaseURL string, opt sqlstore.Options) (*sqlstore.DB, *credential.Store, error) {
-	db, err := sqlstore.Open(ctx, databaseURL, history.FS, opt)
+	credTree, err := fs.Sub(credential.Migrations, "migrations")
 	if err != nil {
 		return nil, nil, err
 	}
-	// TODO(lead): sqlstore.Open runs credential.Migrations itself once it
-	// knows the dialect; until then they are applied here.
-	if err := credential.Migrate(ctx, db.Write, db.Dialect.Engine()); err != nil {
-		db.Close()
+	opt.Extra = append(opt.Extra, sqlstore.MigrationSet{Table: credential.MigrationsTable, FS: credTree})
+	db, err := sqlstore.Open(ctx, databaseURL, history.FS, opt)
+	if err != nil {
 		return nil, nil, err
 	}
 	creds := credential.New(db.Write)

@@ -75,15 +75,24 @@ func ParseURL(raw string) (Location, error) {
 		}
 		return Location{Driver: "sqlite", Path: p}, nil
 	case strings.HasPrefix(raw, "postgres://"), strings.HasPrefix(raw, "postgresql://"):
-		return Location{}, fmt.Errorf("database URL %q: PostgreSQL is not supported by this build yet; use sqlite://PATH", redact(raw))
+		u, err := url.Parse(raw)
+		if err != nil {
+			return Location{}, fmt.Errorf("database URL %q is not a valid URL (postgres://USER:PASSWORD@HOST:PORT/DB)", redact(raw))
+		}
+		return Location{Driver: "postgres", Path: u.Host + u.Path}, nil
 	}
-	return Location{}, fmt.Errorf("database URL %q: want sqlite://PATH", redact(raw))
+	return Location{}, fmt.Errorf("database URL %q: want sqlite://PATH or postgres://USER@HOST/DB", redact(raw))
 }
+
+var userinfo = regexp.MustCompile(`://([^:/@]*):[^@]*@`)
 
 // redact hides a password in a URL before it reaches an error message.
 func redact(raw string) string {
 	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
+	if err != nil {
+		return userinfo.ReplaceAllString(raw, "://$1:xxxxx@")
+	}
+	if u.User == nil {
 		return raw
 	}
 	if _, has := u.User.Password(); has {
@@ -104,6 +113,12 @@ type Options struct {
 	CacheRows int
 	// NoCache turns the row cache off regardless of CacheRows.
 	NoCache bool
+	// Extra are further migration histories applied with the schema's
+	// (e.g. the credential tables), each recorded in its own table; their
+	// FS holds one folder per dialect like the schema's.
+	Extra []MigrationSet
+	// PGConns is the size of a PostgreSQL pool (0: DefaultPGConns).
+	PGConns int
 }
 
 // DefaultCacheRows is the row cache size when Options leave it at 0.
@@ -115,6 +130,9 @@ func Open(ctx context.Context, rawURL string, migrations fs.FS, opt Options) (*D
 	loc, err := ParseURL(rawURL)
 	if err != nil {
 		return nil, err
+	}
+	if loc.Driver == "postgres" {
+		return openPostgres(ctx, rawURL, migrations, opt)
 	}
 	if dir := filepath.Dir(loc.Path); dir != "." {
 		if err := os.MkdirAll(dir, 0o750); err != nil {
@@ -156,7 +174,7 @@ func Open(ctx context.Context, rawURL string, migrations fs.FS, opt Options) (*D
 		db.Close()
 		return nil, err
 	}
-	if err := db.migrate(ctx, migrations, "sqlite"); err != nil {
+	if err := db.migrate(ctx, migrations, opt.Extra); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -200,24 +218,42 @@ func closeLock(l io.Closer) {
 	}
 }
 
-func (db *DB) migrate(ctx context.Context, migrations fs.FS, dialect string) error {
-	sub, err := fs.Sub(migrations, dialect)
+// sets are the migration histories to apply: the schema's, then extra.
+func sets(dialect string, migrations fs.FS, extra []MigrationSet) ([]MigrationSet, error) {
+	all := append([]MigrationSet{{Table: "scimforge_migrations", FS: migrations}}, extra...)
+	out := make([]MigrationSet, len(all))
+	for i, set := range all {
+		sub, err := fs.Sub(set.FS, dialect)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = MigrationSet{Table: set.Table, FS: sub}
+	}
+	return out, nil
+}
+
+// migrate applies SQLite migrations. One process holds the file (see
+// lockFile), so no lock is needed beyond it.
+func (db *DB) migrate(ctx context.Context, migrations fs.FS, extra []MigrationSet) error {
+	all, err := sets("sqlite", migrations, extra)
 	if err != nil {
 		return err
 	}
-	ms := migrate.NewMigrations()
-	if err := ms.Discover(sub); err != nil {
-		return fmt.Errorf("migrations: %w", err)
-	}
-	m := migrate.NewMigrator(db.Write, ms,
-		migrate.WithTableName("scimforge_migrations"),
-		migrate.WithLocksTableName("scimforge_migration_locks"),
-		migrate.WithMarkAppliedOnSuccess(true))
-	if err := m.Init(ctx); err != nil {
-		return fmt.Errorf("migrations: %w", err)
-	}
-	if _, err := m.Migrate(ctx); err != nil {
-		return fmt.Errorf("migrations: %w", err)
+	for _, set := range all {
+		ms := migrate.NewMigrations()
+		if err := ms.Discover(set.FS); err != nil {
+			return fmt.Errorf("migrations %s: %w", set.Table, err)
+		}
+		m := migrate.NewMigrator(db.Write, ms,
+			migrate.WithTableName(set.Table),
+			migrate.WithLocksTableName(set.Table+"_locks"),
+			migrate.WithMarkAppliedOnSuccess(true))
+		if err := m.Init(ctx); err != nil {
+			return fmt.Errorf("migrations: %w", err)
+		}
+		if _, err := m.Migrate(ctx); err != nil {
+			return fmt.Errorf("migrations: %w", err)
+		}
 	}
 	return nil
 }
@@ -227,6 +263,9 @@ func (db *DB) Close() error {
 	var errs []error
 	if db.commits != nil {
 		db.commits.close()
+	}
+	if db.Dialect == sqlfilter.Postgres {
+		return db.Write.Close() // Read is the same pool
 	}
 	db.closeWriteStmts()
 	if db.Read != nil && !db.single {
@@ -335,6 +374,9 @@ var sqliteUnique = regexp.MustCompile(`UNIQUE constraint failed: ([A-Za-z0-9_.]+
 // UniqueViolation reports whether err is a unique-constraint violation and
 // which "table.column" it hit.
 func UniqueViolation(err error) (column string, ok bool) {
+	if c, ok := pgUniqueViolation(err); ok {
+		return c, true // the constraint's name: "table_column_key"
+	}
 	var se *sqlite.Error
 	if errors.As(err, &se) {
 		if se.Code() == 2067 || se.Code() == 1555 { // SQLITE_CONSTRAINT_UNIQUE, _PRIMARYKEY
@@ -350,6 +392,9 @@ func UniqueViolation(err error) (column string, ok bool) {
 // IsBusy reports whether err is SQLite telling us the database is locked
 // for longer than busy_timeout.
 func IsBusy(err error) bool {
+	if pgRetryable(err) {
+		return true // still conflicting after the retries
+	}
 	var se *sqlite.Error
 	return errors.As(err, &se) && (se.Code()&0xff == 5 || se.Code()&0xff == 6)
 }
@@ -363,6 +408,9 @@ func IsBusy(err error) bool {
 func (db *DB) RunInTx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
 	if ctx.Value(inTxKey{}) != nil {
 		panic("sqlstore: RunInTx inside RunInTx; use the transaction you have")
+	}
+	if db.Dialect == sqlfilter.Postgres {
+		return db.runPostgres(context.WithValue(ctx, inTxKey{}, db), fn)
 	}
 	return db.commits.run(context.WithValue(ctx, inTxKey{}, db), fn)
 }

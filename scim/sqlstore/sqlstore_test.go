@@ -20,7 +20,10 @@ func TestParseURL(t *testing.T) {
 			t.Errorf("ParseURL(%q) = %+v, %v; want path %q", raw, loc, err, want)
 		}
 	}
-	for _, raw := range []string{"", "sqlite://", "mysql://x", "sqlite://x.db?mode=ro", "postgres://u:hunter2@h/db"} {
+	if loc, err := ParseURL("postgres://u:hunter2@db.example:5432/scim"); err != nil || loc.Driver != "postgres" || strings.Contains(loc.Path, "hunter2") {
+		t.Errorf("postgres URL: %+v, %v", loc, err)
+	}
+	for _, raw := range []string{"", "sqlite://", "mysql://x", "sqlite://x.db?mode=ro", "mysql://u:hunter2@h/db", "postgres://u:hunter2@h:bad/db"} {
 		_, err := ParseURL(raw)
 		if err == nil {
 			t.Errorf("ParseURL(%q) accepted", raw)
