@@ -1591,7 +1591,7 @@ func TestAcmeExtension(t *testing.T) {
 // and the migrations do not run again destructively.
 func TestRestartPersistence(t *testing.T) {
 	t.Parallel()
-	db := t.TempDir() + "/persist.db"
+	db := newDatabase(t)
 	s := startServer(t, db)
 	b := newUser("persistent.user@example.com")
 	b["password"] = "Persist-me-1"

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/scimforge/scimforge/internal/pgtest"
 	"net"
 	"net/http"
 	"os"
@@ -21,7 +22,20 @@ const token = "e2e-secret-token-0123456789abcdef"
 // binPath is the server binary TestMain builds once per "go test" run.
 var binPath string
 
+// engine is the database the servers use: SCIMFORGE_E2E_ENGINE=sqlite
+// (the default) or postgres (a throwaway PostgreSQL server on loopback,
+// started by internal/pgtest; make test runs the suite on both).
+var engine = os.Getenv("SCIMFORGE_E2E_ENGINE")
+
 func TestMain(m *testing.M) {
+	switch engine {
+	case "", "sqlite":
+		engine = "sqlite"
+	case "postgres":
+	default:
+		fmt.Fprintf(os.Stderr, "e2e: SCIMFORGE_E2E_ENGINE=%q: want sqlite or postgres\n", engine)
+		os.Exit(2)
+	}
 	os.Exit(run(m))
 }
 
@@ -37,7 +51,8 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "e2e: building the server:", err)
 		return 1
 	}
-	return m.Run()
+	fmt.Fprintln(os.Stderr, "e2e: database engine", engine)
+	return pgtest.Main(m)
 }
 
 // build compiles ./app/cmd/scimforge of the module this package lives in.
@@ -92,13 +107,24 @@ type server struct {
 	client  *http.Client
 }
 
-// newServer starts a server over a fresh SQLite file in t's temp folder.
+// newServer starts a server over a fresh database.
 func newServer(t *testing.T) *server {
 	t.Helper()
-	return startServer(t, filepath.Join(t.TempDir(), "scim.db"))
+	return startServer(t, newDatabase(t))
 }
 
-// startServer starts a server over dbPath and stops it when t ends.
+// newDatabase returns the SCIMFORGE_DATABASE_URL of a fresh database of
+// the engine under test: a SQLite file in t's temp folder, or a new
+// database on the shared PostgreSQL server.
+func newDatabase(t *testing.T) string {
+	t.Helper()
+	if engine == "postgres" {
+		return pgtest.Shared(t).NewDatabase(t)
+	}
+	return "sqlite://" + filepath.Join(t.TempDir(), "scim.db")
+}
+
+// startServer starts a server over the database at dbURL and stops it when t ends.
 func startServer(t *testing.T, dbPath string) *server {
 	t.Helper()
 	var lastErr error
@@ -146,7 +172,7 @@ func tryStart(t *testing.T, dbPath string) (*server, error) {
 	cmd := exec.Command(binPath, "serve")
 	cmd.Env = append(os.Environ(),
 		"SCIMFORGE_LISTEN="+addr,
-		"SCIMFORGE_DATABASE_URL=sqlite://"+dbPath,
+		"SCIMFORGE_DATABASE_URL="+dbPath,
 		"SCIMFORGE_TOKEN="+token,
 		"SCIMFORGE_BASE_URL=",
 		"SCIMFORGE_ALLOWED_DOMAINS=",

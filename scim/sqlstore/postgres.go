@@ -69,4 +69,3 @@ func (db *DB) runPostgres(ctx context.Context, fn func(ctx context.Context, tx b
 // IsRetryable reports a transaction PostgreSQL aborted to resolve a
 // conflict with another (it may succeed when run again).
 func IsRetryable(err error) bool { return pgRetryable(err) }
-
