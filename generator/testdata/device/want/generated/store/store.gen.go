@@ -3,3 +3,6 @@
 // Package store holds the bun models, writers and filter mappings of every
 // resource type. Their tables are created by the migrations in migrations/.
 package store
+
+// Tables are every table of the resource types, children before their parents.
+var Tables = []string{"scim_device_schemas", "scim_device_tags", "scim_device_ports", "scim_devices"}
