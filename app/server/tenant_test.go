@@ -7,12 +7,14 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/scimforge/scimforge/app/config"
+	"github.com/scimforge/scimforge/internal/pgtest"
 	"github.com/scimforge/scimforge/scim/credential"
 	"github.com/scimforge/scimforge/scim/sqlstore"
 	"github.com/scimforge/scimforge/scim/web"
@@ -22,7 +24,13 @@ import (
 // and its credential store.
 func tenantHandler(t testing.TB, cfg *config.Config) (http.Handler, *credential.Store) {
 	t.Helper()
-	db, creds, err := Open(context.Background(), "sqlite://"+filepath.Join(t.TempDir(), "t.db"), sqlstore.Options{})
+	return tenantHandlerOn(t, cfg, "sqlite://"+filepath.Join(t.TempDir(), "t.db"))
+}
+
+// tenantHandlerOn is tenantHandler over the database at dbURL.
+func tenantHandlerOn(t testing.TB, cfg *config.Config, dbURL string) (http.Handler, *credential.Store) {
+	t.Helper()
+	db, creds, err := Open(context.Background(), dbURL, sqlstore.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,10 +232,25 @@ func TestRevocationWithinTTL(t *testing.T) {
 	expect(t, as(h, tok2, "", "GET", "/t/alpha/scim/v2/Users", ""), 401, "revoked in process")
 }
 
+// engines are the databases the isolation tests run on: a SQLite file
+// and a fresh database on the test PostgreSQL server.
+func engines(t *testing.T) map[string]func() string {
+	return map[string]func() string{
+		"sqlite":   func() string { return "sqlite://" + filepath.Join(t.TempDir(), "t.db") },
+		"postgres": func() string { return pgtest.Shared(t).NewDatabase(t) },
+	}
+}
+
 // TestTenantIsolation: nothing of tenant alpha is visible or writable
-// through tenant beta, and userName is unique per tenant.
+// through tenant beta, and userName is unique per tenant, on both engines.
 func TestTenantIsolation(t *testing.T) {
-	h, creds := tenantHandler(t, &config.Config{Tenancy: web.TenancyPath})
+	for name, db := range engines(t) {
+		t.Run(name, func(t *testing.T) { testTenantIsolation(t, db()) })
+	}
+}
+
+func testTenantIsolation(t *testing.T, dbURL string) {
+	h, creds := tenantHandlerOn(t, &config.Config{Tenancy: web.TenancyPath}, dbURL)
 	a, _ := mustToken(t, creds, "alpha")
 	b, _ := mustToken(t, creds, "beta")
 	const A, B = "/t/alpha/scim/v2", "/t/beta/scim/v2"
@@ -246,6 +269,7 @@ func TestTenantIsolation(t *testing.T) {
 		{"PATCH", B + "/Users/" + uid, patch},
 		{"DELETE", B + "/Users/" + uid, ""},
 		{"GET", B + "/Groups/" + gid, ""},
+		{"PUT", B + "/Groups/" + gid, `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"Eng"}`},
 		{"PATCH", B + "/Groups/" + gid, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"add","path":"members","value":[{"value":"` + buid + `"}]}]}`},
 		{"DELETE", B + "/Groups/" + gid, ""},
 	} {
@@ -263,6 +287,11 @@ func TestTenantIsolation(t *testing.T) {
 		{"POST", B + "/Users/.search", `{"schemas":["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],"filter":"userName pr"}`},
 		{"POST", B + "/.search", `{"schemas":["urn:ietf:params:scim:api:messages:2.0:SearchRequest"]}`},
 		{"GET", B + "/Groups?filter=" + `members.value%20eq%20%22` + uid + `%22`, ""},
+		{"GET", B + "/Groups?sortBy=displayName&count=50", ""},
+		{"GET", B + "/Groups?filter=displayName%20eq%20%22Eng%22&attributes=members", ""},
+		{"GET", B + "/Users?count=0", ""},
+		{"GET", B + "/Users?cursor&count=1", ""},
+		{"POST", B + "/Groups/.search", `{"schemas":["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],"filter":"members pr"}`},
 	} {
 		body := expect(t, as(h, b, "", c.method, c.path, c.body), 200, c.method+" "+c.path)
 		raw, _ := json.Marshal(body)
@@ -300,3 +329,5 @@ func TestRemoveTenantPurgesData(t *testing.T) {
 		t.Fatalf("a removed tenant's users survive: %v", list)
 	}
 }
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
