@@ -197,6 +197,7 @@ var GroupMapping = &sqlfilter.Mapping{
 			Table:        "scim_group_members",
 		},
 		Column: "member_id",
+		Folded: true,
 		Path:   "members.value",
 		Type:   "string",
 	}, {

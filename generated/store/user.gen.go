@@ -1309,6 +1309,7 @@ var UserMapping = &sqlfilter.Mapping{
 			Table:        "scim_group_members",
 		},
 		Column: "group_id",
+		Folded: true,
 		Path:   "groups.value",
 		Type:   "string",
 	}},

@@ -262,7 +262,9 @@ func (s *Service[T]) Create(ctx context.Context, v *T) (*Response, error) {
 // the child tables' (id, ord) keys grow at their right edge instead of at a
 // random page each. Concurrent creates committed together then share index
 // pages, which halves the pages a create writes (measured with make bench).
-// An id is still opaque and unguessable (62 random bits).
+// An id is still opaque and unguessable (62 random bits). It is lower
+// case, which the membership filters rely on (they treat stored ids as
+// already folded; see the generator's store mapping).
 func newID() string {
 	id, err := uuid.NewV7()
 	if err != nil {

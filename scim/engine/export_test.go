@@ -18,3 +18,20 @@ func CursorPageQuery[T any](ctx context.Context, s *Service[T], p ListParams) (s
 	q, args := s.rowsQuery(ctx, pl, window{anchor: &pos, back: pos.back, limit: count + 1, keys: true})
 	return q, args, nil
 }
+
+// Query is one SQL statement with its arguments.
+type Query struct {
+	SQL  string
+	Args []any
+}
+
+// ListQueryArgs returns the query that reads the first page of a list
+// filtered by f, for tests that inspect its query plan.
+func ListQueryArgs[T any](ctx context.Context, s *Service[T], f string) (Query, error) {
+	pl, err := s.plan(ListParams{Filter: f}, false)
+	if err != nil {
+		return Query{}, err
+	}
+	q, args := s.rowsQuery(ctx, pl, window{limit: 10})
+	return Query{q, args}, nil
+}

@@ -494,12 +494,17 @@ func mapping(f *jen.File, m *model.Model, r *model.Resource) {
 	}
 	if ms := m.Membership; ms != nil {
 		// The engine writes the membership table as is: member ids and
-		// the member's resource type name ("User"), none folded.
+		// the member's resource type name ("User"). The ids count as
+		// folded: they are server-assigned lower-case UUIDs (engine.newID),
+		// already their own fold, so members.value and groups.value
+		// (caseExact=false in RFC 7643) fold the filter value only and
+		// the (tenant_id, member_id) index serves the lookup. The type
+		// name is not folded, so a filter on it lowers the column.
 		if r.Members != nil {
 			child := jen.Op("&").Qual(emit.SqlfilterPkg, "Child").Values(jen.Dict{
 				jen.Id("Table"): jen.Lit(ms.Table), jen.Id("ParentColumn"): jen.Lit("group_id")})
 			if s := r.Members.Sub("value"); s != nil {
-				attrs = append(attrs, mappingAttr("members.value", s, "member_id", child, false))
+				attrs = append(attrs, mappingAttr("members.value", s, "member_id", child, true))
 			}
 			if s := r.Members.Sub("type"); s != nil {
 				attrs = append(attrs, mappingAttr("members.type", s, "member_type", child, false))
@@ -509,7 +514,7 @@ func mapping(f *jen.File, m *model.Model, r *model.Resource) {
 			child := jen.Op("&").Qual(emit.SqlfilterPkg, "Child").Values(jen.Dict{
 				jen.Id("Table"): jen.Lit(ms.Table), jen.Id("ParentColumn"): jen.Lit("member_id")})
 			if s := r.Groups.Sub("value"); s != nil {
-				attrs = append(attrs, mappingAttr("groups.value", s, "group_id", child, false))
+				attrs = append(attrs, mappingAttr("groups.value", s, "group_id", child, true))
 			}
 		}
 	}
