@@ -209,8 +209,8 @@ func (b *bench) startServer(ctx context.Context, bin string) error {
 		"SCIMFORGE_DATABASE_URL=sqlite://"+filepath.Join(b.tmp, "bench.db"),
 		"SCIMFORGE_TOKEN="+b.token,
 	)
-	if b.o.rowCache >= 0 {
-		cmd.Env = append(cmd.Env, fmt.Sprintf("SCIMFORGE_ROW_CACHE=%d", b.o.rowCache))
+	if b.o.rowCache != "" {
+		cmd.Env = append(cmd.Env, "SCIMFORGE_ROW_CACHE="+b.o.rowCache)
 	}
 	if b.o.cpuProfile != "" {
 		prof, err := filepath.Abs(b.o.cpuProfile)

@@ -57,7 +57,7 @@ type options struct {
 	users       int
 	keep        bool
 	serverBin   string
-	rowCache    int
+	rowCache    string
 	cpuProfile  string
 	phases      phaseSet
 	groupSize   int
@@ -86,7 +86,7 @@ func main() {
 	fs.IntVar(&o.users, "users", 2000, "users to create (measured) before the read phases")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary folder (database, server log)")
 	fs.StringVar(&o.serverBin, "server-bin", "", "use this scimforge binary instead of building ./app/cmd/scimforge")
-	fs.IntVar(&o.rowCache, "row-cache", -1, "pass SCIMFORGE_ROW_CACHE to the server (0 measures uncached reads; -1 keeps the server default)")
+	fs.StringVar(&o.rowCache, "row-cache", "", "pass SCIMFORGE_ROW_CACHE to the server, e.g. 64MiB (0 measures uncached reads; empty keeps the server default)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write the server's CPU profile (its whole run) to this file (go tool pprof FILE)")
 	phases := fs.String("phases", "default", "what to measure, comma-separated: read, patch, groups, sync; default = read,patch (the short ones; groups and sync take minutes)")
 	fs.IntVar(&o.groupSize, "group-size", 100000, "groups phase: members the one group grows to")

@@ -5,6 +5,7 @@ package config
 import (
 	"flag"
 	"fmt"
+	"github.com/dustin/go-humanize"
 	"os"
 	"strconv"
 	"strings"
@@ -25,9 +26,11 @@ type Config struct {
 	BaseURL string
 	// Tenancy is how a request names its tenant (SCIMFORGE_TENANCY).
 	Tenancy web.Tenancy
-	// RowCache is how many resources to keep in memory for GET by id
-	// (SCIMFORGE_ROW_CACHE; 0 turns the cache off).
-	RowCache int
+	// RowCache is how many bytes of resources to keep in memory for GET
+	// by id (SCIMFORGE_ROW_CACHE, e.g. 64MiB; 0 turns the cache off). Only
+	// a SQLite store that holds its file's lock has one: with PostgreSQL
+	// other instances write the same rows.
+	RowCache int64
 	// AllowedDomains restricts userName domains (SCIMFORGE_ALLOWED_DOMAINS,
 	// comma-separated; empty allows all). Enforced by app/hooks.
 	AllowedDomains []string
@@ -41,22 +44,45 @@ const BasePath = "/scim/v2"
 const (
 	DefaultListen = "127.0.0.1:8080"
 	DefaultDB     = "sqlite://scimforge.db"
+	// DefaultRowCache keeps about 30,000 typical Entra users: enough for
+	// the working set of a sync cycle, small enough that a server with a
+	// million users stays well under 150 MiB resident.
+	DefaultRowCache = "32MiB"
 )
+
+// parseSize reads a memory size with its unit ("64MiB", "200MB", "1GiB")
+// or "0". A bare number is refused: the setting counted resources before
+// it counted bytes, and "50000" read as bytes would silently shrink the
+// cache to nothing.
+func parseSize(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	if s == "0" {
+		return 0, nil
+	}
+	if _, err := strconv.ParseUint(s, 10, 64); err == nil {
+		return 0, fmt.Errorf("give a size with its unit, e.g. 64MiB (0 turns the cache off)")
+	}
+	n, err := humanize.ParseBytes(s)
+	if err != nil {
+		return 0, fmt.Errorf("want a size such as 64MiB or 0: %v", err)
+	}
+	if n > 1<<40 {
+		return 0, fmt.Errorf("more than 1 TiB")
+	}
+	return int64(n), nil
+}
 
 // Load reads the environment, then the flags in args (which win).
 func Load(args []string) (*Config, error) {
 	env := Env
 	c := &Config{}
-	var (
-		err error
-		n   int
-	)
+	var err error
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.StringVar(&c.Listen, "listen", env("SCIMFORGE_LISTEN", DefaultListen), "address to listen on (SCIMFORGE_LISTEN)")
 	fs.StringVar(&c.DatabaseURL, "database-url", env("SCIMFORGE_DATABASE_URL", DefaultDB), "sqlite://PATH (SCIMFORGE_DATABASE_URL)")
 	fs.StringVar(&c.Token, "token", env("SCIMFORGE_TOKEN", ""), "bearer token clients must send (SCIMFORGE_TOKEN)")
 	fs.StringVar(&c.BaseURL, "base-url", env("SCIMFORGE_BASE_URL", ""), "public base URL for meta.location, e.g. https://scim.example.com/scim/v2 (SCIMFORGE_BASE_URL; default: from each request)")
-	rowCache := fs.String("row-cache", env("SCIMFORGE_ROW_CACHE", "50000"), "resources kept in memory for GET by id; 0 disables (SCIMFORGE_ROW_CACHE)")
+	rowCache := fs.String("row-cache", env("SCIMFORGE_ROW_CACHE", DefaultRowCache), "memory for resources kept for GET by id, e.g. 64MiB; 0 disables (SCIMFORGE_ROW_CACHE; SQLite only)")
 	domains := fs.String("allowed-domains", env("SCIMFORGE_ALLOWED_DOMAINS", ""), "comma-separated userName domains to accept (SCIMFORGE_ALLOWED_DOMAINS; default: all)")
 	tenancy := fs.String("tenancy", env("SCIMFORGE_TENANCY", string(web.TenancyNone)), "how a request names its tenant: none, path (/t/{tenant}/scim/v2) or host (first label of the host name) (SCIMFORGE_TENANCY)")
 	if err := fs.Parse(args); err != nil {
@@ -70,11 +96,9 @@ func Load(args []string) (*Config, error) {
 			c.AllowedDomains = append(c.AllowedDomains, strings.ToLower(d))
 		}
 	}
-	n, err = strconv.Atoi(*rowCache)
-	if err != nil || n < 0 {
-		return nil, fmt.Errorf("SCIMFORGE_ROW_CACHE %q: want a number of resources, 0 or more", *rowCache)
+	if c.RowCache, err = parseSize(*rowCache); err != nil {
+		return nil, fmt.Errorf("SCIMFORGE_ROW_CACHE %q: %v", *rowCache, err)
 	}
-	c.RowCache = n
 	// A missing SCIMFORGE_TOKEN is checked at start (server.New), where the
 	// stored tokens are known.
 	if c.Token != "" && len(c.Token) < 16 {

@@ -35,3 +35,17 @@ func TestLoadTenancy(t *testing.T) {
 		t.Errorf("error does not say what is missing: %v", err)
 	}
 }
+
+func TestRowCacheSize(t *testing.T) {
+	for in, want := range map[string]int64{"0": 0, "64MiB": 64 << 20, "200MB": 200e6, "1GiB": 1 << 30, " 32 MiB ": 32 << 20} {
+		got, err := parseSize(in)
+		if err != nil || got != want {
+			t.Errorf("parseSize(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"50000", "-1MiB", "lots", "", "2TiB"} {
+		if _, err := parseSize(in); err == nil {
+			t.Errorf("parseSize(%q) accepted", in)
+		}
+	}
+}

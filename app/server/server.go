@@ -75,7 +75,7 @@ func Open(ctx context.Context, databaseURL string, opt sqlstore.Options) (*sqlst
 
 // New opens the database (applying migrations) and builds the HTTP server.
 func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, error) {
-	db, creds, err := Open(ctx, cfg.DatabaseURL, sqlstore.Options{CacheRows: cfg.RowCache, NoCache: cfg.RowCache == 0})
+	db, creds, err := Open(ctx, cfg.DatabaseURL, sqlstore.Options{CacheBytes: cfg.RowCache, NoCache: cfg.RowCache == 0})
 	if err != nil {
 		return nil, err
 	}

@@ -318,6 +318,9 @@ type loaded struct {
 	derivedDone bool
 }
 
+// size is about what l holds in memory, for the row cache's budget.
+func (l *loaded) size() int { return 96 + len(l.id) + cap(l.doc) + cap(l.derived) }
+
 // scan reads one row selected with s.columns.
 func (s *Service[T]) scan(sc interface{ Scan(...any) error }) (*loaded, error) {
 	var l loaded
@@ -369,7 +372,7 @@ func (s *Service[T]) Get(ctx context.Context, id, attributes, excluded string) (
 		if l, err = s.load(ctx, id); err != nil {
 			return nil, s.readError(err)
 		}
-		s.db.Cache.Put(s.cacheTable(ctx), id, l, base, epoch)
+		s.db.Cache.Put(s.cacheTable(ctx), id, l, l.size(), base, epoch)
 	}
 	if c := ConditionsFrom(ctx); c.IfMatch != "" && !matchesETag(c.IfMatch, l.version) {
 		// RFC 7232 §3.1: If-Match applies to every method, GET included.

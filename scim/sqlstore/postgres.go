@@ -15,7 +15,7 @@ import (
 // openPostgres opens a PostgreSQL database shared by any number of
 // stateless servers: migrations run under an advisory lock (several
 // servers starting at once apply each once), and there is no row cache
-// (another instance may change any row; see Options.CacheRows).
+// (another instance may change any row; see Options.CacheBytes).
 func openPostgres(ctx context.Context, rawURL string, migrations fs.FS, opt Options) (*DB, error) {
 	n := opt.PGConns
 	if n <= 0 {

@@ -107,11 +107,11 @@ type Options struct {
 	// or two connections beat larger pools: the pure-Go driver's connections
 	// contend with each other.
 	ReadConns int
-	// CacheRows bounds the row cache (0: off). The zero Options value, as
-	// tests use it, gets DefaultCacheRows; callers that read configuration
+	// CacheBytes bounds the row cache (0: off). The zero Options value, as
+	// tests use it, gets DefaultCacheBytes; callers that read configuration
 	// pass the configured value, with 0 meaning off.
-	CacheRows int
-	// NoCache turns the row cache off regardless of CacheRows.
+	CacheBytes int64
+	// NoCache turns the row cache off regardless of CacheBytes.
 	NoCache bool
 	// Extra are further migration histories applied with the schema's
 	// (e.g. the credential tables), each recorded in its own table; their
@@ -121,8 +121,8 @@ type Options struct {
 	PGConns int
 }
 
-// DefaultCacheRows is the row cache size when Options leave it at 0.
-const DefaultCacheRows = 50000
+// DefaultCacheBytes is the row cache size when Options leave it at 0.
+const DefaultCacheBytes = 32 << 20
 
 // Open opens (creating if needed) the database and applies every migration
 // in migrations (a tree with one folder per dialect, e.g. "sqlite/").
@@ -187,10 +187,10 @@ func Open(ctx context.Context, rawURL string, migrations fs.FS, opt Options) (*D
 		db.single = true
 		switch {
 		case opt.NoCache:
-		case opt.CacheRows > 0:
-			db.Cache = NewCache(opt.CacheRows)
+		case opt.CacheBytes > 0:
+			db.Cache = NewCache(opt.CacheBytes)
 		default:
-			db.Cache = NewCache(DefaultCacheRows)
+			db.Cache = NewCache(DefaultCacheBytes)
 		}
 		return db, nil
 	}
