@@ -27,6 +27,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 
+	"github.com/scimforge/scimforge/scim/projection"
 	"github.com/scimforge/scimforge/scim/schema"
 	"github.com/scimforge/scimforge/scim/scimerr"
 	"github.com/scimforge/scimforge/scim/sqlfilter"
@@ -128,8 +129,10 @@ type Service[T any] struct {
 
 	patching keyLocks // PATCHes of one resource run one at a time
 
-	returnedRequest bool   // the schema has returned:"request" attributes
-	columns         string // what every read selects (alias r)
+	returnedRequest bool // the schema has returned:"request" attributes
+	neverKeys       [][]byte
+	stripNever      Projection // the default projection when neverKeys is set
+	columns         string     // what every read selects (alias r)
 	selectByID      string
 }
 
@@ -140,6 +143,14 @@ func New[T any](d *Descriptor[T], db *sqlstore.DB, hooks Hooks[T], log *slog.Log
 		d.Members.dialect = db.Dialect
 	}
 	s.returnedRequest = hasReturnedRequest(d.Type)
+	s.neverKeys = neverKeys(d.Type)
+	if len(s.neverKeys) > 0 {
+		p, err := projection.New(d.Type, "", "")
+		if err != nil {
+			panic(fmt.Sprintf("engine: the default projection of %s: %v", d.Type.Name, err))
+		}
+		s.stripNever = p
+	}
 	s.columns = `r."id", r."version", r."created", r."last_modified", r."doc"`
 	if d.GroupsOf != nil {
 		d.GroupsOf.dialect = db.Dialect
@@ -171,6 +182,56 @@ func (s *Service[T]) readArgs(ctx context.Context, where ...any) []any {
 		return where
 	}
 	return append([]any{BaseURL(ctx) + s.d.GroupsOf.GroupEndpoint + "/"}, where...)
+}
+
+// neverKeys are the JSON keys (`"name":`) of the type's returned:"never"
+// attributes, sub-attributes included. Encode leaves them out of the
+// stored document, but a document written before the schema made an
+// attribute "never" still holds it: a response whose document contains one
+// of these keys goes through the default projection, which drops it. So a
+// change to returned applies to stored data at once, while the documents
+// that cannot hold such a key (all of them, once `scimforge reindex` has
+// rewritten them) skip the JSON round trip.
+func neverKeys(rt *schema.ResourceType) [][]byte {
+	var keys [][]byte
+	var walk func(as []*schema.Attribute)
+	walk = func(as []*schema.Attribute) {
+		for _, a := range as {
+			if a.Returned == schema.ReturnedNever {
+				keys = append(keys, []byte(strconv.Quote(a.Name)+":"))
+			}
+			walk(a.SubAttributes)
+		}
+	}
+	walk(rt.Core.Attributes)
+	for _, e := range rt.Extensions {
+		walk(e.Attributes)
+	}
+	return keys
+}
+
+// mustProject says whether a representation built from doc needs the
+// projection even when the request asks for the default one.
+func (s *Service[T]) mustProject(doc []byte) bool {
+	if s.returnedRequest {
+		return true
+	}
+	for _, k := range s.neverKeys {
+		if bytes.Contains(doc, k) {
+			return true
+		}
+	}
+	return false
+}
+
+// defaultProjection is the projection of a request without attributes or
+// excludedAttributes, for documents that need one (mustProject).
+func (s *Service[T]) defaultProjection() Projection {
+	if s.stripNever != nil {
+		return s.stripNever
+	}
+	p, _ := s.projection("", "")
+	return p
 }
 
 func hasReturnedRequest(rt *schema.ResourceType) bool {
@@ -631,9 +692,9 @@ func (s *Service[T]) respond(ctx context.Context, status int, l *loaded, proj Pr
 	id, doc := l.id, l.doc
 	m := s.meta(ctx, id, l.version, l.created, l.last)
 	body := compose(make([]byte, 0, len(doc)+len(derived)+256), id, doc, derived, m)
-	if s.returnedRequest || (proj != nil && !proj.Default()) {
+	if s.mustProject(doc) || (proj != nil && !proj.Default()) {
 		if proj == nil {
-			proj, _ = s.projection("", "")
+			proj = s.defaultProjection()
 		}
 		if body, err = proj.ApplyJSON(body); err != nil {
 			return nil, s.readError(err)

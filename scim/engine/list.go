@@ -230,20 +230,22 @@ func (s *Service[T]) appendResources(ctx context.Context, b []byte, rows []keyed
 			return nil, s.readError(err)
 		}
 	}
-	project := s.returnedRequest || (proj != nil && !proj.Default())
-	if project && proj == nil {
-		proj, _ = s.projection("", "")
-	}
+	project := proj != nil && !proj.Default()
 	for i, r := range rows {
 		if i > 0 || !first {
 			b = append(b, ',')
 		}
 		m := s.meta(ctx, r.id, r.version, r.created, r.last)
-		if !project {
+		p := proj
+		if !project && s.mustProject(r.doc) {
+			if p == nil {
+				p = s.defaultProjection()
+			}
+		} else if !project {
 			b = compose(b, r.id, r.doc, r.fragment(derived), m)
 			continue
 		}
-		one, err := proj.ApplyJSON(compose(nil, r.id, r.doc, r.fragment(derived), m))
+		one, err := p.ApplyJSON(compose(nil, r.id, r.doc, r.fragment(derived), m))
 		if err != nil {
 			return nil, s.readError(err)
 		}
