@@ -16,11 +16,12 @@
 //
 // Column encodings: strings, references and binary are TEXT (in SQLite the
 // columns of caseExact=false attributes are declared COLLATE NOCASE; in
-// Postgres they are plain text with lower(col) indexes); booleans are
-// INTEGER 0/1 in SQLite and boolean in Postgres; integers INTEGER/bigint;
-// decimals REAL/double precision; dateTime is, in SQLite, TEXT holding UTC
-// in the fixed-width layout [SQLiteTimeLayout] (so text order is time
-// order) and timestamptz in Postgres.
+// Postgres every text column is COLLATE "C", byte order as in SQLite);
+// columns marked Folded hold the value case-folded ([Fold]) and are compared
+// as stored, with plain indexes. Booleans are INTEGER 0/1 in SQLite and
+// boolean in Postgres; integers INTEGER/bigint; decimals REAL/double
+// precision; dateTime is, in both, TEXT holding UTC in the fixed-width
+// layout [SQLiteTimeLayout] (so text order is time order).
 //
 // # Semantics
 //
@@ -56,9 +57,10 @@
 //     reference, dateTime, integer and decimal; boolean and binary allow
 //     only eq/ne/pr.
 //
-// Every value is passed as a bound argument (? in SQLite, $1..$n in
-// Postgres, numbered in order of appearance); no value is ever inlined into
-// the SQL text. Identifiers are double-quoted.
+// Every value is passed as a bound argument, written "?" in both dialects
+// and bound in order of appearance (the store numbers them $1..$n for
+// Postgres when it runs the query); no value is ever inlined into the SQL
+// text. Identifiers are double-quoted.
 //
 // Errors caused by the filter are *Error (map them to HTTP 400, scimType
 // invalidFilter, or invalidValue for sortBy). Any other error means the

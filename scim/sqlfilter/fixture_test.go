@@ -84,32 +84,6 @@ CREATE INDEX scim_users_user_name ON scim_users(user_name);
 CREATE INDEX scim_user_emails_user ON scim_user_emails(user_id);
 `
 
-const pgDDL = `
-CREATE TABLE scim_users (
-	id text PRIMARY KEY,
-	external_id text,
-	user_name text NOT NULL,
-	display_name text,
-	title text,
-	active boolean,
-	name_family_name text,
-	name_given_name text,
-	profile_url text,
-	meta_created timestamptz,
-	meta_last_modified timestamptz,
-	ent_employee_number text,
-	ent_manager_value text,
-	acme_employee_number text,
-	acme_level bigint,
-	acme_score double precision,
-	acme_badge text
-);
-CREATE TABLE scim_user_emails (user_id text NOT NULL REFERENCES scim_users(id), value text, type text, "primary" boolean);
-CREATE TABLE scim_user_tags (user_id text NOT NULL REFERENCES scim_users(id), ord integer NOT NULL, value text);
-CREATE TABLE scim_group_members (group_id text NOT NULL, member_id text NOT NULL, member_type text NOT NULL);
-CREATE INDEX scim_users_user_name ON scim_users(lower(user_name));
-`
-
 type email struct {
 	value, typ any // string or nil
 	primary    any // bool or nil

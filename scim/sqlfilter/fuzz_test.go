@@ -44,7 +44,7 @@ func FuzzCompile(f *testing.F) {
 				}
 				continue
 			}
-			if n := placeholders(where, d); n != len(args) {
+			if n := placeholders(where); n != len(args) {
 				t.Fatalf("%v: %q: %d placeholders, %d args\n%s", d, in, n, len(args), where)
 			}
 		}

@@ -78,8 +78,9 @@ type Attribute struct {
 	// then folds only the filter value, so indexes stay usable and case is
 	// ignored beyond ASCII. A caseExact=false string column without it
 	// holds text as written (the membership table's member type, "User"):
-	// Compile folds the column in SQL too, with lower(), which in SQLite
-	// folds A-Z only. It has no effect on caseExact or non-string columns.
+	// Compile folds the column in SQL too, with lower(), which folds A-Z
+	// only in SQLite and on PostgreSQL's COLLATE "C" columns. It has no
+	// effect on caseExact or non-string columns.
 	Folded bool
 	// Column is the column in the main table, or in Child.Table.
 	Column string

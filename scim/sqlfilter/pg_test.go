@@ -1,126 +1,182 @@
 package sqlfilter
 
 import (
-	"bytes"
-	"fmt"
+	"context"
 	"os"
-	"os/exec"
 	"reflect"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/jackc/pgx/v5"
+
+	"github.com/scimforge/scimforge/internal/pgtest"
 	"github.com/scimforge/scimforge/scim/filter"
 )
 
-// The Postgres tests run the compiled SQL on a real server through psql
-// (the module has no Postgres driver). They are skipped unless
-// SCIMFORGE_TEST_PSQL holds psql connection options, for example
-//
-//	SCIMFORGE_TEST_PSQL="host=/tmp/pg port=5432 user=postgres dbname=postgres"
-//
-// The test creates and drops its own database.
+// The PostgreSQL tests run the compiled SQL on a real server that pgtest
+// starts (or on SCIMFORGE_TEST_POSTGRES_URL); without PostgreSQL they fail
+// unless SCIMFORGE_TEST_POSTGRES=skip says to skip them.
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
-type psql struct {
-	t    *testing.T
-	conn string
-}
+// pgDDL follows what the generator emits for PostgreSQL
+// (generator/internal/emit/store/migrations.go, sqlType): every text column,
+// dateTime included, is TEXT COLLATE "C" (byte order, as SQLite), integers
+// BIGINT, decimals DOUBLE PRECISION, booleans BOOLEAN. Folded columns hold
+// lower-cased text (see seedPostgres), so plain indexes serve them.
+const pgDDL = `
+CREATE TABLE scim_users (
+	id TEXT COLLATE "C" PRIMARY KEY,
+	external_id TEXT COLLATE "C",
+	user_name TEXT COLLATE "C" NOT NULL,
+	display_name TEXT COLLATE "C",
+	title TEXT COLLATE "C",
+	active BOOLEAN,
+	name_family_name TEXT COLLATE "C",
+	name_given_name TEXT COLLATE "C",
+	profile_url TEXT COLLATE "C",
+	meta_created TEXT COLLATE "C",
+	meta_last_modified TEXT COLLATE "C",
+	ent_employee_number TEXT COLLATE "C",
+	ent_manager_value TEXT COLLATE "C",
+	acme_employee_number TEXT COLLATE "C",
+	acme_level BIGINT,
+	acme_score DOUBLE PRECISION,
+	acme_badge TEXT COLLATE "C"
+);
+CREATE TABLE scim_user_emails (user_id TEXT COLLATE "C" NOT NULL REFERENCES scim_users(id), value TEXT COLLATE "C", type TEXT COLLATE "C", "primary" BOOLEAN);
+CREATE TABLE scim_user_tags (user_id TEXT COLLATE "C" NOT NULL REFERENCES scim_users(id), ord BIGINT NOT NULL, value TEXT COLLATE "C");
+CREATE TABLE scim_group_members (group_id TEXT COLLATE "C" NOT NULL, member_id TEXT COLLATE "C" NOT NULL, member_type TEXT COLLATE "C" NOT NULL);
+CREATE UNIQUE INDEX scim_users_user_name_key ON scim_users(user_name);
+CREATE INDEX scim_user_emails_user ON scim_user_emails(user_id);
+`
 
-func newPsql(t *testing.T) *psql {
-	conn := os.Getenv("SCIMFORGE_TEST_PSQL")
-	if conn == "" {
-		t.Skip("SCIMFORGE_TEST_PSQL not set")
-	}
-	if _, err := exec.LookPath("psql"); err != nil {
-		t.Skip("psql not installed")
-	}
-	admin := &psql{t: t, conn: conn}
-	db := fmt.Sprintf("sqlfilter_test_%d", time.Now().UnixNano())
-	admin.run("CREATE DATABASE " + db)
-	t.Cleanup(func() { admin.run("DROP DATABASE IF EXISTS " + db) })
-	return &psql{t: t, conn: conn + " dbname=" + db}
-}
-
-// run executes a script and returns stdout; any error fails the test.
-func (p *psql) run(script string) string {
-	p.t.Helper()
-	out, err := p.exec(script, true)
+// openPostgres creates a fresh database on the shared server, creates the
+// tables and seeds seedUsers the way the store writes them: the columns
+// the mapping marks Folded hold Fold(value).
+func openPostgres(t *testing.T, m *Mapping) *pgx.Conn {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, pgtest.Shared(t).NewDatabase(t))
 	if err != nil {
-		p.t.Fatalf("psql: %v\n%s", err, out)
+		t.Fatal(err)
 	}
-	return out
-}
-
-func (p *psql) exec(script string, stopOnError bool) (string, error) {
-	args := []string{"-X", "-q", "-A", "-t", "-d", p.conn}
-	if stopOnError {
-		args = append(args, "-v", "ON_ERROR_STOP=1")
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	if _, err := conn.Exec(ctx, pgDDL); err != nil {
+		t.Fatal(err)
 	}
-	cmd := exec.Command("psql", args...)
-	cmd.Stdin = strings.NewReader(script)
-	var out bytes.Buffer
-	cmd.Stdout = &out
-	cmd.Stderr = &out
-	err := cmd.Run()
-	return out.String(), err
-}
-
-// literal renders a test value as a SQL literal (test data only).
-func literal(v any) string {
-	switch v := v.(type) {
-	case nil:
-		return "NULL"
-	case string:
-		return "'" + strings.ReplaceAll(v, "'", "''") + "'"
-	case bool:
-		if v {
-			return "TRUE"
+	folded := map[string]bool{} // "table.column"
+	for _, a := range m.Attributes {
+		if a.Folded {
+			table := m.Table
+			if a.Child != nil {
+				table = a.Child.Table
+			}
+			folded[table+"."+a.Column] = true
 		}
-		return "FALSE"
-	case int64:
-		return strconv.FormatInt(v, 10)
-	case float64:
-		return strconv.FormatFloat(v, 'g', -1, 64)
-	case time.Time:
-		return "'" + v.Format(time.RFC3339Nano) + "'"
 	}
-	panic(fmt.Sprintf("literal %T", v))
-}
-
-func seedPostgres(p *psql) {
-	var b strings.Builder
-	b.WriteString(pgDDL)
+	insert := func(table string, cols []string, vals ...any) {
+		t.Helper()
+		ph := make([]string, len(cols))
+		for i, c := range cols {
+			ph[i] = "$" + strconv.Itoa(i+1)
+			if s, ok := vals[i].(string); ok && folded[table+"."+c] {
+				vals[i] = Fold(s)
+			}
+		}
+		q := "INSERT INTO " + quoteIdent(table) + " (" + strings.Join(cols, ", ") + ") VALUES (" + strings.Join(ph, ", ") + ")"
+		if _, err := conn.Exec(ctx, q, vals...); err != nil {
+			t.Fatalf("%s %v: %v", q, vals, err)
+		}
+	}
+	userCols := []string{"id", "external_id", "user_name", "display_name", "title", "active", "name_family_name", "name_given_name",
+		"profile_url", "meta_created", "meta_last_modified", "ent_employee_number", "ent_manager_value", "acme_employee_number",
+		"acme_level", "acme_score", "acme_badge"}
 	for _, u := range seedUsers {
-		vals := []any{u.id, u.externalID, u.userName, u.displayName, u.title, u.active, u.family, u.given, u.profileURL,
-			u.created, u.lastModified, u.empNo, u.manager, u.acmeEmp, u.level, u.score, u.badge}
-		lits := make([]string, len(vals))
-		for i, v := range vals {
-			lits[i] = literal(v)
-		}
-		fmt.Fprintf(&b, "INSERT INTO scim_users VALUES (%s);\n", strings.Join(lits, ","))
+		insert("scim_users", userCols, u.id, u.externalID, u.userName, u.displayName, u.title, u.active, u.family, u.given,
+			u.profileURL, u.created, u.lastModified, u.empNo, u.manager, u.acmeEmp, u.level, u.score, u.badge)
 		for _, e := range u.emails {
-			fmt.Fprintf(&b, "INSERT INTO scim_user_emails VALUES (%s,%s,%s,%s);\n", literal(u.id), literal(e.value), literal(e.typ), literal(e.primary))
+			insert("scim_user_emails", []string{"user_id", "value", "type", `"primary"`}, u.id, e.value, e.typ, e.primary)
 		}
 		for i, tg := range u.tags {
-			fmt.Fprintf(&b, "INSERT INTO scim_user_tags VALUES (%s,%d,%s);\n", literal(u.id), i, literal(tg))
+			insert("scim_user_tags", []string{"user_id", "ord", "value"}, u.id, int64(i), tg)
 		}
 		for _, g := range u.groups {
-			fmt.Fprintf(&b, "INSERT INTO scim_group_members VALUES (%s,%s,%s);\n", literal(g), literal(u.id), literal(memberType(g)))
+			insert("scim_group_members", []string{"group_id", "member_id", "member_type"}, g, u.id, memberType(g))
 		}
 	}
-	p.run(b.String())
+	return conn
 }
 
-// TestExecPostgres runs every execution case on Postgres with server-side
-// prepared statements, so placeholders and parameter typing are exercised.
+// rebind numbers the "?" placeholders outside quoted strings and
+// identifiers as $1, $2, ... for PostgreSQL, as the store does when it runs
+// a query (sqlstore imports this package, so its rebind cannot be used
+// here).
+func rebind(q string) string {
+	var b strings.Builder
+	n := 0
+	var quote byte
+	for i := 0; i < len(q); i++ {
+		c := q[i]
+		switch {
+		case quote != 0:
+			if c == quote {
+				quote = 0 // a doubled quote reopens at once: same result
+			}
+		case c == '\'' || c == '"':
+			quote = c
+		case c == '?':
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+func TestRebind(t *testing.T) {
+	for in, want := range map[string]string{
+		`a = ? AND b LIKE ? ESCAPE '!'`: `a = $1 AND b LIKE $2 ESCAPE '!'`,
+		`'?' = ? OR "x?""?" = ?`:        `'?' = $1 OR "x?""?" = $2`,
+		`'it''s?' <> ?`:                 `'it''s?' <> $1`,
+	} {
+		if got := rebind(in); got != want {
+			t.Errorf("rebind(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// pgQueryIDs runs "SELECT r.id ... WHERE where" in the given execution mode
+// and returns the ids, sorted like queryIDs.
+func pgQueryIDs(conn *pgx.Conn, m *Mapping, mode pgx.QueryExecMode, where string, args []any) ([]string, error) {
+	rows, err := conn.Query(context.Background(), rebind("SELECT r.id FROM "+m.From()+" WHERE "+where),
+		append([]any{mode}, args...)...)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if len(ids) == 0 {
+		ids = nil // as queryIDs and ids("") return
+	}
+	sortIDs(ids)
+	return ids, err
+}
+
+// TestExecPostgres runs every execution case on PostgreSQL, and its
+// negation, which must select exactly the other resources. Each runs twice:
+// as a cached prepared statement (the server infers the parameter types from
+// the SQL) and in exec mode, as sqlstore runs queries (the parameter types
+// follow the Go values: text, bool, int8, float8).
 func TestExecPostgres(t *testing.T) {
-	p := newPsql(t)
-	seedPostgres(p)
 	m := newUserMapping()
-	var script strings.Builder
-	var cases []execCase
-	for i, c := range append(execCases[:len(execCases):len(execCases)], longCases()...) {
+	conn := openPostgres(t, m)
+	modes := []pgx.QueryExecMode{pgx.QueryExecModeCacheStatement, pgx.QueryExecModeExec}
+	all, err := pgQueryIDs(conn, m, modes[0], "TRUE", nil)
+	if err != nil || len(all) != len(seedUsers) {
+		t.Fatalf("all rows: %v %v", all, err)
+	}
+	for _, c := range append(execCases[:len(execCases):len(execCases)], longCases()...) {
 		if c.sqliteOnly {
 			continue
 		}
@@ -128,71 +184,80 @@ func TestExecPostgres(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		where, args, err := m.Compile(e, Postgres)
-		if err != nil {
-			t.Fatalf("%s: %v", c.filter, err)
-		}
-		cases = append(cases, c)
-		lits := make([]string, len(args))
-		for j, a := range args {
-			lits[j] = literal(a)
-		}
-		fmt.Fprintf(&script, "\\echo ==%d\n", len(cases)-1)
-		fmt.Fprintf(&script, "PREPARE q%d AS SELECT r.id FROM %s WHERE %s ORDER BY length(r.id), r.id;\n", i, m.From(), where)
-		if len(lits) > 0 {
-			fmt.Fprintf(&script, "EXECUTE q%d(%s);\n", i, strings.Join(lits, ", "))
-		} else {
-			fmt.Fprintf(&script, "EXECUTE q%d;\n", i)
-		}
-	}
-	out, _ := p.exec(script.String(), false)
-	results := map[int][]string{}
-	cur := -1
-	for _, line := range strings.Split(out, "\n") {
-		switch {
-		case strings.HasPrefix(line, "=="):
-			cur, _ = strconv.Atoi(line[2:])
-			results[cur] = []string{}
-		case strings.Contains(line, "ERROR"):
-			t.Errorf("case %d %q: %s", cur, cases[cur].filter, line)
-		case line != "":
-			results[cur] = append(results[cur], line)
-		}
-	}
-	for i, c := range cases {
 		want := ids(c.want)
-		if want == nil {
-			want = []string{}
+		in := map[string]bool{}
+		for _, id := range want {
+			in[id] = true
 		}
-		if got := results[i]; !reflect.DeepEqual(got, want) {
-			t.Errorf("%s: got %v, want %v", c.filter, got, want)
+		var notWant []string
+		for _, id := range all {
+			if !in[id] {
+				notWant = append(notWant, id)
+			}
+		}
+		for _, neg := range []bool{false, true} {
+			x, w, name := e, want, c.filter
+			if neg {
+				x, w, name = &filter.Not{X: e}, notWant, "not ("+c.filter+")"
+			}
+			where, args, err := m.Compile(x, Postgres)
+			if err != nil {
+				t.Fatalf("%.80s: %v", name, err)
+			}
+			for _, mode := range modes {
+				got, err := pgQueryIDs(conn, m, mode, where, args)
+				if err != nil {
+					t.Errorf("%.80s (%v): %v\nSQL: %.300s\nargs: %#v", name, mode, err, where, args)
+					continue
+				}
+				if !reflect.DeepEqual(got, w) {
+					t.Errorf("%.80s (%v): got %v, want %v\nSQL: %.300s\nargs: %#v", name, mode, got, w, where, args)
+				}
+			}
 		}
 	}
 }
 
 func TestOrderByPostgres(t *testing.T) {
-	p := newPsql(t)
-	seedPostgres(p)
 	m := newUserMapping()
+	conn := openPostgres(t, m)
 	for _, c := range []struct {
 		path string
 		desc bool
 		want string
 	}{
+		// The stored, folded values in byte order: "ülrich" after ASCII,
+		// as in SQLite.
+		{"userName", false, "u5 u4 u1 u10 u8 u2 u3 u9 u7 u6"},
+		{"username", true, "u6 u7 u9 u3 u2 u8 u10 u1 u4 u5"},
 		{"meta.created", false, "u4 u1 u2 u3 u5 u6 u7 u8 u10 u9"},
 		{"meta.created", true, "u9 u10 u8 u7 u6 u5 u3 u2 u1 u4"},
 		{"level", false, "u5 u1 u2 u4 u10 u3 u6 u7 u8 u9"},
 		{"emails", false, "u4 u1 u5 u2 u7 u10 u3 u6 u8 u9"},
+		{"emails.value", true, "u10 u3 u6 u8 u9 u7 u2 u5 u1 u4"},
 		{"emails.type", false, "u5 u4 u1 u2 u9 u10 u3 u6 u7 u8"},
+		{entURN + ":employeeNumber", false, "u1 u2 u4 u10 u3 u5 u6 u7 u8 u9"},
 		{"groups.value", true, "u10 u3 u5 u6 u7 u8 u9 u4 u1 u2"},
+		// member_type is stored as written ("USER" for g3, "User"
+		// otherwise): lower() makes them equal, so the id decides.
+		{"groups.type", false, "u1 u2 u4 u10 u3 u5 u6 u7 u8 u9"},
 		{"tags", false, "u2 u1 u10 u3 u4 u5 u6 u7 u8 u9"},
+		{"tags", true, "u10 u3 u4 u5 u6 u7 u8 u9 u1 u2"},
 	} {
 		ob, err := m.OrderBy(c.path, c.desc, Postgres)
 		if err != nil {
 			t.Fatal(err)
 		}
-		out := p.run("SELECT r.id FROM " + m.From() + " ORDER BY " + ob + ", r.id COLLATE \"C\";")
-		if got := strings.Fields(out); !reflect.DeepEqual(got, strings.Fields(c.want)) {
+		// r.id is COLLATE "C", so the tie-breaker is byte order as in SQLite.
+		rows, err := conn.Query(context.Background(), "SELECT r.id FROM "+m.From()+" ORDER BY "+ob+", r.id")
+		if err != nil {
+			t.Fatalf("%s: %v", ob, err)
+		}
+		got, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			t.Fatalf("%s: %v", ob, err)
+		}
+		if !reflect.DeepEqual(got, strings.Fields(c.want)) {
 			t.Errorf("sortBy=%s desc=%v: got %v, want %v\n%s", c.path, c.desc, got, c.want, ob)
 		}
 	}
