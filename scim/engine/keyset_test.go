@@ -4,15 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	history "github.com/scimforge/scimforge/migrations"
-	"github.com/scimforge/scimforge/scim/tenant"
-	"io/fs"
-	"log/slog"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/scimforge/scimforge/generated/api"
+	"github.com/scimforge/scimforge/scim/tenant"
+
 	"github.com/scimforge/scimforge/generated/resource"
 	"github.com/scimforge/scimforge/scim/engine"
 	"github.com/scimforge/scimforge/scim/sqlstore"
@@ -24,16 +21,7 @@ import (
 // neither scan the table nor sort, whatever the page number.
 func TestCursorPageUsesTheIndex(t *testing.T) {
 	ctx := tenant.With(context.Background(), tenant.Default)
-	migrations := fs.FS(history.FS)
-	db, err := sqlstore.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "k.db"), migrations, sqlstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	srv, err := api.NewServer(db, api.Hooks{}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, srv := openServer(t, "sqlite://"+filepath.Join(t.TempDir(), "k.db"), sqlstore.Options{})
 	ctx = engine.WithBaseURL(ctx, "http://x/scim/v2")
 	for i := range 30 {
 		u := &resource.User{Schemas: []string{"urn:ietf:params:scim:schemas:core:2.0:User"}, UserName: fmt.Sprintf("u%02d@example.com", i)}

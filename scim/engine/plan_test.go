@@ -44,15 +44,7 @@ func TestFilterPlans(t *testing.T) {
 				url = pgtest.Shared(t).NewDatabase(t)
 			}
 			ctx := engine.WithBaseURL(tenant.With(context.Background(), tenant.Default), "http://x/scim/v2")
-			db, err := sqlstore.Open(ctx, url, fs.FS(history.FS), sqlstore.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
-			srv, err := api.NewServer(db, api.Hooks{}, slog.New(slog.DiscardHandler))
-			if err != nil {
-				t.Fatal(err)
-			}
+			db, srv := openServer(t, url, sqlstore.Options{})
 			// Enough rows that reading the whole tenant costs the planners
 			// more than a lookup and a sort.
 			for i := range 1000 {
@@ -147,6 +139,22 @@ func TestFilterPlans(t *testing.T) {
 			}
 		})
 	}
+}
+
+// openServer opens the database at url with the generated schema and
+// serves it with no hooks; both close when t ends.
+func openServer(t *testing.T, url string, opt sqlstore.Options) (*sqlstore.DB, *api.Server) {
+	t.Helper()
+	db, err := sqlstore.Open(context.Background(), url, fs.FS(history.FS), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	srv, err := api.NewServer(db, api.Hooks{}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db, srv
 }
 
 // explain returns the query plan of q, one line per step.

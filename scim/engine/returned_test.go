@@ -4,14 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io/fs"
-	"log/slog"
 	"path/filepath"
 	"testing"
 
-	"github.com/scimforge/scimforge/generated/api"
 	"github.com/scimforge/scimforge/generated/resource"
-	history "github.com/scimforge/scimforge/migrations"
 	"github.com/scimforge/scimforge/scim/engine"
 	"github.com/scimforge/scimforge/scim/sqlstore"
 	"github.com/scimforge/scimforge/scim/tenant"
@@ -22,15 +18,7 @@ import (
 // as an earlier schema would have) never shows it, in GET and in lists.
 func TestReturnedNeverAppliesToStoredDocs(t *testing.T) {
 	ctx := engine.WithBaseURL(tenant.With(context.Background(), tenant.Default), "http://x/scim/v2")
-	db, err := sqlstore.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "r.db"), fs.FS(history.FS), sqlstore.Options{NoCache: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	srv, err := api.NewServer(db, api.Hooks{}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, srv := openServer(t, "sqlite://"+filepath.Join(t.TempDir(), "r.db"), sqlstore.Options{NoCache: true})
 	resp, err := srv.Users.Create(ctx, &resource.User{Schemas: []string{"urn:ietf:params:scim:schemas:core:2.0:User"}, UserName: "old@example.com"})
 	if err != nil {
 		t.Fatal(err)
