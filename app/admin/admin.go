@@ -9,6 +9,10 @@
 // credential.Store; the command line tries that socket first and opens the
 // file itself only when no server answers. One connection carries one
 // JSON Request and one JSON Response.
+//
+// The data commands (scimforge reindex, scimforge backup) take the same
+// path: a running SQLite server rewrites its rows or writes the backup
+// itself, through the Data it was given.
 package admin
 
 import (
@@ -19,6 +23,8 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/scimforge/scimforge/scim/credential"
+	"github.com/scimforge/scimforge/scim/engine"
+	"github.com/scimforge/scimforge/scim/sqlstore"
 )
 
 // Operations of a Request.
@@ -29,7 +35,13 @@ const (
 	OpTokenCreate  = "token.create"
 	OpTokenList    = "token.list"
 	OpTokenRevoke  = "token.revoke"
+	OpReindex      = "data.reindex"
+	OpBackup       = "data.backup"
 )
+
+// dataOp says whether op is a data command, which may run for minutes
+// rather than milliseconds (see timeout).
+func dataOp(op string) bool { return op == OpReindex || op == OpBackup }
 
 // Request is one command.
 type Request struct {
@@ -37,6 +49,12 @@ type Request struct {
 	Tenant string `json:"tenant,omitempty"`
 	Label  string `json:"label,omitempty"`
 	ID     string `json:"id,omitempty"`
+	// Check (reindex) rolls the rewrite back and reports what it would do.
+	Check bool `json:"check,omitempty"`
+	// Path (backup) is the absolute path of the backup file; Force
+	// replaces an existing one.
+	Path  string `json:"path,omitempty"`
+	Force bool   `json:"force,omitempty"`
 }
 
 // Response is a command's result: Error, or what the operation returns.
@@ -48,6 +66,9 @@ type Response struct {
 	// only, and never logged.
 	Token string                `json:"token,omitempty"`
 	Info  *credential.TokenInfo `json:"info,omitempty"`
+
+	Reindex []*engine.ReindexReport `json:"reindex,omitempty"`
+	Backup  *sqlstore.BackupInfo    `json:"backup,omitempty"`
 }
 
 // Purge deletes a tenant's resources inside the transaction that removes
@@ -55,10 +76,29 @@ type Response struct {
 // credentials.
 type Purge func(ctx context.Context, tx bun.Tx, tenant string) error
 
-// Exec runs req on creds.
-func Exec(ctx context.Context, creds *credential.Store, purge Purge, req Request) Response {
+// Data runs the data commands on an open store (app/server implements it).
+type Data interface {
+	// Reindex rewrites every resource type's search columns and child
+	// rows from the stored documents (engine.Service.Reindex), one report
+	// per type.
+	Reindex(ctx context.Context, check bool) ([]*engine.ReindexReport, error)
+	// Backup writes a consistent copy of a SQLite store to path.
+	Backup(ctx context.Context, path string, force bool) (sqlstore.BackupInfo, error)
+}
+
+// Backend is what commands run on: a server's store, or the one the
+// command line opened itself.
+type Backend struct {
+	Creds *credential.Store
+	Purge Purge
+	Data  Data // nil: no data commands
+}
+
+// Exec runs req on b.
+func Exec(ctx context.Context, b Backend, req Request) Response {
 	var resp Response
 	var err error
+	creds, purge := b.Creds, b.Purge
 	switch req.Op {
 	case OpTenantAdd:
 		err = creds.AddTenant(ctx, req.Tenant)
@@ -78,6 +118,19 @@ func Exec(ctx context.Context, creds *credential.Store, purge Purge, req Request
 		resp.Tokens, err = creds.Tokens(ctx, req.Tenant)
 	case OpTokenRevoke:
 		err = creds.RevokeToken(ctx, req.Tenant, req.ID)
+	case OpReindex, OpBackup:
+		if b.Data == nil {
+			err = fmt.Errorf("operation %q is not available here", req.Op)
+			break
+		}
+		if req.Op == OpReindex {
+			resp.Reindex, err = b.Data.Reindex(ctx, req.Check)
+			break
+		}
+		var info sqlstore.BackupInfo
+		if info, err = b.Data.Backup(ctx, req.Path, req.Force); err == nil {
+			resp.Backup = &info
+		}
 	default:
 		err = fmt.Errorf("unknown operation %q", req.Op)
 	}

@@ -3,6 +3,7 @@ package admin_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net"
@@ -24,9 +25,11 @@ import (
 // running is a server on a temporary SQLite file: its handler and its
 // admin socket, as server.New sets them up.
 type running struct {
-	url  string
-	h    http.Handler
-	sock *admin.Listener
+	url   string
+	h     http.Handler
+	sock  *admin.Listener
+	db    *sqlstore.DB
+	creds *credential.Store
 }
 
 func start(t *testing.T, tenancy web.Tenancy) *running {
@@ -43,12 +46,16 @@ func start(t *testing.T, tenancy web.Tenancy) *running {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sock, err := admin.Listen(admin.SocketPath(path), creds, nil, log)
+	data, err := server.NewData(db, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sock, err := admin.Listen(admin.SocketPath(path), admin.Backend{Creds: creds, Data: data}, log)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sock.Close() })
-	return &running{url: url, h: h, sock: sock}
+	return &running{url: url, h: h, sock: sock, db: db, creds: creds}
 }
 
 // cli runs one command; opening the database is a test failure when
@@ -59,16 +66,21 @@ func cli(t *testing.T, url string, tenancy web.Tenancy, direct bool, args ...str
 	c := &admin.CLI{
 		DatabaseURL: url,
 		Tenancy:     tenancy,
-		Open: func(ctx context.Context, url string) (*credential.Store, admin.Purge, func() error, error) {
+		Open: func(ctx context.Context, url string) (admin.Backend, func() error, error) {
 			if !direct {
 				t.Errorf("%v: opened the database while a server holds it", args)
-				return nil, nil, nil, errors.New("locked")
+				return admin.Backend{}, nil, errors.New("locked")
 			}
 			db, creds, err := server.Open(ctx, url, sqlstore.Options{NoCache: true})
 			if err != nil {
-				return nil, nil, nil, err
+				return admin.Backend{}, nil, err
 			}
-			return creds, nil, db.Close, nil
+			data, err := server.NewData(db, slog.New(slog.DiscardHandler))
+			if err != nil {
+				db.Close()
+				return admin.Backend{}, nil, err
+			}
+			return admin.Backend{Creds: creds, Data: data}, db.Close, nil
 		},
 		Stdout: &out,
 		Stderr: &errOut,
@@ -226,5 +238,63 @@ func TestUsage(t *testing.T) {
 	out, _, err := cli(t, "sqlite://unused", web.TenancyNone, false, "token", "generate")
 	if err != nil || len(strings.TrimSpace(out)) != 64 {
 		t.Fatalf("token generate: %q %v", out, err)
+	}
+}
+
+// TestReindexThroughSocket: scimforge reindex runs in the server that
+// holds the file; documents that would give two users one userName are
+// listed (value, tenant, ids) with ErrDuplicates, for --check too, and
+// nothing changes until the data is fixed.
+func TestReindexThroughSocket(t *testing.T) {
+	srv := start(t, web.TenancyNone)
+	ctx := context.Background()
+	token, _, err := srv.creds.CreateToken(ctx, "default", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, name := range []string{"alice", "bob"} {
+		r := httptest.NewRequest("POST", "/scim/v2/Users", strings.NewReader(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"`+name+`"}`))
+		r.Header.Set("Authorization", "Bearer "+token)
+		r.Header.Set("Content-Type", "application/scim+json")
+		rec := httptest.NewRecorder()
+		srv.h.ServeHTTP(rec, r)
+		var u struct{ ID string }
+		if err := json.Unmarshal(rec.Body.Bytes(), &u); rec.Code != 201 || err != nil {
+			t.Fatalf("create %s: %d %s", name, rec.Code, rec.Body)
+		}
+		ids = append(ids, u.ID)
+	}
+	// bob's document says "Alice"; his column, which the index checks, still says bob.
+	if _, err := srv.db.Write.ExecContext(ctx, `UPDATE scim_users SET doc = replace(doc, '"bob"', '"Alice"') WHERE id = ?`, ids[1]); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"reindex", "--check"}, {"reindex"}} {
+		out, _, err := cli(t, srv.url, web.TenancyNone, false, args...)
+		if !errors.Is(err, admin.ErrDuplicates) {
+			t.Fatalf("%v: %v, want ErrDuplicates\n%s", args, err, out)
+		}
+		want := `scim_users.user_name = "alice" in tenant "default": 2 rows, ids ` + ids[0] + ", " + ids[1]
+		if !strings.Contains(out, want) || !strings.Contains(out, "Group: 0 resources") {
+			t.Errorf("%v: output lacks %q:\n%s", args, want, out)
+		}
+	}
+	if code := get(srv.h, token, "/scim/v2/Users?filter=userName%20eq%20%22bob%22"); code != 200 {
+		t.Fatalf("filter: %d", code)
+	}
+	var n int
+	if err := srv.db.Write.QueryRowContext(ctx, `SELECT count(*) FROM scim_users WHERE user_name = 'bob'`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("bob's column changed: %d %v", n, err)
+	}
+	// Fixed through the data: the reindex goes through.
+	if _, err := srv.db.Write.ExecContext(ctx, `UPDATE scim_users SET doc = replace(doc, '"Alice"', '"Bobby"') WHERE id = ?`, ids[1]); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := cli(t, srv.url, web.TenancyNone, false, "reindex")
+	if err != nil || !strings.Contains(out, "User: 2 resources, 1 changed") {
+		t.Fatalf("reindex after the fix: %v\n%s", err, out)
+	}
+	if _, _, err := cli(t, srv.url, web.TenancyNone, false, "reindex", "now"); err == nil {
+		t.Error("reindex with an argument ran")
 	}
 }

@@ -12,7 +12,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/scimforge/scimforge/scim/credential"
 	"github.com/scimforge/scimforge/scim/sqlstore"
 	"github.com/scimforge/scimforge/scim/tenant"
 	"github.com/scimforge/scimforge/scim/web"
@@ -30,11 +29,22 @@ const Usage = `  scimforge tenant add NAME          add a tenant
                                      revoke a token (within 5 s on every server)
   scimforge token generate           print a random value for SCIMFORGE_TOKEN (stores nothing)
   --tenant is required with SCIMFORGE_TENANCY=path or host and refused with none (the default tenant).
+  scimforge reindex [--check]        rewrite every resource's search columns and child rows from its stored
+                                     document, for every tenant (after a change in how values are indexed:
+                                     folding, a new column or child table, uniqueness). One transaction per
+                                     resource type; version, ETag and lastModified stay. --check rolls back
+                                     and reports what would change. Duplicates of a unique value are listed,
+                                     nothing is changed, and the exit status is 1. While a type is rewritten,
+                                     a SQLite server answers no other request; on PostgreSQL, writes to that
+                                     type wait for it.
+  scimforge backup [--force] PATH    write a consistent copy of the SQLite database to PATH while the server
+                                     runs (VACUUM INTO a temporary file, fsync, rename); --force replaces an
+                                     existing PATH. With PostgreSQL use pg_dump: the database is the backup.
 `
 
 // Opener opens the database for the command line: migrations applied, the
 // default tenant present. close releases it.
-type Opener func(ctx context.Context, databaseURL string) (creds *credential.Store, purge Purge, close func() error, err error)
+type Opener func(ctx context.Context, databaseURL string) (b Backend, close func() error, err error)
 
 // CLI runs tenant and token commands.
 type CLI struct {
@@ -47,6 +57,14 @@ type CLI struct {
 
 // Run runs args, e.g. ["token", "create", "--label", "okta"].
 func (c *CLI) Run(ctx context.Context, args []string) error {
+	if len(args) > 0 {
+		switch args[0] {
+		case "reindex":
+			return c.reindex(ctx, args[1:])
+		case "backup":
+			return c.backup(ctx, args[1:])
+		}
+	}
 	if len(args) < 2 {
 		return usageError("")
 	}
@@ -179,12 +197,12 @@ func (c *CLI) do(ctx context.Context, req Request) (Response, error) {
 			return Response{}, err
 		}
 	}
-	creds, purge, closeDB, err := c.Open(ctx, c.DatabaseURL)
+	b, closeDB, err := c.Open(ctx, c.DatabaseURL)
 	if err != nil {
 		return Response{}, err
 	}
 	defer closeDB()
-	resp := Exec(ctx, creds, purge, req)
+	resp := Exec(ctx, b, req)
 	return resp, resp.err()
 }
 

@@ -14,15 +14,24 @@ import (
 	"sync"
 	"syscall"
 	"time"
-
-	"github.com/scimforge/scimforge/scim/credential"
 )
 
 // SocketPath is the admin socket of the SQLite database at dbPath.
 func SocketPath(dbPath string) string { return dbPath + ".admin.sock" }
 
-// timeout bounds one command on the socket.
-const timeout = 30 * time.Second
+// timeout bounds one command on the socket; dataTimeout one data command
+// (a reindex of a large store, or its backup, takes minutes).
+const (
+	timeout     = 30 * time.Second
+	dataTimeout = 6 * time.Hour
+)
+
+func timeoutOf(op string) time.Duration {
+	if dataOp(op) {
+		return dataTimeout
+	}
+	return timeout
+}
 
 // Listener serves commands on an admin socket until Close.
 type Listener struct {
@@ -33,8 +42,8 @@ type Listener struct {
 
 // Listen creates the socket at path (replacing a stale one: the caller
 // holds the database's lock, so no other server can be using it) and
-// serves commands on creds in the background.
-func Listen(path string, creds *credential.Store, purge Purge, log *slog.Logger) (*Listener, error) {
+// serves commands on b in the background.
+func Listen(path string, b Backend, log *slog.Logger) (*Listener, error) {
 	if fi, err := os.Lstat(path); err == nil {
 		if fi.Mode().Type() != fs.ModeSocket {
 			return nil, fmt.Errorf("admin socket %s exists and is not a socket; remove it", path)
@@ -79,14 +88,14 @@ func Listen(path string, creds *credential.Store, purge Purge, log *slog.Logger)
 			l.wg.Add(1)
 			go func() {
 				defer l.wg.Done()
-				serveConn(c, creds, purge, log)
+				serveConn(c, b, log)
 			}()
 		}
 	}()
 	return l, nil
 }
 
-func serveConn(c net.Conn, creds *credential.Store, purge Purge, log *slog.Logger) {
+func serveConn(c net.Conn, b Backend, log *slog.Logger) {
 	defer c.Close()
 	_ = c.SetDeadline(time.Now().Add(timeout))
 	var req Request
@@ -94,11 +103,14 @@ func serveConn(c net.Conn, creds *credential.Store, purge Purge, log *slog.Logge
 	if err := json.NewDecoder(io.LimitReader(c, 1<<16)).Decode(&req); err != nil {
 		resp = Response{Error: "bad request: " + err.Error()}
 	} else {
-		ctx, cancel := context.WithTimeout(context.Background(), timeout)
-		resp = Exec(ctx, creds, purge, req)
+		limit := timeoutOf(req.Op)
+		_ = c.SetDeadline(time.Now().Add(limit))
+		ctx, cancel := context.WithTimeout(context.Background(), limit)
+		start := time.Now()
+		resp = Exec(ctx, b, req)
 		cancel()
 		// The log names the operation, never the token.
-		log.Info("admin command", "op", req.Op, "tenant", req.Tenant, "id", req.ID, "ok", resp.Error == "")
+		log.Info("admin command", "op", req.Op, "tenant", req.Tenant, "id", req.ID, "ok", resp.Error == "", "duration", time.Since(start))
 	}
 	_ = json.NewEncoder(c).Encode(resp)
 }
@@ -127,7 +139,7 @@ func Send(ctx context.Context, path string, req Request) (Response, error) {
 		return Response{}, fmt.Errorf("admin socket %s: %w", path, err)
 	}
 	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(timeout))
+	_ = c.SetDeadline(time.Now().Add(timeoutOf(req.Op)))
 	if err := json.NewEncoder(c).Encode(req); err != nil {
 		return Response{}, fmt.Errorf("admin socket: %w", err)
 	}

@@ -90,19 +90,28 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 	}
 	var adm *admin.Listener
 	if loc, err := sqlstore.ParseURL(cfg.DatabaseURL); err == nil && loc.Driver == "sqlite" {
-		// Without the socket the tenant and token commands cannot reach a
-		// running server; it is not a reason to refuse to serve.
-		if adm, err = admin.Listen(admin.SocketPath(loc.Path), creds, func(ctx context.Context, tx bun.Tx, name string) error {
-			// The row cache may hold the removed tenant's rows; a tenant
-			// added later under the same name must not see them.
-			defer func() {
-				for _, t := range store.Tables {
-					db.Cache.InvalidateTable(t)
-				}
-			}()
-			return PurgeTenant(ctx, tx, name)
+		data, err := NewData(db, log)
+		if err != nil {
+			db.Close()
+			return nil, err
+		}
+		// Without the socket the tenant, token and data commands cannot
+		// reach a running server; it is not a reason to refuse to serve.
+		if adm, err = admin.Listen(admin.SocketPath(loc.Path), admin.Backend{
+			Creds: creds,
+			Purge: func(ctx context.Context, tx bun.Tx, name string) error {
+				// The row cache may hold the removed tenant's rows; a tenant
+				// added later under the same name must not see them.
+				defer func() {
+					for _, t := range store.Tables {
+						db.Cache.InvalidateTable(t)
+					}
+				}()
+				return PurgeTenant(ctx, tx, name)
+			},
+			Data: data,
 		}, log); err != nil {
-			log.Warn("tenant and token commands will need the server stopped", "err", err)
+			log.Warn("tenant, token, reindex and backup commands will need the server stopped", "err", err)
 		}
 	}
 	return &Server{

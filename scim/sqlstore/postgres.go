@@ -35,6 +35,7 @@ func openPostgres(ctx context.Context, rawURL string, migrations fs.FS, opt Opti
 	mctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
 	if err := migrateLocked(mctx, db.Write, all); err != nil {
+		err = explainMigration(ctx, sqldb, db.Dialect, migrations, err)
 		db.Close()
 		return nil, err
 	}

@@ -50,6 +50,9 @@ type DB struct {
 
 	commits *committer // group commit of RunInTx
 	wstmts  writeStmts // prepared writes (write.go)
+
+	unique []UniqueIndex // the unique indexes of the migration history
+	path   string        // the SQLite file
 }
 
 // Location describes where a database URL points, for logs.
@@ -168,13 +171,14 @@ func Open(ctx context.Context, rawURL string, migrations fs.FS, opt Options) (*D
 		closeLock(lock)
 		return nil, fmt.Errorf("open %s: %w", loc.Path, err)
 	}
-	db := &DB{Write: bun.NewDB(wsql, sqlitedialect.New()), Dialect: sqlfilter.SQLite, lock: lock}
+	db := &DB{Write: bun.NewDB(wsql, sqlitedialect.New()), Dialect: sqlfilter.SQLite, lock: lock, path: loc.Path}
 	db.commits = newCommitter(db)
 	if err := db.preTenancy(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
 	if err := db.migrate(ctx, migrations, opt.Extra); err != nil {
+		err = explainMigration(ctx, db.Write.DB, db.Dialect, migrations, err)
 		db.Close()
 		return nil, err
 	}

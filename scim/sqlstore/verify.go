@@ -12,7 +12,9 @@ import (
 )
 
 // change is the part of a history file's change (migrations/history/*.json,
-// written by the generator) that verify reads.
+// written by the generator) that the store reads: tables and columns (to
+// verify the database), indexes and foreign keys (to find the rows that
+// break a unique index; see duplicates.go).
 type change struct {
 	Op    string `json:"op"`
 	Table string `json:"table"`
@@ -20,20 +22,41 @@ type change struct {
 		Columns []struct {
 			Name string `json:"name"`
 		} `json:"columns"`
+		Indexes    []historyIndex `json:"indexes"`
+		References *struct {
+			Columns []string `json:"columns"`
+		} `json:"references"`
 	} `json:"def"`
 	Column *struct {
 		Name string `json:"name"`
 	} `json:"column"`
+	Index *historyIndex `json:"index"`
 }
 
-// expected is every table and column the migration history creates.
-func expected(migrations fs.FS) (map[string][]string, error) {
+type historyIndex struct {
+	Name    string   `json:"name"`
+	Columns []string `json:"columns"`
+	Unique  bool     `json:"unique"`
+}
+
+// shape is the database the migration history builds: every table's
+// columns in order, its indexes as the last migration leaves them, and the
+// column that names the resource a row belongs to.
+type shape struct {
+	tables  map[string][]string
+	indexes map[string][]historyIndex
+	owner   map[string]string // "id" for a resource table, the parent column for a child table
+	order   []string          // tables in creation order
+}
+
+// readHistory applies the history files in name order.
+func readHistory(migrations fs.FS) (*shape, error) {
 	names, err := fs.Glob(migrations, "history/*.json")
 	if err != nil {
 		return nil, err
 	}
 	sort.Strings(names)
-	tables := map[string][]string{}
+	sh := &shape{tables: map[string][]string{}, indexes: map[string][]historyIndex{}, owner: map[string]string{}}
 	for _, name := range names {
 		raw, err := fs.ReadFile(migrations, name)
 		if err != nil {
@@ -46,15 +69,53 @@ func expected(migrations fs.FS) (map[string][]string, error) {
 		for _, c := range h.Changes {
 			switch {
 			case c.Op == "createTable" && c.Def != nil:
-				for _, col := range c.Def.Columns {
-					tables[c.Table] = append(tables[c.Table], col.Name)
+				if _, seen := sh.tables[c.Table]; !seen {
+					sh.order = append(sh.order, c.Table)
 				}
+				for _, col := range c.Def.Columns {
+					sh.tables[c.Table] = append(sh.tables[c.Table], col.Name)
+					if col.Name == "id" {
+						sh.owner[c.Table] = "id"
+					}
+				}
+				if r := c.Def.References; r != nil && sh.owner[c.Table] == "" && len(r.Columns) > 0 {
+					sh.owner[c.Table] = r.Columns[len(r.Columns)-1]
+				}
+				sh.indexes[c.Table] = append(sh.indexes[c.Table], c.Def.Indexes...)
 			case c.Op == "addColumn" && c.Column != nil:
-				tables[c.Table] = append(tables[c.Table], c.Column.Name)
+				sh.tables[c.Table] = append(sh.tables[c.Table], c.Column.Name)
+			case c.Op == "createIndex" && c.Index != nil:
+				sh.indexes[c.Table] = append(dropIndex(sh.indexes[c.Table], c.Index.Name), *c.Index)
+			case c.Op == "dropIndex" && c.Index != nil:
+				sh.indexes[c.Table] = dropIndex(sh.indexes[c.Table], c.Index.Name)
 			}
 		}
 	}
-	return tables, nil
+	return sh, nil
+}
+
+func dropIndex(ixs []historyIndex, name string) []historyIndex {
+	out := ixs[:0:0]
+	for _, ix := range ixs {
+		if ix.Name != name {
+			out = append(out, ix)
+		}
+	}
+	return out
+}
+
+// uniqueIndexes are the unique indexes the history leaves, in table
+// creation order.
+func (sh *shape) uniqueIndexes() []UniqueIndex {
+	var out []UniqueIndex
+	for _, t := range sh.order {
+		for _, ix := range sh.indexes[t] {
+			if ix.Unique {
+				out = append(out, UniqueIndex{Name: ix.Name, Table: t, Columns: ix.Columns, Owner: sh.owner[t]})
+			}
+		}
+	}
+	return out
 }
 
 // columns lists the columns of table as the database has them.
@@ -91,10 +152,12 @@ func (db *DB) preTenancy(ctx context.Context) error {
 // otherwise fail request by request with 500s; this stops the server at
 // start with a message that says what is wrong.
 func (db *DB) verify(ctx context.Context, migrations fs.FS) error {
-	want, err := expected(migrations)
+	sh, err := readHistory(migrations)
 	if err != nil {
 		return err
 	}
+	want := sh.tables
+	db.unique = sh.uniqueIndexes()
 	names := make([]string, 0, len(want))
 	for t := range want {
 		names = append(names, t)

@@ -3,6 +3,8 @@
 //	scimforge serve                 start the server (configuration: SCIMFORGE_* variables or flags)
 //	scimforge tenant add|list|remove
 //	scimforge token create|list|revoke|generate
+//	scimforge reindex [--check]
+//	scimforge backup [--force] PATH
 package main
 
 import (
@@ -23,15 +25,14 @@ import (
 	"github.com/scimforge/scimforge/app/config"
 	"github.com/scimforge/scimforge/app/logbuf"
 	"github.com/scimforge/scimforge/app/server"
-	"github.com/scimforge/scimforge/scim/credential"
 	"github.com/scimforge/scimforge/scim/sqlstore"
 	"github.com/scimforge/scimforge/scim/web"
 )
 
 const usage = `usage:
   scimforge serve [flags]            start the SCIM server (scimforge serve -h lists the flags)
-` + admin.Usage + `The tenant and token commands read SCIMFORGE_DATABASE_URL and SCIMFORGE_TENANCY as the server
-does, and work while it runs.
+` + admin.Usage + `The tenant, token, reindex and backup commands read SCIMFORGE_DATABASE_URL and SCIMFORGE_TENANCY
+as the server does, and work while it runs (a SQLite server runs them through PATH.admin.sock).
 `
 
 func main() {
@@ -45,7 +46,7 @@ func main() {
 			fmt.Fprintln(os.Stderr, "scimforge:", err)
 			os.Exit(1)
 		}
-	case "tenant", "token":
+	case "tenant", "token", "reindex", "backup":
 		if err := manage(os.Args[1:]); err != nil {
 			var ue *admin.UsageError
 			if errors.As(err, &ue) {
@@ -73,12 +74,17 @@ func manage(args []string) error {
 	cli := &admin.CLI{
 		DatabaseURL: config.Env("SCIMFORGE_DATABASE_URL", config.DefaultDB),
 		Tenancy:     tenancy,
-		Open: func(ctx context.Context, url string) (*credential.Store, admin.Purge, func() error, error) {
+		Open: func(ctx context.Context, url string) (admin.Backend, func() error, error) {
 			db, creds, err := server.Open(ctx, url, sqlstore.Options{NoCache: true})
 			if err != nil {
-				return nil, nil, nil, err
+				return admin.Backend{}, nil, err
 			}
-			return creds, server.PurgeTenant, db.Close, nil
+			data, err := server.NewData(db, slog.New(slog.NewTextHandler(os.Stderr, nil)))
+			if err != nil {
+				db.Close()
+				return admin.Backend{}, nil, err
+			}
+			return admin.Backend{Creds: creds, Purge: server.PurgeTenant, Data: data}, db.Close, nil
 		},
 		Stdout: os.Stdout,
 		Stderr: os.Stderr,
