@@ -5,6 +5,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/scimforge/scimforge/scim/filter"
 )
@@ -242,6 +243,10 @@ func (c *compiler) compare(cmp *filter.Compare, sc *scope) error {
 		return err
 	}
 	if !inChild {
+		if tg, ok := c.trigram(f, cmp.Op, v); ok {
+			c.trigramMatch(rowAlias, f, tg)
+			return nil
+		}
 		c.cond(c.col(rowAlias, f), f, cmp.Op, v)
 		return nil
 	}
@@ -256,11 +261,78 @@ func (c *compiler) compare(cmp *filter.Compare, sc *scope) error {
 		c.w("))")
 		return nil
 	}
+	if tg, ok := c.trigram(f, cmp.Op, v); ok {
+		// Served by the trigram index: the resources that own a matching
+		// child row, found from the index's rows, not one EXISTS probe per
+		// resource of the tenant.
+		a := c.newAlias()
+		t := c.ix.m.TenantColumn
+		if t != "" {
+			c.w("(" + Alias + "." + quoteIdent(t) + ", " + c.idCol() + ") IN (SELECT " + a + "." + quoteIdent(t) + ", ")
+		} else {
+			c.w(c.idCol() + " IN (SELECT ")
+		}
+		c.w(a + "." + quoteIdent(f.attr.Child.ParentColumn) + " FROM " + quoteTable(f.attr.Child.Table) + " AS " + a + " WHERE ")
+		c.trigramMatch(a, f, tg)
+		c.w(")")
+		return nil
+	}
 	a := c.openExists(f.attr.Child)
 	c.w(" AND ")
 	c.cond(c.col(a, f), f, cmp.Op, v)
 	c.w(")")
 	return nil
+}
+
+// trigram returns the GLOB pattern with which f's trigram index serves
+// op (co or ew) with value v on SQLite, or false when it cannot: no index,
+// another operator or dialect (PostgreSQL's pg_trgm serves the LIKE that
+// cond writes as is), or a value without a run of three characters
+// between GLOB's special characters. A trigram index finds candidates
+// from the value's three-character substrings; a shorter value has none,
+// and FTS5 would then read every row of the index, slower than the LIKE
+// scan of the table that such values keep.
+func (c *compiler) trigram(f *field, op filter.CompareOp, v operand) (string, bool) {
+	if c.d != SQLite || f.attr.Trigram == "" || (op != filter.Co && op != filter.Ew) {
+		return "", false
+	}
+	if f.typ != tString && f.typ != tReference {
+		return "", false
+	}
+	if !f.attr.CaseExact && !f.attr.Folded {
+		return "", false // the index holds the column's text, not its fold
+	}
+	s := v.pattern
+	if !f.attr.CaseExact {
+		s = Fold(s)
+	}
+	long := false
+	for _, run := range strings.FieldsFunc(s, func(r rune) bool { return r == '*' || r == '?' || r == '[' }) {
+		if utf8.RuneCountInString(run) >= 3 {
+			long = true
+			break
+		}
+	}
+	if !long {
+		return "", false
+	}
+	p := "*" + globEscaper.Replace(s)
+	if op == filter.Co {
+		p += "*"
+	}
+	return p, true
+}
+
+// trigramMatch writes "alias.rowid IN (SELECT rowid FROM fts WHERE
+// fts.col GLOB ?)": GLOB, because FTS5 serves LIKE only without an
+// ESCAPE clause, and the index compares bytes (case_sensitive 1) as GLOB
+// does; the column holds folded text, so this is the case-insensitive
+// match. FTS5 rechecks each candidate against the pattern.
+func (c *compiler) trigramMatch(alias string, f *field, pattern string) {
+	fts := quoteIdent(f.attr.Trigram)
+	c.w(alias + ".rowid IN (SELECT rowid FROM " + fts + " WHERE " + fts + "." + quoteIdent(f.attr.Column) + " GLOB ")
+	c.arg(pattern)
+	c.w(")")
 }
 
 func firstSub(g *group) string {

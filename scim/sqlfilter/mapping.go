@@ -86,6 +86,14 @@ type Attribute struct {
 	Column string
 	// Child is nil for a column of the main table.
 	Child *Child
+	// Trigram, when set, names the trigram (substring) index over Column,
+	// which serves co and ew. On PostgreSQL it is a pg_trgm GIN index,
+	// which serves the LIKE that Compile writes anyway; on SQLite it is an
+	// FTS5 table with the trigram tokenizer (case_sensitive 1) whose one
+	// column is named Column and whose rowids are those of the column's
+	// table, and Compile selects the matching rowids from it. Set it only
+	// on a column compared as stored (Folded, or CaseExact).
+	Trigram string
 }
 
 // Child locates the rows of a multi-valued attribute: the rows of Table

@@ -241,10 +241,30 @@ func migrateLocked(ctx context.Context, db *bun.DB, sets []MigrationSet) (err er
 			return fmt.Errorf("migrations %s: %w", set.Table, err)
 		}
 		if _, err := m.Migrate(ctx); err != nil {
-			return fmt.Errorf("migrations %s: %w", set.Table, err)
+			return fmt.Errorf("migrations %s: %w", set.Table, trgmHint(err))
 		}
 	}
 	return nil
+}
+
+// trgmHint explains a migration that failed because it could not create
+// the pg_trgm extension (the trigram indexes that serve co filters need
+// it). pg_trgm is a trusted extension: a role with CREATE on the database
+// may create it, but a migration role without that privilege, or a server
+// without the contrib package, cannot.
+func trgmHint(err error) error {
+	pe, ok := pgError(err)
+	if !ok {
+		return err
+	}
+	text := pe.Message + " " + pe.Detail
+	if !strings.Contains(text, "pg_trgm") && !strings.Contains(text, "gin_trgm_ops") {
+		return err
+	}
+	return fmt.Errorf("%w\n"+
+		"scimforge's trigram indexes (they serve co filters) need the pg_trgm extension, which this database role could not create. "+
+		"Run once on this database, as a superuser or the database owner: CREATE EXTENSION pg_trgm; "+
+		"(it ships with PostgreSQL's contrib package, e.g. postgresql-contrib), then start scimforge again", err)
 }
 
 // pgError returns err's PostgreSQL error, if it carries one.

@@ -14,7 +14,8 @@ import (
 // change is the part of a history file's change (migrations/history/*.json,
 // written by the generator) that the store reads: tables and columns (to
 // verify the database), indexes and foreign keys (to find the rows that
-// break a unique index; see duplicates.go).
+// break a unique index; see duplicates.go), trigram indexes (whose FTS5
+// tables verify checks on SQLite).
 type change struct {
 	Op    string `json:"op"`
 	Table string `json:"table"`
@@ -26,11 +27,21 @@ type change struct {
 		References *struct {
 			Columns []string `json:"columns"`
 		} `json:"references"`
+		Trigrams []historyTrigram `json:"trigramIndexes"`
 	} `json:"def"`
 	Column *struct {
 		Name string `json:"name"`
 	} `json:"column"`
-	Index *historyIndex `json:"index"`
+	Index   *historyIndex   `json:"index"`
+	Trigram *historyTrigram `json:"trigram"`
+}
+
+// historyTrigram is a trigram index over one column: on SQLite an FTS5
+// table of that name whose one column is named like the indexed one, on
+// PostgreSQL a GIN index.
+type historyTrigram struct {
+	Name   string `json:"name"`
+	Column string `json:"column"`
 }
 
 type historyIndex struct {
@@ -47,6 +58,10 @@ type shape struct {
 	indexes map[string][]historyIndex
 	owner   map[string]string // "id" for a resource table, the parent column for a child table
 	order   []string          // tables in creation order
+	// trigrams maps each trigram index the history leaves to its column.
+	// They are not in tables: on SQLite they are FTS5 tables (with shadow
+	// tables of their own), not tables holding rows of the resources.
+	trigrams map[string]string
 }
 
 // readHistory applies the history files in name order.
@@ -56,7 +71,7 @@ func readHistory(migrations fs.FS) (*shape, error) {
 		return nil, err
 	}
 	sort.Strings(names)
-	sh := &shape{tables: map[string][]string{}, indexes: map[string][]historyIndex{}, owner: map[string]string{}}
+	sh := &shape{tables: map[string][]string{}, indexes: map[string][]historyIndex{}, owner: map[string]string{}, trigrams: map[string]string{}}
 	for _, name := range names {
 		raw, err := fs.ReadFile(migrations, name)
 		if err != nil {
@@ -82,12 +97,19 @@ func readHistory(migrations fs.FS) (*shape, error) {
 					sh.owner[c.Table] = r.Columns[len(r.Columns)-1]
 				}
 				sh.indexes[c.Table] = append(sh.indexes[c.Table], c.Def.Indexes...)
+				for _, tg := range c.Def.Trigrams {
+					sh.trigrams[tg.Name] = tg.Column
+				}
 			case c.Op == "addColumn" && c.Column != nil:
 				sh.tables[c.Table] = append(sh.tables[c.Table], c.Column.Name)
 			case c.Op == "createIndex" && c.Index != nil:
 				sh.indexes[c.Table] = append(dropIndex(sh.indexes[c.Table], c.Index.Name), *c.Index)
 			case c.Op == "dropIndex" && c.Index != nil:
 				sh.indexes[c.Table] = dropIndex(sh.indexes[c.Table], c.Index.Name)
+			case c.Op == "createTrigramIndex" && c.Trigram != nil:
+				sh.trigrams[c.Trigram.Name] = c.Trigram.Column
+			case c.Op == "dropTrigramIndex" && c.Trigram != nil:
+				delete(sh.trigrams, c.Trigram.Name)
 			}
 		}
 	}
@@ -158,6 +180,17 @@ func (db *DB) verify(ctx context.Context, migrations fs.FS) error {
 	}
 	want := sh.tables
 	db.unique = sh.uniqueIndexes()
+	if db.Dialect == sqlfilter.SQLite {
+		// A trigram index's FTS5 table is what co filters query: without
+		// it they would fail. (On PostgreSQL it is an index, not checked.)
+		want = make(map[string][]string, len(sh.tables)+len(sh.trigrams))
+		for t, cols := range sh.tables {
+			want[t] = cols
+		}
+		for name, col := range sh.trigrams {
+			want[name] = []string{col}
+		}
+	}
 	names := make([]string, 0, len(want))
 	for t := range want {
 		names = append(names, t)

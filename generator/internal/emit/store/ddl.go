@@ -29,6 +29,8 @@ type table struct {
 	PrimaryKey []string `json:"primaryKey"`
 	References *ref     `json:"references,omitempty"`
 	Indexes    []index  `json:"indexes,omitempty"`
+	// Trigrams are the substring indexes of the table (see trigram).
+	Trigrams []trigram `json:"trigramIndexes,omitempty"`
 }
 
 // ref is a foreign key: Columns of this table reference Key of Table,
@@ -63,6 +65,28 @@ type index struct {
 	Unique  bool     `json:"unique,omitempty"`
 }
 
+// trigram is a substring index over one folded column, which serves the
+// filter operators co and ew (a btree serves eq and sw, not a substring).
+// PostgreSQL: a GIN index with pg_trgm's gin_trgm_ops, which serves
+// "col LIKE '%x%'" as is. SQLite: an FTS5 table with the trigram
+// tokenizer over the column (external content, kept by triggers), which
+// the filter compiler queries itself (sqlfilter.Attribute.Trigram).
+//
+// The rule: every folded column that has an index of its own (an
+// attribute with uniqueness "server" or listed under indexes in
+// codegen.yaml) gets one, i.e. userName, displayName and emails.value
+// with the shipped schemas. An index says clients filter on the
+// attribute, and identity providers search those with co; a folded column
+// because co on caseExact values is rare and a case-exact substring index
+// would be a second kind to maintain.
+type trigram struct {
+	Name   string `json:"name"`
+	Column string `json:"column"`
+}
+
+// trigramName names the trigram index of a column.
+func trigramName(tableName, col string) string { return tableName + "_" + col + "_trgm" }
+
 // kindOf is the kind of a column holding attribute a.
 func kindOf(a *schema.Attribute) string {
 	switch a.Type {
@@ -80,6 +104,28 @@ func kindOf(a *schema.Attribute) string {
 		}
 	}
 	return kText
+}
+
+// hasTrigram reports whether a main-table column gets a trigram index
+// (see trigram for the rule).
+func hasTrigram(c *model.Column) bool {
+	return (c.Unique || c.Index) && !c.Secret && kindOf(c.Attr) == kFolded
+}
+
+// childHasTrigram reports whether column col of child table ch gets a
+// trigram index.
+func childHasTrigram(ch *model.Child, col string) bool {
+	for _, ix := range ch.Index {
+		if ix != col {
+			continue
+		}
+		for _, c := range ch.Columns {
+			if c.Name == col {
+				return kindOf(c.Attr) == kFolded
+			}
+		}
+	}
+	return false
 }
 
 func key(cols ...string) []string { return append([]string{TenantColumn}, cols...) }
@@ -105,6 +151,9 @@ func buildPlan(m *model.Model) *plan {
 			case c.Index:
 				t.Indexes = append(t.Indexes, index{Name: r.Table + "_" + c.Name + "_idx", Columns: key(c.Name)})
 			}
+			if hasTrigram(c) {
+				t.Trigrams = append(t.Trigrams, trigram{Name: trigramName(r.Table, c.Name), Column: c.Name})
+			}
 		}
 		p.Tables = append(p.Tables, t)
 		for _, ch := range r.Children {
@@ -116,6 +165,9 @@ func buildPlan(m *model.Model) *plan {
 			}
 			for _, ix := range ch.Index {
 				ct.Indexes = append(ct.Indexes, index{Name: ch.Table + "_" + ix + "_idx", Columns: key(ix)})
+				if childHasTrigram(ch, ix) {
+					ct.Trigrams = append(ct.Trigrams, trigram{Name: trigramName(ch.Table, ix), Column: ix})
+				}
 			}
 			p.Tables = append(p.Tables, ct)
 		}
@@ -137,11 +189,12 @@ func buildPlan(m *model.Model) *plan {
 // history file in name order (apply), so two branches that each add an
 // attribute add two files that merge without conflict.
 type change struct {
-	Op     string  `json:"op"` // createTable, addColumn, createIndex, dropIndex
-	Table  string  `json:"table"`
-	Def    *table  `json:"def,omitempty"`    // createTable
-	Column *column `json:"column,omitempty"` // addColumn
-	Index  *index  `json:"index,omitempty"`  // createIndex, dropIndex (name only)
+	Op      string   `json:"op"` // createTable, addColumn, createIndex, dropIndex, createTrigramIndex, dropTrigramIndex
+	Table   string   `json:"table"`
+	Def     *table   `json:"def,omitempty"`     // createTable
+	Column  *column  `json:"column,omitempty"`  // addColumn
+	Index   *index   `json:"index,omitempty"`   // createIndex, dropIndex (name only)
+	Trigram *trigram `json:"trigram,omitempty"` // createTrigramIndex, dropTrigramIndex
 }
 
 func (c change) String() string {
@@ -154,6 +207,10 @@ func (c change) String() string {
 		return "new index " + c.Index.Name
 	case "dropIndex":
 		return "dropped index " + c.Index.Name
+	case "createTrigramIndex":
+		return fmt.Sprintf("new trigram index %s on %s.%s", c.Trigram.Name, c.Table, c.Trigram.Column)
+	case "dropTrigramIndex":
+		return "dropped trigram index " + c.Trigram.Name
 	}
 	return c.Op
 }
@@ -180,6 +237,7 @@ func apply(p *plan, changes []change) error {
 			def := *c.Def
 			def.Columns = append([]column(nil), def.Columns...)
 			def.Indexes = append([]index(nil), def.Indexes...)
+			def.Trigrams = append([]trigram(nil), def.Trigrams...)
 			p.Tables = append(p.Tables, &def)
 			continue
 		}
@@ -211,6 +269,21 @@ func apply(p *plan, changes []change) error {
 				}
 			}
 			t.Indexes = out
+		case "createTrigramIndex":
+			for _, tg := range t.Trigrams {
+				if tg.Name == c.Trigram.Name {
+					return fmt.Errorf("trigram index %s is created twice", tg.Name)
+				}
+			}
+			t.Trigrams = append(t.Trigrams, *c.Trigram)
+		case "dropTrigramIndex":
+			out := t.Trigrams[:0]
+			for _, tg := range t.Trigrams {
+				if tg.Name != c.Trigram.Name {
+					out = append(out, tg)
+				}
+			}
+			t.Trigrams = out
 		default:
 			return fmt.Errorf("unknown change %q", c.Op)
 		}
@@ -290,6 +363,7 @@ func diff(old, new *plan) ([]change, error) {
 		for _, name := range dropped {
 			changes = append(changes, change{Op: "dropIndex", Table: t.Name, Index: &index{Name: name}})
 		}
+		changes = append(changes, diffTrigrams(t.Name, ot.Trigrams, t.Trigrams)...)
 	}
 	for _, t := range old.Tables {
 		if !newTables[t.Name] {
@@ -311,4 +385,35 @@ func describe(c column) string {
 		s += " not null"
 	}
 	return s
+}
+
+// diffTrigrams returns the changes from table's trigram indexes old to new.
+func diffTrigrams(tableName string, old, new []trigram) []change {
+	var changes []change
+	prev := map[string]trigram{}
+	for _, tg := range old {
+		prev[tg.Name] = tg
+	}
+	for _, tg := range new {
+		tg := tg
+		if p, ok := prev[tg.Name]; ok {
+			if p != tg {
+				changes = append(changes, change{Op: "dropTrigramIndex", Table: tableName, Trigram: &p},
+					change{Op: "createTrigramIndex", Table: tableName, Trigram: &tg})
+			}
+			delete(prev, tg.Name)
+			continue
+		}
+		changes = append(changes, change{Op: "createTrigramIndex", Table: tableName, Trigram: &tg})
+	}
+	var dropped []string
+	for name := range prev {
+		dropped = append(dropped, name)
+	}
+	sort.Strings(dropped)
+	for _, name := range dropped {
+		tg := prev[name]
+		changes = append(changes, change{Op: "dropTrigramIndex", Table: tableName, Trigram: &tg})
+	}
+	return changes
 }

@@ -87,6 +87,9 @@ func migrations(m *model.Model, prev fs.FS, now time.Time) ([]emit.File, error) 
 		for _, c := range changes {
 			fmt.Fprintf(&b, "-- %s\n", c)
 		}
+		if d == "postgres" && needsTrgm(changes) {
+			b.WriteString("--bun:split\n" + pgTrgmExtension + "\n")
+		}
 		for _, c := range changes {
 			for _, s := range render(d, c) {
 				b.WriteString("--bun:split\n" + s + "\n")
@@ -124,6 +127,10 @@ func render(dialect string, c change) []string {
 		return []string{createIndex(c.Table, *c.Index)}
 	case "dropIndex":
 		return []string{fmt.Sprintf("DROP INDEX IF EXISTS %q;", c.Index.Name)}
+	case "createTrigramIndex":
+		return createTrigram(dialect, c.Table, *c.Trigram)
+	case "dropTrigramIndex":
+		return dropTrigram(dialect, *c.Trigram)
 	}
 	panic("store: unknown change " + c.Op)
 }
@@ -192,6 +199,9 @@ func createTable(dialect string, t *table) []string {
 	for _, ix := range t.Indexes {
 		out = append(out, createIndex(t.Name, ix))
 	}
+	for _, tg := range t.Trigrams {
+		out = append(out, createTrigram(dialect, t.Name, tg)...)
+	}
 	return out
 }
 
@@ -202,3 +212,69 @@ func createIndex(tableName string, ix index) string {
 	}
 	return fmt.Sprintf("CREATE %sINDEX %q ON %q (%s);", u, ix.Name, tableName, quoteList(ix.Columns))
 }
+
+// pgTrgmExtension is the first statement of a PostgreSQL migration that
+// creates a trigram index. pg_trgm is a trusted extension (PostgreSQL
+// 13+): the database's owner, or a role with CREATE on it, may create it;
+// sqlstore explains the failure when the migration role may not.
+const pgTrgmExtension = "CREATE EXTENSION IF NOT EXISTS pg_trgm;"
+
+func needsTrgm(changes []change) bool {
+	for _, c := range changes {
+		if c.Op == "createTrigramIndex" || c.Op == "createTable" && len(c.Def.Trigrams) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// createTrigram renders a trigram index (see trigram).
+//
+// SQLite: an FTS5 table with the trigram tokenizer whose content is the
+// indexed column of the table (external content: the text is not stored
+// twice), rows matched by rowid (every table here is a rowid table: its
+// primary key is text). case_sensitive 1 indexes the folded text exactly
+// as stored, so the compiler's GLOB (which FTS5 serves with this
+// tokenizer; its LIKE would not be served with an ESCAPE clause) compares
+// bytes, exactly as the LIKE scan over folded text does. detail='none'
+// keeps the index small: FTS5 rechecks every candidate row against the
+// pattern, so positions are not needed. Triggers keep it in step with
+// every write (an UPDATE only when it sets the column: the generated
+// writers set search columns only when one changed); "rebuild" indexes
+// the rows an existing table already has.
+//
+// Rowids are stable for these tables: VACUUM (and VACUUM INTO) keep them
+// for tables that have an index, and every table here has its primary
+// key's. Should an index ever drift, INSERT INTO t(t) VALUES('rebuild')
+// restores it.
+func createTrigram(dialect, tableName string, tg trigram) []string {
+	n, col := tg.Name, tg.Column
+	if dialect == "postgres" {
+		return []string{fmt.Sprintf("CREATE INDEX %q ON %q USING gin (%q gin_trgm_ops);", n, tableName, col)}
+	}
+	ins := fmt.Sprintf("INSERT INTO %q(rowid, %q) VALUES (new.rowid, new.%q);", n, col, col)
+	del := fmt.Sprintf("INSERT INTO %q(%q, rowid, %q) VALUES ('delete', old.rowid, old.%q);", n, n, col, col)
+	return []string{
+		fmt.Sprintf("CREATE VIRTUAL TABLE %q USING fts5(%q, content=%s, content_rowid='rowid', tokenize='trigram case_sensitive 1', detail='none');",
+			n, col, sqlString(tableName)),
+		fmt.Sprintf("CREATE TRIGGER %q AFTER INSERT ON %q BEGIN\n  %s\nEND;", n+"_ai", tableName, ins),
+		fmt.Sprintf("CREATE TRIGGER %q AFTER DELETE ON %q BEGIN\n  %s\nEND;", n+"_ad", tableName, del),
+		fmt.Sprintf("CREATE TRIGGER %q AFTER UPDATE OF %q ON %q BEGIN\n  %s\n  %s\nEND;", n+"_au", col, tableName, del, ins),
+		fmt.Sprintf("INSERT INTO %q(%q) VALUES ('rebuild');", n, n),
+	}
+}
+
+func dropTrigram(dialect string, tg trigram) []string {
+	if dialect == "postgres" {
+		return []string{fmt.Sprintf("DROP INDEX IF EXISTS %q;", tg.Name)}
+	}
+	return []string{
+		fmt.Sprintf("DROP TRIGGER IF EXISTS %q;", tg.Name+"_ai"),
+		fmt.Sprintf("DROP TRIGGER IF EXISTS %q;", tg.Name+"_ad"),
+		fmt.Sprintf("DROP TRIGGER IF EXISTS %q;", tg.Name+"_au"),
+		fmt.Sprintf("DROP TABLE IF EXISTS %q;", tg.Name),
+	}
+}
+
+// sqlString quotes s as an SQL string literal.
+func sqlString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }

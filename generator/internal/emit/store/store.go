@@ -453,7 +453,7 @@ func writers(f *jen.File, r *model.Resource) {
 
 // mappingAttr maps path to column; isFolded says the column holds
 // folded text (see folded).
-func mappingAttr(path string, a *schema.Attribute, column string, child jen.Code, isFolded bool) jen.Code {
+func mappingAttr(path string, a *schema.Attribute, column string, child jen.Code, isFolded bool, trgm string) jen.Code {
 	d := jen.Dict{
 		jen.Id("Path"):   jen.Lit(path),
 		jen.Id("Type"):   jen.Lit(string(a.Type)),
@@ -468,6 +468,9 @@ func mappingAttr(path string, a *schema.Attribute, column string, child jen.Code
 	if child != nil {
 		d[jen.Id("Child")] = child
 	}
+	if trgm != "" {
+		d[jen.Id("Trigram")] = jen.Lit(trgm)
+	}
 	return jen.Values(d)
 }
 
@@ -475,21 +478,29 @@ func mapping(f *jen.File, m *model.Model, r *model.Resource) {
 	idAttr := schema.Common("id")
 	meta := schema.Common("meta")
 	attrs := []jen.Code{
-		mappingAttr("id", idAttr, "id", nil, false),
-		mappingAttr("meta.created", meta.Sub("created"), "created", nil, false),
-		mappingAttr("meta.lastModified", meta.Sub("lastModified"), "last_modified", nil, false),
+		mappingAttr("id", idAttr, "id", nil, false, ""),
+		mappingAttr("meta.created", meta.Sub("created"), "created", nil, false, ""),
+		mappingAttr("meta.lastModified", meta.Sub("lastModified"), "last_modified", nil, false, ""),
 	}
 	for _, c := range r.Columns {
 		if c.Secret {
 			continue // never filterable: that would leak it one guess at a time
 		}
-		attrs = append(attrs, mappingAttr(c.FilterPath, c.Attr, c.Name, nil, folded(c.Attr)))
+		trgm := ""
+		if hasTrigram(c) {
+			trgm = trigramName(r.Table, c.Name)
+		}
+		attrs = append(attrs, mappingAttr(c.FilterPath, c.Attr, c.Name, nil, folded(c.Attr), trgm))
 	}
 	for _, ch := range r.Children {
 		child := jen.Op("&").Qual(emit.SqlfilterPkg, "Child").Values(jen.Dict{
 			jen.Id("Table"): jen.Lit(ch.Table), jen.Id("ParentColumn"): jen.Lit(ch.ParentColumn), jen.Id("OrderColumn"): jen.Lit("ord")})
 		for _, c := range ch.Columns {
-			attrs = append(attrs, mappingAttr(c.FilterPath, c.Attr, c.Name, child, folded(c.Attr)))
+			trgm := ""
+			if childHasTrigram(ch, c.Name) {
+				trgm = trigramName(ch.Table, c.Name)
+			}
+			attrs = append(attrs, mappingAttr(c.FilterPath, c.Attr, c.Name, child, folded(c.Attr), trgm))
 		}
 	}
 	if ms := m.Membership; ms != nil {
@@ -504,17 +515,17 @@ func mapping(f *jen.File, m *model.Model, r *model.Resource) {
 			child := jen.Op("&").Qual(emit.SqlfilterPkg, "Child").Values(jen.Dict{
 				jen.Id("Table"): jen.Lit(ms.Table), jen.Id("ParentColumn"): jen.Lit("group_id")})
 			if s := r.Members.Sub("value"); s != nil {
-				attrs = append(attrs, mappingAttr("members.value", s, "member_id", child, true))
+				attrs = append(attrs, mappingAttr("members.value", s, "member_id", child, true, ""))
 			}
 			if s := r.Members.Sub("type"); s != nil {
-				attrs = append(attrs, mappingAttr("members.type", s, "member_type", child, false))
+				attrs = append(attrs, mappingAttr("members.type", s, "member_type", child, false, ""))
 			}
 		}
 		if r.Groups != nil {
 			child := jen.Op("&").Qual(emit.SqlfilterPkg, "Child").Values(jen.Dict{
 				jen.Id("Table"): jen.Lit(ms.Table), jen.Id("ParentColumn"): jen.Lit("member_id")})
 			if s := r.Groups.Sub("value"); s != nil {
-				attrs = append(attrs, mappingAttr("groups.value", s, "group_id", child, true))
+				attrs = append(attrs, mappingAttr("groups.value", s, "group_id", child, true, ""))
 			}
 		}
 	}
