@@ -53,6 +53,8 @@ type DB struct {
 
 	unique []UniqueIndex // the unique indexes of the migration history
 	path   string        // the SQLite file
+
+	stopOptimizer func() // ends the periodic PRAGMA optimize (optimize.go)
 }
 
 // Location describes where a database URL points, for logs.
@@ -186,6 +188,7 @@ func Open(ctx context.Context, rawURL string, migrations fs.FS, opt Options) (*D
 		db.Close()
 		return nil, err
 	}
+	db.startOptimizer(ctx)
 	if lock != nil {
 		db.Read = wsql
 		db.single = true
@@ -267,6 +270,9 @@ func (db *DB) Close() error {
 	var errs []error
 	if db.commits != nil {
 		db.commits.close()
+	}
+	if db.stopOptimizer != nil {
+		db.stopOptimizer()
 	}
 	if db.Dialect == sqlfilter.Postgres {
 		return db.Write.Close() // Read is the same pool
