@@ -60,7 +60,7 @@ bench:
 
 ## bench-1m: SQLite at 10,000 then 1,000,000 users: userName eq, deep pages, co filters, resident memory
 bench-1m:
-	$(GO) run ./bench -engines sqlite -phases scale -users 1000000
+	$(GO) run ./bench -engines sqlite -phases scale -users 1000000 -concurrency 16
 
 ## bench-groups: grow one group to 100,000 members by PATCHes of 50, on each engine (latency curve; a few minutes)
 bench-groups:
