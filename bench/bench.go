@@ -17,43 +17,78 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/scimforge/scimforge/internal/pgtest"
 )
 
-// bench holds one run's state.
+// bench holds one run's state. The fields from server to groupAdds are
+// those of the engine being measured, reset for each engine.
 type bench struct {
 	o        options
 	out, log io.Writer
 	start    time.Time
 
-	tmp       string
+	tmp    string
+	client *http.Client
+	token  string
+
+	engine    string
+	pg        *pgtest.Server
 	serverLog string
 	server    *child
 	bare      *child
 	bareStdin io.Closer
+	base      string // http://127.0.0.1:PORT/scim/v2 of the SCIM server
+	bareURL   string // http://127.0.0.1:PORT/scim/v2 of the bare server
 
-	client  *http.Client
-	token   string
-	base    string // http://127.0.0.1:PORT/scim/v2 of the SCIM server
-	bareURL string // http://127.0.0.1:PORT/scim/v2 of the bare server
+	users      []loadedUser
+	nextUser   int             // the userBody number of the next user to create
+	active     []atomic.Uint32 // PATCH active: how many times each user was toggled
+	groups     []string        // add-member phase: the groups' ids
+	groupAdds  []atomic.Uint32 // add-member phase: members added to each group
+	loadChunks []loadPoint     // the creates of the engine, chunk by chunk (the load rate as the database grows)
 
-	users         []loadedUser
-	nextUser      int             // the userBody number of the next user to create
-	active        []atomic.Uint32 // PATCH active: how many times each user was toggled
+	engines       []*engineResult
 	requestErrors int
+}
 
-	sync   *syncResult
-	growth *growthResult
+// engineResult is what was measured on one storage engine.
+type engineResult struct {
+	engine  string
+	db      string // what the database is, for the report
+	create  *result
+	phases  []phase
+	results []*result
+	bodyLen int     // bytes the bare handler served
+	mem     memInfo // the scimforge process at the end of the engine's phases
+	sync    *syncResult
+	growth  *growthResult
+	scale   *scaleResult
+	// loadChunks are the measured creates chunk by chunk: the create rate
+	// as the database grew.
+	loadChunks []loadPoint
 }
 
 type loadedUser struct{ id, userName string }
 
+// loadPoint is one chunk of creates and how many users existed before it.
+type loadPoint struct {
+	before int
+	r      *result
+}
+
 func (b *bench) progress(format string, a ...any) {
-	fmt.Fprintf(b.log, "[%5.1fs] %s\n", time.Since(b.start).Seconds(), fmt.Sprintf(format, a...))
+	prefix := ""
+	if b.engine != "" {
+		prefix = b.engine + ": "
+	}
+	fmt.Fprintf(b.log, "[%5.1fs] %s%s\n", time.Since(b.start).Seconds(), prefix, fmt.Sprintf(format, a...))
 }
 
 func (b *bench) run(ctx context.Context) error {
 	b.start = time.Now()
 	b.client = newClient(b.o.concurrency)
+	b.token = randomHex(16)
 	var err error
 	if b.tmp, err = os.MkdirTemp("", "scimforge-bench-"); err != nil {
 		return setupError{err}
@@ -63,21 +98,89 @@ func (b *bench) run(ctx context.Context) error {
 		return err
 	}
 	b.printHeader(bin)
-	if err := b.startServer(ctx, bin); err != nil {
-		return err
+	for _, engine := range b.o.engines {
+		er, err := b.runEngine(ctx, bin, engine)
+		if err != nil {
+			return fmt.Errorf("%s: %w", engine, err)
+		}
+		b.engines = append(b.engines, er)
+		b.reportEngine(er)
+	}
+	b.engine = ""
+	b.reportSummary()
+	return nil
+}
+
+// runEngine starts the server on a fresh database of engine and runs the
+// selected phases against it; the server (and PostgreSQL) are stopped
+// before it returns, so engines never share the machine.
+func (b *bench) runEngine(ctx context.Context, bin, engine string) (*engineResult, error) {
+	b.engine = engine
+	b.users, b.nextUser, b.active, b.groups, b.groupAdds, b.loadChunks = nil, 0, nil, nil, nil, nil
+	defer b.stopServers()
+	er := &engineResult{engine: engine}
+	dir := filepath.Join(b.tmp, engine)
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		return nil, setupError{err}
+	}
+	dbURL := "sqlite://" + filepath.Join(dir, "bench.db")
+	er.db = "SQLite, " + filepath.Join(dir, "bench.db")
+	if engine == enginePostgres {
+		b.progress("starting PostgreSQL (internal/pgtest) ...")
+		pg, err := pgtest.Start()
+		if err != nil {
+			return nil, setupError{err}
+		}
+		b.pg = pg
+		if dbURL, err = pg.CreateDatabase(fmt.Sprintf("scimforge_bench_%d", os.Getpid())); err != nil {
+			return nil, setupError{err}
+		}
+		er.db = fmt.Sprintf("PostgreSQL %s on 127.0.0.1:%d, started by internal/pgtest (fsync, synchronous_commit and full_page_writes off)", pg.Version(), pg.Port())
+		b.progress("PostgreSQL %s on 127.0.0.1:%d", pg.Version(), pg.Port())
+	}
+	if err := b.startServer(ctx, bin, dir, dbURL); err != nil {
+		return nil, err
 	}
 
-	var create *result
-	if b.o.phases.sync {
+	var err error
+	switch {
+	case b.o.phases.sync:
 		// On the fresh database: the sync's users are then the loaded users.
-		if b.sync, err = b.runSync(ctx); err != nil {
-			return err
+		if er.sync, err = b.runSync(ctx); err != nil {
+			return nil, err
 		}
-	} else {
-		if create, err = b.load(ctx); err != nil {
-			return err
+	case b.o.phases.scale:
+		if er.scale, err = b.runScale(ctx); err != nil {
+			return nil, err
+		}
+	default:
+		if er.create, err = b.loadN(ctx, b.o.users); err != nil {
+			return nil, err
+		}
+		er.loadChunks = b.loadChunks
+	}
+	if b.o.phases.read || b.o.phases.patch || b.o.phases.groups || b.o.phases.sync {
+		if err := b.runTimedPhases(ctx, er); err != nil {
+			return nil, err
 		}
 	}
+	if b.o.phases.groups {
+		if er.growth, err = b.runGrowth(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if er.scale != nil {
+		er.mem = er.scale.mem // read at the large size, before anything else ran
+	} else {
+		er.mem = procMem(b.server.cmd.Process.Pid)
+	}
+	return er, nil
+}
+
+// runTimedPhases starts the bare server with the bytes of a real GET
+// /Users/{id} answer and runs the fixed-duration phases, each between two
+// bare runs.
+func (b *bench) runTimedPhases(ctx context.Context, er *engineResult) error {
 	body, err := b.sampleBody(ctx)
 	if err != nil {
 		return err
@@ -85,8 +188,7 @@ func (b *bench) run(ctx context.Context) error {
 	if err := b.startBare(ctx, body); err != nil {
 		return err
 	}
-	fmt.Fprintf(b.out, "bare:       this binary re-executed (%s) serving the %d bytes of a real GET /Users/{id} response\n", bareServerCmd, len(body))
-
+	er.bodyLen = len(body)
 	bare := b.getRequest(func() string { return b.bareURL })
 	srvPID, barePID := b.server.cmd.Process.Pid, b.bare.cmd.Process.Pid
 	bareP := phase{name: "bare", pid: barePID, next: bare, check: expectStatus(http.StatusOK), bare: true}
@@ -100,13 +202,17 @@ func (b *bench) run(ctx context.Context) error {
 	}
 	if b.o.phases.patch {
 		b.active = make([]atomic.Uint32, len(b.users))
+		if err := b.createMemberGroups(ctx); err != nil {
+			return err
+		}
 		phases = append(phases,
 			phase{name: "PATCH active (Entra)", pid: srvPID, next: b.patchActiveRequest(), check: checkPatched},
 			bareP,
 			phase{name: "PATCH displayName", pid: srvPID, next: b.patchDisplayNameRequest(), check: checkPatched},
+			bareP,
+			phase{name: "PATCH add member", pid: srvPID, next: b.addMemberRequest(), check: checkPatched},
 			bareP)
 	}
-	results := make([]*result, 0, len(phases))
 	nbare := 0
 	for _, p := range phases {
 		name := p.name
@@ -122,14 +228,9 @@ func (b *bench) run(ctx context.Context) error {
 		if b.server.exited() {
 			return fmt.Errorf("the server exited during %s: %v\n%s", name, b.server.err, tail(b.serverLog, 2000))
 		}
-		results = append(results, r)
+		er.results = append(er.results, r)
 	}
-	if b.o.phases.groups {
-		if b.growth, err = b.runGrowth(ctx); err != nil {
-			return err
-		}
-	}
-	b.report(create, phases, results)
+	er.phases = phases
 	return nil
 }
 
@@ -181,32 +282,41 @@ func (b *bench) printHeader(bin string) {
 		fmt.Fprintf(b.out, "load avg:   %s (before the run)\n", la)
 	}
 	fmt.Fprintf(b.out, "go:         client %s, server %s\n", runtime.Version(), serverGo)
-	fmt.Fprintf(b.out, "parameters: -phases %s -concurrency %d -warmup %s -duration %s -users %d; keep-alive, MaxIdleConnsPerHost %d\n",
-		b.o.phases, b.o.concurrency, b.o.warmup, b.o.duration, b.o.users, b.o.concurrency)
+	fmt.Fprintf(b.out, "parameters: -engines %s -phases %s -concurrency %d -warmup %s -duration %s -users %d",
+		strings.Join(b.o.engines, ","), b.o.phases, b.o.concurrency, b.o.warmup, b.o.duration, b.o.users)
+	if b.o.phases.scale {
+		fmt.Fprintf(b.out, " -scale-from %d -request-timeout %s", b.o.scaleFrom, b.o.reqTimeout)
+		if b.o.loadBulk {
+			fmt.Fprint(b.out, " -load-bulk")
+		}
+	}
+	if b.o.rowCache != "" {
+		fmt.Fprintf(b.out, " -row-cache %s", b.o.rowCache)
+	}
+	fmt.Fprintf(b.out, "; keep-alive, MaxIdleConnsPerHost %d\n", b.o.concurrency)
 	fmt.Fprintf(b.out, "server:     %s\n", bin)
-	fmt.Fprintf(b.out, "temp:       %s (database bench.db, server log server.log)\n", b.tmp)
+	fmt.Fprintf(b.out, "temp:       %s (per engine: ENGINE/server.log; sqlite/bench.db)\n", b.tmp)
 }
 
-// startServer starts `scimforge serve` on a fresh database and waits until
-// it answers GET /ServiceProviderConfig.
-func (b *bench) startServer(ctx context.Context, bin string) error {
+// startServer starts `scimforge serve` in dir on the fresh database dbURL
+// and waits until it answers GET /ServiceProviderConfig.
+func (b *bench) startServer(ctx context.Context, bin, dir, dbURL string) error {
 	port, err := freePort()
 	if err != nil {
 		return setupError{err}
 	}
-	b.token = randomHex(16)
 	b.base = fmt.Sprintf("http://127.0.0.1:%d%s", port, basePath)
-	b.serverLog = filepath.Join(b.tmp, "server.log")
+	b.serverLog = filepath.Join(dir, "server.log")
 	logf, err := os.Create(b.serverLog)
 	if err != nil {
 		return setupError{err}
 	}
 	defer logf.Close() // the child has its own descriptor
 	cmd := exec.Command(bin, "serve")
-	cmd.Dir = b.tmp
+	cmd.Dir = dir
 	cmd.Env = append(withoutScimforgeEnv(os.Environ()),
 		fmt.Sprintf("SCIMFORGE_LISTEN=127.0.0.1:%d", port),
-		"SCIMFORGE_DATABASE_URL=sqlite://"+filepath.Join(b.tmp, "bench.db"),
+		"SCIMFORGE_DATABASE_URL="+dbURL,
 		"SCIMFORGE_TOKEN="+b.token,
 	)
 	if b.o.rowCache != "" {
@@ -216,6 +326,10 @@ func (b *bench) startServer(ctx context.Context, bin string) error {
 		prof, err := filepath.Abs(b.o.cpuProfile)
 		if err != nil {
 			return setupError{err}
+		}
+		if len(b.o.engines) > 1 {
+			// One profile per engine: prof.sqlite, prof.postgres.
+			prof += "." + b.engine
 		}
 		cmd.Env = append(cmd.Env, "SCIMFORGE_CPUPROFILE="+prof)
 	}
@@ -228,6 +342,25 @@ func (b *bench) startServer(ctx context.Context, bin string) error {
 		return setupf("scimforge did not start: %v\n--- %s ---\n%s", err, b.serverLog, tail(b.serverLog, 2000))
 	}
 	return nil
+}
+
+// stopServers stops the engine's bare server, scimforge and PostgreSQL
+// (each by the PID this bench started), and drops idle connections.
+func (b *bench) stopServers() {
+	if b.bareStdin != nil {
+		b.bareStdin.Close()
+		b.bareStdin = nil
+	}
+	b.bare.stop(5 * time.Second)
+	b.server.stop(25 * time.Second) // the server drains for up to 20 s
+	b.bare, b.server = nil, nil
+	if b.pg != nil {
+		if err := b.pg.Stop(); err != nil {
+			fmt.Fprintln(b.log, "bench: stopping PostgreSQL:", err)
+		}
+		b.pg = nil
+	}
+	b.client.CloseIdleConnections()
 }
 
 // withoutScimforgeEnv drops inherited SCIMFORGE_* variables (a base URL or
@@ -274,29 +407,34 @@ func (b *bench) waitReady(ctx context.Context, c *child, url string, timeout tim
 	}
 }
 
-// load creates the users: a few unmeasured warm-up creates (connections,
-// prepared statements), then -users measured ones. It returns the measured
-// creates as the "create" figure.
-func (b *bench) load(ctx context.Context) (*result, error) {
-	warm := 2 * b.o.concurrency
-	b.progress("loading %d users (POST /Users, %d workers; %d warm-up creates first) ...", b.o.users, b.o.concurrency, warm)
-	warmRes := b.createUsers(ctx, 0, warm)
-	res := b.createUsers(ctx, warm, warm+b.o.users)
-	if ctx.Err() != nil {
-		return nil, ctx.Err()
-	}
-	res.errors += warmRes.errors
-	res.samples = append(warmRes.samples, res.samples...)
-	b.progress("loaded %d of %d users in %s", len(b.users), warm+b.o.users, res.window.Round(time.Millisecond))
-	if len(b.users) == 0 {
-		return nil, fmt.Errorf("no user could be created: %s", strings.Join(res.samples, "; "))
-	}
-	return res, nil
-}
+// loadChunk is how many user bodies createUsers prepares at a time: a
+// million bodies at once would take the client about 600 MB.
+const loadChunk = 20000
 
 // createUsers POSTs users lo..hi-1 (userBody numbering) with -concurrency
 // workers, appends the created ones to b.users, and measures the whole.
+// The bodies are prepared a chunk at a time, outside the measured windows;
+// each chunk's result is also kept in b.loadChunks.
 func (b *bench) createUsers(ctx context.Context, lo, hi int) *result {
+	var parts []*result
+	next := lo + 5*loadChunk // progress every 100,000 users on long loads
+	for from := lo; from < hi && ctx.Err() == nil; from += loadChunk {
+		to := min(from+loadChunk, hi)
+		before := len(b.users)
+		r := b.createChunk(ctx, from, to)
+		parts = append(parts, r)
+		b.loadChunks = append(b.loadChunks, loadPoint{before: before, r: r})
+		if hi-lo > 2*5*loadChunk && to >= next && to < hi {
+			m := merge("", parts...)
+			b.progress("  %d of %d users created (%.0f/s so far, last %d at %.0f/s)", to-lo, hi-lo, m.opsPerSec(), to-from, r.opsPerSec())
+			next += 5 * loadChunk
+		}
+	}
+	return merge("create POST /Users", parts...)
+}
+
+// createChunk creates users lo..hi-1 in one runN.
+func (b *bench) createChunk(ctx context.Context, lo, hi int) *result {
 	rng := rand.New(rand.NewPCG(1, uint64(lo)))
 	names := make([]string, hi-lo)
 	bodies := make([][]byte, hi-lo)
@@ -385,7 +523,7 @@ func (b *bench) startBare(ctx context.Context, body []byte) error {
 	if err != nil {
 		return setupError{err}
 	}
-	bodyFile := filepath.Join(b.tmp, "bare-body.json")
+	bodyFile := filepath.Join(b.tmp, b.engine, "bare-body.json")
 	if err := os.WriteFile(bodyFile, body, 0o600); err != nil {
 		return setupError{err}
 	}
@@ -465,13 +603,12 @@ func checkOneResult(status int, body []byte) error {
 	return nil
 }
 
-// cleanup stops both servers by PID and removes the temp folder unless -keep.
+// cleanup stops whatever is still running (after an error or Ctrl-C) and
+// removes the temp folder unless -keep.
 func (b *bench) cleanup() {
-	if b.bareStdin != nil {
-		b.bareStdin.Close()
+	if b.client != nil {
+		b.stopServers()
 	}
-	b.bare.stop(5 * time.Second)
-	b.server.stop(25 * time.Second) // the server drains for up to 20 s
 	if b.tmp == "" {
 		return
 	}

@@ -11,7 +11,9 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -248,5 +250,163 @@ func TestGrowthSizesAndRatio(t *testing.T) {
 	}}
 	if r := g.ratio(); r != 1.5 {
 		t.Errorf("ratio = %v, want 1.5 (medians 3ms / 2ms)", r)
+	}
+}
+
+func TestParseEngines(t *testing.T) {
+	got, err := parseEngines("sqlite,postgres")
+	if err != nil || !slices.Equal(got, []string{"sqlite", "postgres"}) {
+		t.Errorf("default: %v %v", got, err)
+	}
+	got, err = parseEngines(" PG ")
+	if err != nil || !slices.Equal(got, []string{"postgres"}) {
+		t.Errorf("PG: %v %v", got, err)
+	}
+	for _, bad := range []string{"", "mysql", "sqlite,sqlite", "postgres,pg"} {
+		if _, err := parseEngines(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+	p, err := parsePhases("scale")
+	if err != nil || !p.scale || p.read || p.String() != "scale" {
+		t.Errorf("scale: %+v %v", p, err)
+	}
+}
+
+func TestParseStatusMem(t *testing.T) {
+	status := "Name:\tscimforge\nVmPeak:\t 2000000 kB\nVmHWM:\t  150000 kB\nVmRSS:\t  102400 kB\nRssAnon:\t   61440 kB\nRssFile:\t   40960 kB\nThreads:\t8\n"
+	m := parseStatusMem([]byte(status))
+	if !m.ok || !m.split || m.rss != 100<<20 || m.hwm != 150000<<10 || m.anon != 60<<20 || m.file != 40<<20 {
+		t.Fatalf("parseStatusMem = %+v", m)
+	}
+	if s := m.String(); !strings.Contains(s, "VmRSS 100.0 MiB (anon 60.0, file 40.0)") {
+		t.Errorf("String() = %q", s)
+	}
+	if m := parseStatusMem([]byte("VmRSS:\t1 kB\n")); m.ok {
+		t.Errorf("no VmHWM, still ok: %+v", m)
+	}
+	if m := procMem(os.Getpid()); !m.ok {
+		t.Log("no /proc here: memory prints as not measured")
+	}
+}
+
+func TestMerge(t *testing.T) {
+	a := &result{name: "x", ok: 2, window: time.Second, lat: []time.Duration{1, 5}, errors: 1, samples: []string{"e1"},
+		cpu: cpuMeter{server: 10, client: 4, srvOK: true, cliOK: true}}
+	b := &result{name: "x", ok: 1, window: time.Second, lat: []time.Duration{3},
+		cpu: cpuMeter{server: 2, client: 2, srvOK: true, cliOK: false}}
+	m := merge("all", a, b)
+	if m.name != "all" || m.ok != 3 || m.window != 2*time.Second || !slices.Equal(m.lat, []time.Duration{1, 3, 5}) || m.errors != 1 || len(m.samples) != 1 {
+		t.Errorf("merge = %+v", m)
+	}
+	if m.opsPerSec() != 1.5 || m.cpu.server != 12 || !m.cpu.srvOK || m.cpu.cliOK {
+		t.Errorf("merge rate %v, cpu %+v", m.opsPerSec(), m.cpu)
+	}
+}
+
+func TestCoValues(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i, want := range map[int][2]string{
+		3:                    {"ace3@contoso", "Edsger Lov"},   // Edsger.Lovelace3@contoso.com
+		123456:               {"son123456@contoso", "Ada Jac"}, // Ada.Jackson123456@contoso.com
+		27*32*32 + 32*27 + 1: {"sum28513@contoso", "Alan van"}, // Alan.vanRossum28513@contoso.com, "Alan van Rossum"
+	} {
+		name, _ := userBody(i, rng)
+		u := loadedUser{userName: name}
+		if got := userNumberValue(u); got != want[0] {
+			t.Errorf("userNumberValue(%s) = %q, want %q", name, got, want[0])
+		}
+		if got := displayNamePrefix(u); got != want[1] {
+			t.Errorf("displayNamePrefix(%s) = %q, want %q", name, got, want[1])
+		}
+	}
+	// Each value must occur in the attribute it filters.
+	for i := range 5000 {
+		name, body := userBody(i, rng)
+		var m struct{ DisplayName string }
+		if err := json.Unmarshal(body, &m); err != nil {
+			t.Fatal(err)
+		}
+		u := loadedUser{userName: name}
+		if !strings.Contains(name, userNumberValue(u)) {
+			t.Fatalf("user %d: %q not in %q", i, userNumberValue(u), name)
+		}
+		if !strings.Contains(m.DisplayName, displayNamePrefix(u)) {
+			t.Fatalf("user %d: %q not in displayName %q", i, displayNamePrefix(u), m.DisplayName)
+		}
+	}
+}
+
+// The add-member phase must name a user not yet in the group for as long
+// as there are users left.
+func TestAddMemberDistinct(t *testing.T) {
+	const n = 1000
+	b := &bench{base: "http://127.0.0.1:1/scim/v2", groups: []string{"g0", "g1", "g2"}, groupAdds: make([]atomic.Uint32, 3)}
+	for i := range n {
+		b.users = append(b.users, loadedUser{id: "u" + strconv.Itoa(i)})
+	}
+	next := b.addMemberRequest()
+	w := &worker{rng: rand.New(rand.NewPCG(5, 6))}
+	seen := map[string]bool{}
+	for range 600 {
+		req, err := next(context.Background(), w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(req.Body)
+		var p struct {
+			Operations []struct {
+				Op, Path string
+				Value    []struct{ Value string }
+			}
+		}
+		if err := json.Unmarshal(body, &p); err != nil || len(p.Operations) != 1 || p.Operations[0].Op != "add" || p.Operations[0].Path != "members" || len(p.Operations[0].Value) != 1 {
+			t.Fatalf("body %s: %v", body, err)
+		}
+		key := req.URL.Path + " " + p.Operations[0].Value[0].Value
+		if seen[key] {
+			t.Fatalf("%s added twice", key)
+		}
+		seen[key] = true
+	}
+}
+
+func TestBulkIDs(t *testing.T) {
+	w := &worker{}
+	w.buf.WriteString(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:BulkResponse"],"Operations":[` +
+		`{"method":"POST","bulkId":"u1","location":"http://h/scim/v2/Users/abc","status":"201"},` +
+		`{"method":"POST","bulkId":"u2","status":"409","response":{"detail":"taken"}}]}`)
+	ids := make([]string, 2)
+	if bulkIDs(w, ids) || ids[0] != "abc" || ids[1] != "" || w.errors != 1 {
+		t.Errorf("ids %q, errors %d", ids, w.errors)
+	}
+}
+
+func TestSideBySide(t *testing.T) {
+	mk := func(ops float64) *result {
+		r := &result{ok: int(ops), window: time.Second}
+		for range int(ops) {
+			r.lat = append(r.lat, time.Millisecond)
+		}
+		return r
+	}
+	bare := phase{name: "bare", bare: true}
+	get := phase{name: "GET /Users/{id}", target: targetGetByID}
+	er := func(engine string, getOps float64) *engineResult {
+		b1, g, b2 := mk(100), mk(getOps), mk(100)
+		b1.name, g.name, b2.name = "bare #1", "GET /Users/{id}", "bare #2"
+		return &engineResult{engine: engine, phases: []phase{bare, get, bare}, results: []*result{b1, g, b2},
+			mem: memInfo{ok: true, rss: 50 << 20, hwm: 60 << 20}}
+	}
+	var out bytes.Buffer
+	writeSideBySide(&out, []*engineResult{er("sqlite", 80), er("postgres", 20)})
+	s := out.String()
+	for _, want := range []string{"sqlite", "postgres", "0.80x PASS", "0.20x BELOW", "bare (mean)", "50.0 MiB (peak 60.0 MiB)"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("side by side lacks %q:\n%s", want, s)
+		}
+	}
+	if strings.Contains(s, "bare #") {
+		t.Errorf("side by side lists single bare runs:\n%s", s)
 	}
 }

@@ -74,3 +74,68 @@ func (m *cpuMeter) end() {
 	m.cliOK = m.cliOK && ok
 	m.client = c - m.cli0
 }
+
+// memInfo is a process's resident memory from /proc/PID/status.
+type memInfo struct {
+	rss, hwm   int64 // VmRSS now, VmHWM (the peak), bytes
+	anon, file int64 // RssAnon (heap, stacks) and RssFile (mapped files: SQLite's mmap of the database)
+	ok, split  bool  // ok: rss and hwm were read; split: anon and file too
+}
+
+// procMem reads process pid's memory; ok is false where there is no /proc.
+func procMem(pid int) memInfo {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return memInfo{}
+	}
+	return parseStatusMem(data)
+}
+
+// parseStatusMem reads the VmRSS, VmHWM, RssAnon and RssFile lines ("VmRSS:
+// 12345 kB") of /proc/PID/status.
+func parseStatusMem(data []byte) memInfo {
+	var m memInfo
+	var seen [4]bool
+	for _, line := range bytes.Split(data, []byte("\n")) {
+		k, v, ok := bytes.Cut(line, []byte(":"))
+		if !ok {
+			continue
+		}
+		f := bytes.Fields(v)
+		if len(f) != 2 || string(f[1]) != "kB" {
+			continue
+		}
+		n, err := strconv.ParseInt(string(f[0]), 10, 64)
+		if err != nil {
+			continue
+		}
+		n *= 1024
+		switch string(k) {
+		case "VmRSS":
+			m.rss, seen[0] = n, true
+		case "VmHWM":
+			m.hwm, seen[1] = n, true
+		case "RssAnon":
+			m.anon, seen[2] = n, true
+		case "RssFile":
+			m.file, seen[3] = n, true
+		}
+	}
+	m.ok = seen[0] && seen[1]
+	m.split = m.ok && seen[2] && seen[3]
+	return m
+}
+
+// String is e.g. "VmRSS 84.2 MiB (anon 60.1, file 24.1), peak 120.3 MiB".
+func (m memInfo) String() string {
+	if !m.ok {
+		return "not measured (no /proc)"
+	}
+	s := fmt.Sprintf("VmRSS %s", mib(m.rss))
+	if m.split {
+		s += fmt.Sprintf(" (anon %.1f, file %.1f)", float64(m.anon)/(1<<20), float64(m.file)/(1<<20))
+	}
+	return s + fmt.Sprintf(", peak VmHWM %s", mib(m.hwm))
+}
+
+func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }

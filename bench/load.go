@@ -37,13 +37,14 @@ const maxErrorSamples = 3
 
 // result is one phase's measurement.
 type result struct {
-	name    string
-	ok      int             // requests that succeeded within the window
-	window  time.Duration   // measured time
-	lat     []time.Duration // latencies of those requests, sorted
-	errors  int             // failed requests, warm-up included
-	samples []string        // the first few error messages
-	cpu     cpuMeter        // CPU used by the serving process and the client in the window
+	name     string
+	ok       int             // requests that succeeded within the window
+	window   time.Duration   // measured time
+	lat      []time.Duration // latencies of those requests, sorted
+	errors   int             // failed requests, warm-up included
+	timeouts int             // requests that ran past -request-timeout (scale probes only)
+	samples  []string        // the first few error messages
+	cpu      cpuMeter        // CPU used by the serving process and the client in the window
 }
 
 // cpuPerOp is the CPU time per successful request of the serving process
@@ -193,6 +194,36 @@ func collect(name string, window time.Duration, workers []*worker) *result {
 	}
 	slices.Sort(r.lat)
 	r.ok = len(r.lat)
+	return r
+}
+
+// merge combines results of consecutive runs of one kind (chunks of a
+// load) as if measured in one window: the windows, CPU times and counts
+// add up, the latencies are pooled.
+func merge(name string, parts ...*result) *result {
+	r := &result{name: name}
+	if len(parts) > 0 {
+		r.cpu.srvOK, r.cpu.cliOK = true, true
+	}
+	for _, p := range parts {
+		if r.name == "" {
+			r.name = p.name
+		}
+		r.ok += p.ok
+		r.window += p.window
+		r.lat = append(r.lat, p.lat...)
+		r.errors += p.errors
+		for _, s := range p.samples {
+			if len(r.samples) < maxErrorSamples {
+				r.samples = append(r.samples, s)
+			}
+		}
+		r.cpu.server += p.cpu.server
+		r.cpu.client += p.cpu.client
+		r.cpu.srvOK = r.cpu.srvOK && p.cpu.srvOK
+		r.cpu.cliOK = r.cpu.cliOK && p.cpu.cliOK
+	}
+	slices.Sort(r.lat)
 	return r
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -23,9 +24,14 @@ type row struct {
 	srvCPU, cliCPU time.Duration // CPU per request; 0: not measured
 	ratio, target  float64       // 0: not applicable
 	note           string        // result column when there is no target
+	bare           bool          // the bare handler's mean
 }
 
-func (b *bench) report(create *result, phases []phase, rs []*result) {
+// engineRows computes the report rows of one engine: the create figure,
+// each timed phase (ratios against the adjacent bare runs) and the bare
+// mean; cpuNotes compares server CPU per request with the bare handler's.
+func engineRows(er *engineResult) (rows []row, cpuNotes []string) {
+	phases, rs, create := er.phases, er.results, er.create
 	mean := func(a ...*result) float64 {
 		s := 0.0
 		for _, r := range a {
@@ -79,14 +85,15 @@ func (b *bench) report(create *result, phases []phase, rs []*result) {
 			bares = append(bares, rs[i])
 		}
 	}
-	rows := []row{}
 	if create != nil {
 		c := of(create)
 		c.name = fmt.Sprintf("create POST /Users (%d)", create.ok+create.errors)
-		c.ratio, c.note = ratio(create, rs[0].opsPerSec()), "no target"
+		c.note = "no target"
+		if len(rs) > 0 {
+			c.ratio = ratio(create, rs[0].opsPerSec())
+		}
 		rows = append(rows, c)
 	}
-	var cpuNotes []string
 	for i, p := range phases {
 		r := of(rs[i])
 		if !p.bare {
@@ -101,15 +108,160 @@ func (b *bench) report(create *result, phases []phase, rs []*result) {
 		}
 		rows = append(rows, r)
 	}
-	rows = append(rows, row{
-		name: fmt.Sprintf("bare (mean of %d)", len(bares)), ops: mean(bares...),
-		p50: meanDur(0.5, bares...), p99: meanDur(0.99, bares...),
-		errors: sumErrors(bares), srvCPU: cpu(true, bares...), cliCPU: cpu(false, bares...),
-	})
+	if len(bares) > 0 {
+		rows = append(rows, row{
+			name: fmt.Sprintf("bare (mean of %d)", len(bares)), ops: mean(bares...),
+			p50: meanDur(0.5, bares...), p99: meanDur(0.99, bares...),
+			errors: sumErrors(bares), srvCPU: cpu(true, bares...), cliCPU: cpu(false, bares...), bare: true,
+		})
+	}
+	return rows, cpuNotes
+}
 
+// bareMean is the mean ops/s of the engine's bare runs (0: none).
+func (er *engineResult) bareMean() float64 {
+	s, n := 0.0, 0
+	for i, p := range er.phases {
+		if p.bare {
+			s += er.results[i].opsPerSec()
+			n++
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	return s / float64(n)
+}
+
+// reportEngine prints what was measured on one engine, as soon as it is
+// done, and counts its failed requests.
+func (b *bench) reportEngine(er *engineResult) {
 	out := b.out
-	fmt.Fprintln(out)
-	writeTable(out, rows)
+	fmt.Fprintf(out, "\n== %s: %s\n", er.engine, er.db)
+	rows, cpuNotes := engineRows(er)
+	if er.bodyLen > 0 {
+		fmt.Fprintf(out, "bare: this binary re-executed (%s) serving the %d bytes of a real GET /Users/{id} response\n", bareServerCmd, er.bodyLen)
+	}
+	if len(rows) > 0 {
+		writeTable(out, rows)
+	}
+	if len(cpuNotes) > 0 {
+		fmt.Fprintln(out, "server CPU per request against bare: "+strings.Join(cpuNotes, ", "))
+	}
+	if er.engine == enginePostgres {
+		fmt.Fprintln(out, "  (srv cpu is the scimforge process only; PostgreSQL's own processes are not counted)")
+	}
+	if er.create != nil {
+		reportLoadCurve(out, er.loadChunks)
+	}
+	if er.sync != nil {
+		b.reportSync(out, er.sync, er.bareMean())
+	}
+	if er.growth != nil {
+		b.reportGrowth(out, er.growth)
+	}
+	if er.scale != nil {
+		b.reportScale(out, er.scale)
+	} else {
+		fmt.Fprintf(out, "scimforge memory at the end: %s%s\n", er.mem, pgMemNote(er.engine))
+	}
+
+	all := slices.Clone(er.results)
+	if er.create != nil {
+		all = append([]*result{er.create}, all...)
+	}
+	if s := er.sync; s != nil {
+		for _, r := range []*result{s.users, s.groups, s.patches} {
+			if r != nil {
+				all = append(all, r)
+			}
+		}
+	}
+	if g := er.growth; g != nil && g.load != nil {
+		all = append(all, g.load)
+	}
+	if s := er.scale; s != nil {
+		all = append(all, s.loadSmall, s.loadLarge)
+		for _, p := range s.sizes {
+			all = append(all, p.atSmall, p.atL)
+		}
+		all = append(all, s.pages[1:]...) // pages[0] is the large startIndex=1 probe, already in sizes
+		all = append(all, s.co...)
+	}
+	for _, r := range all {
+		if r == nil {
+			continue
+		}
+		b.requestErrors += r.errors
+		if r.errors > 0 {
+			fmt.Fprintf(out, "\nERRORS (%s) in %s: %d request(s) failed, e.g.:\n", er.engine, r.name, r.errors)
+			for _, s := range r.samples {
+				fmt.Fprintf(out, "  %s\n", s)
+			}
+		}
+	}
+	if g := er.growth; g != nil && g.errors > 0 {
+		b.requestErrors += g.errors
+		fmt.Fprintf(out, "\nERRORS (%s) in the group growth: %d request(s) failed, e.g.:\n", er.engine, g.errors)
+		for _, s := range g.samples {
+			fmt.Fprintf(out, "  %s\n", s)
+		}
+	}
+}
+
+func pgMemNote(engine string) string {
+	if engine == enginePostgres {
+		return " (the scimforge process; PostgreSQL's memory is separate)"
+	}
+	return ""
+}
+
+// reportLoadCurve prints the create rate as the database grew, by blocks
+// of about a tenth of the load, when the load was long enough to show it.
+func reportLoadCurve(out io.Writer, chunks []loadPoint) {
+	if len(chunks) < 5 {
+		return
+	}
+	per := max(1, len(chunks)/10)
+	var parts []string
+	for i := 0; i < len(chunks); i += per {
+		j := min(i+per, len(chunks))
+		var rs []*result
+		for _, c := range chunks[i:j] {
+			rs = append(rs, c.r)
+		}
+		m := merge("", rs...)
+		parts = append(parts, fmt.Sprintf("%s-%s %.0f/s", kilo(chunks[i].before), kilo(chunks[i].before+m.ok), m.opsPerSec()))
+	}
+	fmt.Fprintf(out, "create rate as the database grew (users before-after: creates/s): %s\n", strings.Join(parts, ", "))
+}
+
+// kilo prints a count of users briefly: 20000 as 20k, 10016 as 10k,
+// 1000016 as 1.0M.
+func kilo(n int) string {
+	switch {
+	case n >= 1000000:
+		return fmt.Sprintf("%.1fM", float64(n)/1e6)
+	case n >= 10000:
+		return fmt.Sprintf("%.0fk", float64(n)/1e3)
+	case n >= 1000:
+		return fmt.Sprintf("%.1fk", float64(n)/1e3)
+	}
+	return fmt.Sprint(n)
+}
+
+// reportSummary prints the engines side by side (when more than one was
+// measured), the notes, and the run's total time.
+func (b *bench) reportSummary() {
+	out := b.out
+	timed := false
+	for _, er := range b.engines {
+		timed = timed || len(er.phases) > 0 || er.create != nil
+	}
+	if len(b.engines) > 1 && timed {
+		fmt.Fprintln(out)
+		writeSideBySide(out, b.engines)
+	}
 	fmt.Fprintln(out)
 	notes := []string{
 		"vs bare: ops/s of the phase / ops/s of the bare handler, against the mean of the two bare runs adjacent",
@@ -117,17 +269,25 @@ func (b *bench) report(create *result, phases []phase, rs []*result) {
 		"srv cpu/op, cli cpu/op: user+sys CPU time per request of the serving process (scimforge or bare) and",
 		"  of this client, from /proc; much less sensitive than ops/s to other load on the machine.",
 	}
-	if len(cpuNotes) > 0 {
-		notes = append(notes, "  Server CPU per request against bare: "+strings.Join(cpuNotes, ", ")+".")
-	}
-	if create != nil {
+	if len(b.engines) > 1 {
 		notes = append(notes,
-			fmt.Sprintf("create: %d Entra ID-like users (userName, name, work email primary, active, externalId, enterprise", create.ok+create.errors),
+			"Each engine runs on its own fresh database, one after the other; nothing of one engine runs during",
+			"  another's phases. The bare handler is restarted for each engine with that engine's GET answer.")
+	}
+	if slices.Contains(b.o.engines, enginePostgres) {
+		notes = append(notes,
+			"PostgreSQL is a throwaway server on loopback (internal/pgtest) with fsync, synchronous_commit and",
+			"  full_page_writes off; SQLite runs with the server's own settings (WAL, synchronous=NORMAL). Its",
+			"  processes share the 2 CPUs with scimforge and the client, and their memory is not in the RSS figure.")
+	}
+	if !b.o.phases.sync && !b.o.phases.scale {
+		notes = append(notes,
+			fmt.Sprintf("create: %d Entra ID-like users (userName, name, work email primary, active, externalId, enterprise", b.o.users),
 			"  employeeNumber, ...) after a short unmeasured warm-up, each request timed end to end. No password:",
 			"  Entra ID never sends one, and hashing it (bcrypt) would dominate the figure.")
 	}
 	if b.o.phases.read || b.o.phases.patch {
-		notes = append(notes, fmt.Sprintf("timed phases: %d workers, %s warm-up + %s each, random ids / userNames among the %d loaded users;", b.o.concurrency, b.o.warmup, b.o.duration, len(b.users)))
+		notes = append(notes, fmt.Sprintf("timed phases: %d workers, %s warm-up + %s each, random ids / userNames among the loaded users;", b.o.concurrency, b.o.warmup, b.o.duration))
 	}
 	if b.o.phases.read {
 		notes = append(notes, "  the case of each filter value is mixed at random, and each answer must have totalResults 1.")
@@ -136,7 +296,9 @@ func (b *bench) report(create *result, phases []phase, rs []*result) {
 		notes = append(notes,
 			`  PATCH active (Entra): {"op":"Replace","path":"active","value":"False"} (or "True"): each request flips`,
 			`  the user's state, so every PATCH writes; PATCH displayName: {"op":"replace","path":"displayName",...}`,
-			"  with a new random value. Both must answer 204 or 200.")
+			"  with a new random value. Both must answer 204 or 200.",
+			fmt.Sprintf(`  PATCH add member: {"op":"add","path":"members","value":[{"value":"<user id>"}]} to one of %d groups`, memberGroups),
+			"  (created empty first, unmeasured), a user not yet in it; the groups end with some tens of members each.")
 	}
 	notes = append(notes,
 		"The server writes an access log line per request (to server.log); the bare handler logs nothing.",
@@ -146,50 +308,86 @@ func (b *bench) report(create *result, phases []phase, rs []*result) {
 	for _, n := range notes {
 		fmt.Fprintln(out, n)
 	}
-	if b.sync != nil {
-		b.reportSync(out, mean(bares...))
-	}
-	if b.growth != nil {
-		b.reportGrowth(out)
-	}
-	if !b.o.phases.sync || !b.o.phases.groups {
-		fmt.Fprintln(out, "\nLonger phases: make bench-groups (one group grown to 100,000 members) and make bench-sync (an Entra-style")
-		fmt.Fprintln(out, "  initial sync of 100,000 users and 1,000 groups); or go run ./bench -phases groups,sync.")
+	if !b.o.phases.sync || !b.o.phases.groups || !b.o.phases.scale {
+		fmt.Fprintln(out, "\nLonger phases: make bench-groups (one group grown to 100,000 members), make bench-sync (an Entra-style")
+		fmt.Fprintln(out, "  initial sync of 100,000 users and 1,000 groups), make bench-1m (SQLite at 10,000 against 1,000,000 users).")
 	}
 	if la := loadAvg(); la != "" {
 		fmt.Fprintf(out, "load avg after the run: %s; total time %s\n", la, time.Since(b.start).Round(100*time.Millisecond))
 	}
+}
 
-	all := rs
-	if create != nil {
-		all = append([]*result{create}, rs...)
-	}
-	if b.sync != nil {
-		for _, r := range []*result{b.sync.users, b.sync.groups, b.sync.patches} {
-			if r != nil {
-				all = append(all, r)
+// writeSideBySide prints one column per engine: ops/s, p50, p99 and the
+// ratio to that engine's bare runs for each phase, then the server's RSS.
+func writeSideBySide(out io.Writer, ers []*engineResult) {
+	type cells map[string]row
+	var order []string
+	per := make([]cells, len(ers))
+	for i, er := range ers {
+		rows, _ := engineRows(er)
+		per[i] = cells{}
+		for _, r := range rows {
+			if strings.HasPrefix(r.name, "bare #") {
+				continue // the mean row stands for them
 			}
-		}
-	}
-	if b.growth != nil && b.growth.load != nil {
-		all = append(all, b.growth.load)
-	}
-	for _, r := range all {
-		b.requestErrors += r.errors
-		if r.errors > 0 {
-			fmt.Fprintf(out, "\nERRORS in %s: %d request(s) failed, e.g.:\n", r.name, r.errors)
-			for _, s := range r.samples {
-				fmt.Fprintf(out, "  %s\n", s)
+			key := r.name
+			if r.bare {
+				key = "bare (mean)"
 			}
+			if _, seen := per[i][key]; !seen && !slices.Contains(order, key) {
+				order = append(order, key)
+			}
+			per[i][key] = r
 		}
 	}
-	if g := b.growth; g != nil && g.errors > 0 {
-		b.requestErrors += g.errors
-		fmt.Fprintf(out, "\nERRORS in the group growth: %d request(s) failed, e.g.:\n", g.errors)
-		for _, s := range g.samples {
-			fmt.Fprintf(out, "  %s\n", s)
-		}
+	const cellW = 38
+	head1 := fmt.Sprintf("%-28s %-8s", "side by side", "")
+	head2 := fmt.Sprintf("%-28s %-8s", "phase", "target")
+	for _, er := range ers {
+		head1 += " | " + fmt.Sprintf("%-*s", cellW, er.engine)
+		head2 += " | " + fmt.Sprintf("%7s %7s %7s %7s %-6s", "req/s", "p50", "p99", "vs bare", "")
 	}
+	fmt.Fprintln(out, strings.TrimRight(head1, " "))
+	fmt.Fprintln(out, strings.TrimRight(head2, " "))
+	fmt.Fprintln(out, strings.Repeat("-", len(head2)))
+	for _, key := range order {
+		target := ""
+		line := ""
+		for i := range ers {
+			r, ok := per[i][key]
+			if !ok {
+				line += " | " + fmt.Sprintf("%-*s", cellW, "-")
+				continue
+			}
+			if r.target > 0 {
+				target = fmt.Sprintf(">=%.2fx", r.target)
+			}
+			ratio, res := "", ""
+			if r.ratio > 0 {
+				ratio = fmt.Sprintf("%.2fx", r.ratio)
+			}
+			if r.target > 0 {
+				res = "PASS"
+				if r.ratio < r.target {
+					res = "BELOW"
+				}
+			}
+			if r.errors > 0 {
+				res = "ERRORS"
+			}
+			line += " | " + fmt.Sprintf("%7.0f %7s %7s %7s %-6s", r.ops, fmtDur(r.p50), fmtDur(r.p99), ratio, res)
+		}
+		fmt.Fprintln(out, strings.TrimRight(fmt.Sprintf("%-28s %-8s", key, target)+line, " "))
+	}
+	line := fmt.Sprintf("%-28s %-8s", "scimforge RSS end (peak)", "")
+	for _, er := range ers {
+		cell := "-"
+		if er.mem.ok {
+			cell = fmt.Sprintf("%s (peak %s)", mib(er.mem.rss), mib(er.mem.hwm))
+		}
+		line += " | " + fmt.Sprintf("%-*s", cellW, cell)
+	}
+	fmt.Fprintln(out, strings.TrimRight(line, " "))
 }
 
 func sumErrors(rs []*result) int {
@@ -202,8 +400,7 @@ func sumErrors(rs []*result) int {
 
 // reportSync prints the initial sync: each step's rate next to the bare
 // handler's, and the wall time against the goal.
-func (b *bench) reportSync(out io.Writer, bare float64) {
-	s := b.sync
+func (b *bench) reportSync(out io.Writer, s *syncResult, bare float64) {
 	fmt.Fprintf(out, "\nEntra-style initial sync (fresh database, %d workers): %d users, %d groups of %d members\n", b.o.concurrency, b.o.syncUsers, b.o.syncGroups, b.o.syncMembers)
 	var rows []row
 	for _, r := range []*result{s.users, s.groups, s.patches} {
@@ -228,8 +425,7 @@ func (b *bench) reportSync(out io.Writer, bare float64) {
 
 // reportGrowth prints the add-50 latency curve and the single-member
 // operations against the full group.
-func (b *bench) reportGrowth(out io.Writer) {
-	g := b.growth
+func (b *bench) reportGrowth(out io.Writer, g *growthResult) {
 	fmt.Fprintf(out, "\nGroup growth: one group grown to %d members by %d PATCHes adding %d members each, one at a time (%s)\n",
 		b.o.groupSize, g.patches, growthStep, g.window.Round(100*time.Millisecond))
 	if g.load != nil {
