@@ -35,3 +35,15 @@ func ListQueryArgs[T any](ctx context.Context, s *Service[T], f string) (Query, 
 	q, args := s.rowsQuery(ctx, pl, window{limit: 10})
 	return Query{q, args}, nil
 }
+
+// PageQuery returns the query that reads the index page p asks for
+// (startIndex, count), for tests that inspect its query plan.
+func PageQuery[T any](ctx context.Context, s *Service[T], p ListParams) (Query, error) {
+	pl, err := s.plan(p, false)
+	if err != nil {
+		return Query{}, err
+	}
+	startIndex, count := p.window()
+	q, args := s.rowsQuery(ctx, pl, window{offset: startIndex - 1, limit: count})
+	return Query{q, args}, nil
+}

@@ -141,6 +141,51 @@ func TestFilterPlans(t *testing.T) {
 	}
 }
 
+// TestDeepIndexPagePlan: a page deep in an index-paged list steps over
+// the earlier rows in a covering index (keys only) and reads only the
+// page's rows in full.
+func TestDeepIndexPagePlan(t *testing.T) {
+	for _, eng := range []string{"sqlite", "postgres"} {
+		t.Run(eng, func(t *testing.T) {
+			url := "sqlite://" + filepath.Join(t.TempDir(), "d.db")
+			if eng == "postgres" {
+				url = pgtest.Shared(t).NewDatabase(t)
+			}
+			ctx := engine.WithBaseURL(tenant.With(context.Background(), tenant.Default), "http://x/scim/v2")
+			db, srv := openServer(t, url, sqlstore.Options{NoCache: true})
+			var names []string
+			for i := range 30 {
+				name := fmt.Sprintf("deep%02d@example.com", i)
+				names = append(names, name)
+				if _, err := srv.Users.Create(ctx, &resource.User{Schemas: []string{"urn:ietf:params:scim:schemas:core:2.0:User"}, UserName: name}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			one, start := 5, 21
+			q, err := engine.PageQuery(ctx, srv.Users, engine.ListParams{StartIndex: &start, Count: &one})
+			if err != nil {
+				t.Fatal(err)
+			}
+			plan := explain(t, ctx, db, q)
+			t.Logf("%s\n%s", q.SQL, plan)
+			if db.Dialect == sqlfilter.SQLite && !strings.Contains(plan, "USING COVERING INDEX scim_users_created_idx") {
+				t.Errorf("the skipped rows are not read from the covering (created, id) index:\n%s", plan)
+			}
+			// And the page is the right one.
+			resp, err := srv.Users.List(ctx, engine.ListParams{StartIndex: &start, Count: &one})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, name := range names {
+				in := strings.Contains(string(resp.Body), `"`+name+`"`)
+				if want := i >= start-1 && i < start-1+one; in != want {
+					t.Errorf("%s on page startIndex=%d count=%d: %v, want %v", name, start, one, in, want)
+				}
+			}
+		})
+	}
+}
+
 // openServer opens the database at url with the generated schema and
 // serves it with no hooks; both close when t ends.
 func openServer(t *testing.T, url string, opt sqlstore.Options) (*sqlstore.DB, *api.Server) {
