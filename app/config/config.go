@@ -44,10 +44,10 @@ const BasePath = "/scim/v2"
 const (
 	DefaultListen = "127.0.0.1:8080"
 	DefaultDB     = "sqlite://scimforge.db"
-	// DefaultRowCache keeps about 30,000 typical Entra users: enough for
+	// DefaultRowCache keeps about 15,000 typical Entra users: enough for
 	// the working set of a sync cycle, small enough that a server with a
 	// million users stays well under 150 MiB resident.
-	DefaultRowCache = "32MiB"
+	DefaultRowCache = "16MiB"
 )
 
 // parseSize reads a memory size with its unit ("64MiB", "200MB", "1GiB")

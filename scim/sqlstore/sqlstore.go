@@ -127,7 +127,7 @@ type Options struct {
 }
 
 // DefaultCacheBytes is the row cache size when Options leave it at 0.
-const DefaultCacheBytes = 32 << 20
+const DefaultCacheBytes = 16 << 20
 
 // Open opens (creating if needed) the database and applies every migration
 // in migrations (a tree with one folder per dialect, e.g. "sqlite/").
@@ -149,7 +149,10 @@ func Open(ctx context.Context, rawURL string, migrations fs.FS, opt Options) (*D
 		return nil, err
 	}
 	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)" +
-		"&_pragma=mmap_size(268435456)" // read pages through a mapping, not a pread call each
+		// Read pages through a mapping, not a pread call each. The mapped
+		// pages count in the process's resident memory, so the mapping is
+		// bounded: 256 MiB put 274 MiB of file pages in RSS at 1M users.
+		"&_pragma=mmap_size(33554432)"
 	if lock != nil {
 		// This process is the database's only user (the lock says so), so
 		// SQLite may skip its shared-memory locks: with EXCLUSIVE locking set
