@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"sync"
 	"time"
 )
 
@@ -27,8 +28,9 @@ func (db *DB) startOptimizer(ctx context.Context) {
 	_, _ = db.Write.ExecContext(ctx, "PRAGMA optimize=0x10002")
 	stop := make(chan struct{})
 	done := make(chan struct{})
-	db.stopOptimizer = func() {
-		close(stop)
+	var once sync.Once
+	db.stopOptimizer = func() { // Close may run more than once
+		once.Do(func() { close(stop) })
 		<-done
 	}
 	go func() {
