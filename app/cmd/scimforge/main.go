@@ -97,8 +97,8 @@ func manage(args []string) error {
 // cache, so collecting at 5x the live heap instead of 2x cut server CPU per
 // GET by about a quarter in make bench. The soft memory limit (80 MiB)
 // caps that growth once the live heap is larger (a full row cache, a big
-// page of results): at 1M users the process then stays under 150 MiB
-// resident, where the limit of 512 MiB let it reach 440 MiB (make bench-1m).
+// page of results): with 512 MiB the Go heap reached 169 MiB at 1M users
+// (make bench-1m).
 func tuneGC() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(400)

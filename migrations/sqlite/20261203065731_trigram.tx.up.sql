@@ -14,7 +14,7 @@ CREATE TRIGGER "scim_users_user_name_trgm_ad" AFTER DELETE ON "scim_users" BEGIN
   INSERT INTO "scim_users_user_name_trgm"("scim_users_user_name_trgm", rowid, "user_name") VALUES ('delete', old.rowid, old."user_name");
 END;
 --bun:split
-CREATE TRIGGER "scim_users_user_name_trgm_au" AFTER UPDATE OF "user_name" ON "scim_users" BEGIN
+CREATE TRIGGER "scim_users_user_name_trgm_au" AFTER UPDATE OF "user_name" ON "scim_users" WHEN old."user_name" IS NOT new."user_name" BEGIN
   INSERT INTO "scim_users_user_name_trgm"("scim_users_user_name_trgm", rowid, "user_name") VALUES ('delete', old.rowid, old."user_name");
   INSERT INTO "scim_users_user_name_trgm"(rowid, "user_name") VALUES (new.rowid, new."user_name");
 END;
@@ -31,7 +31,7 @@ CREATE TRIGGER "scim_users_display_name_trgm_ad" AFTER DELETE ON "scim_users" BE
   INSERT INTO "scim_users_display_name_trgm"("scim_users_display_name_trgm", rowid, "display_name") VALUES ('delete', old.rowid, old."display_name");
 END;
 --bun:split
-CREATE TRIGGER "scim_users_display_name_trgm_au" AFTER UPDATE OF "display_name" ON "scim_users" BEGIN
+CREATE TRIGGER "scim_users_display_name_trgm_au" AFTER UPDATE OF "display_name" ON "scim_users" WHEN old."display_name" IS NOT new."display_name" BEGIN
   INSERT INTO "scim_users_display_name_trgm"("scim_users_display_name_trgm", rowid, "display_name") VALUES ('delete', old.rowid, old."display_name");
   INSERT INTO "scim_users_display_name_trgm"(rowid, "display_name") VALUES (new.rowid, new."display_name");
 END;
@@ -48,7 +48,7 @@ CREATE TRIGGER "scim_user_emails_value_trgm_ad" AFTER DELETE ON "scim_user_email
   INSERT INTO "scim_user_emails_value_trgm"("scim_user_emails_value_trgm", rowid, "value") VALUES ('delete', old.rowid, old."value");
 END;
 --bun:split
-CREATE TRIGGER "scim_user_emails_value_trgm_au" AFTER UPDATE OF "value" ON "scim_user_emails" BEGIN
+CREATE TRIGGER "scim_user_emails_value_trgm_au" AFTER UPDATE OF "value" ON "scim_user_emails" WHEN old."value" IS NOT new."value" BEGIN
   INSERT INTO "scim_user_emails_value_trgm"("scim_user_emails_value_trgm", rowid, "value") VALUES ('delete', old.rowid, old."value");
   INSERT INTO "scim_user_emails_value_trgm"(rowid, "value") VALUES (new.rowid, new."value");
 END;
@@ -65,7 +65,7 @@ CREATE TRIGGER "scim_groups_display_name_trgm_ad" AFTER DELETE ON "scim_groups" 
   INSERT INTO "scim_groups_display_name_trgm"("scim_groups_display_name_trgm", rowid, "display_name") VALUES ('delete', old.rowid, old."display_name");
 END;
 --bun:split
-CREATE TRIGGER "scim_groups_display_name_trgm_au" AFTER UPDATE OF "display_name" ON "scim_groups" BEGIN
+CREATE TRIGGER "scim_groups_display_name_trgm_au" AFTER UPDATE OF "display_name" ON "scim_groups" WHEN old."display_name" IS NOT new."display_name" BEGIN
   INSERT INTO "scim_groups_display_name_trgm"("scim_groups_display_name_trgm", rowid, "display_name") VALUES ('delete', old.rowid, old."display_name");
   INSERT INTO "scim_groups_display_name_trgm"(rowid, "display_name") VALUES (new.rowid, new."display_name");
 END;
