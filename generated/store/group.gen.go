@@ -177,11 +177,10 @@ var GroupMapping = &sqlfilter.Mapping{
 		Path:      "externalId",
 		Type:      "string",
 	}, {
-		Column:  "display_name",
-		Folded:  true,
-		Path:    "displayName",
-		Trigram: "scim_groups_display_name_trgm",
-		Type:    "string",
+		Column: "display_name",
+		Folded: true,
+		Path:   "displayName",
+		Type:   "string",
 	}, {
 		Child: &sqlfilter.Child{
 			OrderColumn:  "ord",

@@ -764,11 +764,10 @@ var UserMapping = &sqlfilter.Mapping{
 		Path:      "externalId",
 		Type:      "string",
 	}, {
-		Column:  "user_name",
-		Folded:  true,
-		Path:    "userName",
-		Trigram: "scim_users_user_name_trgm",
-		Type:    "string",
+		Column: "user_name",
+		Folded: true,
+		Path:   "userName",
+		Type:   "string",
 	}, {
 		Column: "name_formatted",
 		Folded: true,
@@ -800,11 +799,10 @@ var UserMapping = &sqlfilter.Mapping{
 		Path:   "name.honorificSuffix",
 		Type:   "string",
 	}, {
-		Column:  "display_name",
-		Folded:  true,
-		Path:    "displayName",
-		Trigram: "scim_users_display_name_trgm",
-		Type:    "string",
+		Column: "display_name",
+		Folded: true,
+		Path:   "displayName",
+		Type:   "string",
 	}, {
 		Column: "nick_name",
 		Folded: true,
@@ -921,11 +919,10 @@ var UserMapping = &sqlfilter.Mapping{
 			ParentColumn: "user_id",
 			Table:        "scim_user_emails",
 		},
-		Column:  "value",
-		Folded:  true,
-		Path:    "emails.value",
-		Trigram: "scim_user_emails_value_trgm",
-		Type:    "string",
+		Column: "value",
+		Folded: true,
+		Path:   "emails.value",
+		Type:   "string",
 	}, {
 		Child: &sqlfilter.Child{
 			OrderColumn:  "ord",

@@ -468,7 +468,9 @@ func mappingAttr(path string, a *schema.Attribute, column string, child jen.Code
 	if child != nil {
 		d[jen.Id("Child")] = child
 	}
-	if trgm != "" {
+	if trgm != "" && sqliteTrigrams {
+		// The SQLite FTS5 table co/ew query; PostgreSQL's GIN index
+		// needs no name: the planner finds it for LIKE.
 		d[jen.Id("Trigram")] = jen.Lit(trgm)
 	}
 	return jen.Values(d)
