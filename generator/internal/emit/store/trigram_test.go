@@ -56,13 +56,13 @@ func TestTrigramMigrations(t *testing.T) {
 		t.Fatalf("changes = %+v", changes)
 	}
 	sqliteWants := []string{
-			`CREATE VIRTUAL TABLE "scim_things_name_trgm" USING fts5("name", content='scim_things', content_rowid='rowid', tokenize='trigram case_sensitive 1', detail='none');`,
-			`CREATE TRIGGER "scim_things_name_trgm_ai" AFTER INSERT ON "scim_things" BEGIN`,
-			`CREATE TRIGGER "scim_things_name_trgm_ad" AFTER DELETE ON "scim_things" BEGIN`,
-			`CREATE TRIGGER "scim_things_name_trgm_au" AFTER UPDATE OF "name" ON "scim_things" WHEN old."name" IS NOT new."name" BEGIN`,
-			`VALUES ('delete', old.rowid, old."name");`,
-			`INSERT INTO "scim_things_name_trgm"(rowid, "name") VALUES (new.rowid, new."name");`,
-			`INSERT INTO "scim_things_name_trgm"("scim_things_name_trgm") VALUES ('rebuild');`,
+		`CREATE VIRTUAL TABLE "scim_things_name_trgm" USING fts5("name", content='scim_things', content_rowid='rowid', tokenize='trigram case_sensitive 1', detail='none');`,
+		`CREATE TRIGGER "scim_things_name_trgm_ai" AFTER INSERT ON "scim_things" BEGIN`,
+		`CREATE TRIGGER "scim_things_name_trgm_ad" AFTER DELETE ON "scim_things" BEGIN`,
+		`CREATE TRIGGER "scim_things_name_trgm_au" AFTER UPDATE OF "name" ON "scim_things" WHEN old."name" IS NOT new."name" BEGIN`,
+		`VALUES ('delete', old.rowid, old."name");`,
+		`INSERT INTO "scim_things_name_trgm"(rowid, "name") VALUES (new.rowid, new."name");`,
+		`INSERT INTO "scim_things_name_trgm"("scim_things_name_trgm") VALUES ('rebuild');`,
 	}
 	if got := sql("sqlite", changes); !sqliteTrigrams && strings.Contains(got, "fts5") {
 		t.Errorf("SQLite trigram tables are off, yet the migration creates one:\n%s", got)
