@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -39,10 +38,7 @@ func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 func TestFilterPlans(t *testing.T) {
 	for _, eng := range []string{"sqlite", "postgres"} {
 		t.Run(eng, func(t *testing.T) {
-			url := "sqlite://" + filepath.Join(t.TempDir(), "p.db")
-			if eng == "postgres" {
-				url = pgtest.Shared(t).NewDatabase(t)
-			}
+			url := engineURL(t, eng)
 			ctx := engine.WithBaseURL(tenant.With(context.Background(), tenant.Default), "http://x/scim/v2")
 			db, srv := openServer(t, url, sqlstore.Options{})
 			// Enough rows that reading the whole tenant costs the planners
@@ -147,10 +143,7 @@ func TestFilterPlans(t *testing.T) {
 func TestDeepIndexPagePlan(t *testing.T) {
 	for _, eng := range []string{"sqlite", "postgres"} {
 		t.Run(eng, func(t *testing.T) {
-			url := "sqlite://" + filepath.Join(t.TempDir(), "d.db")
-			if eng == "postgres" {
-				url = pgtest.Shared(t).NewDatabase(t)
-			}
+			url := engineURL(t, eng)
 			ctx := engine.WithBaseURL(tenant.With(context.Background(), tenant.Default), "http://x/scim/v2")
 			db, srv := openServer(t, url, sqlstore.Options{NoCache: true})
 			var names []string

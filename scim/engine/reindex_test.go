@@ -3,9 +3,6 @@ package engine_test
 import (
 	"context"
 	"encoding/json"
-	"io/fs"
-	"log/slog"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -13,8 +10,6 @@ import (
 
 	"github.com/scimforge/scimforge/generated/api"
 	"github.com/scimforge/scimforge/generated/resource"
-	"github.com/scimforge/scimforge/internal/pgtest"
-	history "github.com/scimforge/scimforge/migrations"
 	"github.com/scimforge/scimforge/scim/engine"
 	"github.com/scimforge/scimforge/scim/sqlstore"
 	"github.com/scimforge/scimforge/scim/tenant"
@@ -24,20 +19,7 @@ import (
 // with the generated services over it.
 func reindexStore(t *testing.T, eng string) (*sqlstore.DB, *api.Server) {
 	t.Helper()
-	url := "sqlite://" + filepath.Join(t.TempDir(), "r.db")
-	if eng == "postgres" {
-		url = pgtest.Shared(t).NewDatabase(t)
-	}
-	db, err := sqlstore.Open(context.Background(), url, fs.FS(history.FS), sqlstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	srv, err := api.NewServer(db, api.Hooks{}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return db, srv
+	return openServer(t, engineURL(t, eng), sqlstore.Options{})
 }
 
 func tenantCtx(name string) context.Context {
