@@ -2,6 +2,7 @@ package store
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -253,37 +254,21 @@ func apply(p *plan, changes []change) error {
 			}
 			t.Columns = append(t.Columns, *c.Column)
 		case "createIndex":
-			for _, ix := range t.Indexes {
-				if ix.Name == c.Index.Name {
-					return fmt.Errorf("index %s is created twice", ix.Name)
-				}
+			if slices.ContainsFunc(t.Indexes, func(ix index) bool { return ix.Name == c.Index.Name }) {
+				return fmt.Errorf("index %s is created twice", c.Index.Name)
 			}
 			t.Indexes = append(t.Indexes, *c.Index)
 		case "dropIndex":
 			// Dropping an index that is not there is harmless (two
 			// branches may drop the same one; the SQL says IF EXISTS).
-			out := t.Indexes[:0]
-			for _, ix := range t.Indexes {
-				if ix.Name != c.Index.Name {
-					out = append(out, ix)
-				}
-			}
-			t.Indexes = out
+			t.Indexes = slices.DeleteFunc(t.Indexes, func(ix index) bool { return ix.Name == c.Index.Name })
 		case "createTrigramIndex":
-			for _, tg := range t.Trigrams {
-				if tg.Name == c.Trigram.Name {
-					return fmt.Errorf("trigram index %s is created twice", tg.Name)
-				}
+			if slices.ContainsFunc(t.Trigrams, func(tg trigram) bool { return tg.Name == c.Trigram.Name }) {
+				return fmt.Errorf("trigram index %s is created twice", c.Trigram.Name)
 			}
 			t.Trigrams = append(t.Trigrams, *c.Trigram)
 		case "dropTrigramIndex":
-			out := t.Trigrams[:0]
-			for _, tg := range t.Trigrams {
-				if tg.Name != c.Trigram.Name {
-					out = append(out, tg)
-				}
-			}
-			t.Trigrams = out
+			t.Trigrams = slices.DeleteFunc(t.Trigrams, func(tg trigram) bool { return tg.Name == c.Trigram.Name })
 		default:
 			return fmt.Errorf("unknown change %q", c.Op)
 		}
