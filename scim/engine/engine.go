@@ -130,8 +130,8 @@ type Service[T any] struct {
 	patching keyLocks // PATCHes of one resource run one at a time
 
 	returnedRequest bool // the schema has returned:"request" attributes
-	neverKeys       [][]byte
-	stripNever      Projection // the default projection when neverKeys is set
+	neverKeys       [][]byte   // see neverKeys
+	defaultProj     Projection // no attributes/excludedAttributes, built once
 	columns         string     // what every read selects (alias r)
 	selectByID      string
 }
@@ -144,13 +144,11 @@ func New[T any](d *Descriptor[T], db *sqlstore.DB, hooks Hooks[T], log *slog.Log
 	}
 	s.returnedRequest = hasReturnedRequest(d.Type)
 	s.neverKeys = neverKeys(d.Type)
-	if len(s.neverKeys) > 0 {
-		p, err := projection.New(d.Type, "", "")
-		if err != nil {
-			panic(fmt.Sprintf("engine: the default projection of %s: %v", d.Type.Name, err))
-		}
-		s.stripNever = p
+	p, err := projection.New(d.Type, "", "")
+	if err != nil {
+		panic(fmt.Sprintf("engine: the default projection of %s: %v", d.Type.Name, err))
 	}
+	s.defaultProj = p
 	s.columns = `r."id", r."version", r."created", r."last_modified", r."doc"`
 	if d.GroupsOf != nil {
 		d.GroupsOf.dialect = db.Dialect
@@ -222,16 +220,6 @@ func (s *Service[T]) mustProject(doc []byte) bool {
 		}
 	}
 	return false
-}
-
-// defaultProjection is the projection of a request without attributes or
-// excludedAttributes, for documents that need one (mustProject).
-func (s *Service[T]) defaultProjection() Projection {
-	if s.stripNever != nil {
-		return s.stripNever
-	}
-	p, _ := s.projection("", "")
-	return p
 }
 
 func hasReturnedRequest(rt *schema.ResourceType) bool {
@@ -694,7 +682,7 @@ func (s *Service[T]) respond(ctx context.Context, status int, l *loaded, proj Pr
 	body := compose(make([]byte, 0, len(doc)+len(derived)+256), id, doc, derived, m)
 	if s.mustProject(doc) || (proj != nil && !proj.Default()) {
 		if proj == nil {
-			proj = s.defaultProjection()
+			proj = s.defaultProj
 		}
 		if body, err = proj.ApplyJSON(body); err != nil {
 			return nil, s.readError(err)

@@ -46,7 +46,10 @@ type Projection interface {
 }
 
 func (s *Service[T]) projection(attributes, excluded string) (Projection, error) {
-	if attributes == "" && excluded == "" && !s.returnedRequest {
+	if attributes == "" && excluded == "" {
+		if s.returnedRequest {
+			return s.defaultProj, nil
+		}
 		return nil, nil
 	}
 	p, err := projection.New(s.d.Type, attributes, excluded)
@@ -237,13 +240,14 @@ func (s *Service[T]) appendResources(ctx context.Context, b []byte, rows []keyed
 		}
 		m := s.meta(ctx, r.id, r.version, r.created, r.last)
 		p := proj
-		if !project && s.mustProject(r.doc) {
-			if p == nil {
-				p = s.defaultProjection()
+		if !project {
+			if !s.mustProject(r.doc) {
+				b = compose(b, r.id, r.doc, r.fragment(derived), m)
+				continue
 			}
-		} else if !project {
-			b = compose(b, r.id, r.doc, r.fragment(derived), m)
-			continue
+			if p == nil {
+				p = s.defaultProj
+			}
 		}
 		one, err := p.ApplyJSON(compose(nil, r.id, r.doc, r.fragment(derived), m))
 		if err != nil {
