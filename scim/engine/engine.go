@@ -129,7 +129,7 @@ type Service[T any] struct {
 
 	patching keyLocks // PATCHes of one resource run one at a time
 
-	returnedRequest bool // the schema has returned:"request" attributes
+	returnedRequest bool       // the schema has returned:"request" attributes
 	neverKeys       [][]byte   // see neverKeys
 	defaultProj     Projection // no attributes/excludedAttributes, built once
 	columns         string     // what every read selects (alias r)
