@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/scimforge/scimforge/internal/pgrebind"
 	"github.com/scimforge/scimforge/internal/pgtest"
 	"github.com/scimforge/scimforge/scim/filter"
 )
@@ -108,49 +109,10 @@ func openPostgres(t *testing.T, m *Mapping) *pgx.Conn {
 	return conn
 }
 
-// rebind numbers the "?" placeholders outside quoted strings and
-// identifiers as $1, $2, ... for PostgreSQL, as the store does when it runs
-// a query (sqlstore imports this package, so its rebind cannot be used
-// here).
-func rebind(q string) string {
-	var b strings.Builder
-	n := 0
-	var quote byte
-	for i := 0; i < len(q); i++ {
-		c := q[i]
-		switch {
-		case quote != 0:
-			if c == quote {
-				quote = 0 // a doubled quote reopens at once: same result
-			}
-		case c == '\'' || c == '"':
-			quote = c
-		case c == '?':
-			n++
-			b.WriteString("$" + strconv.Itoa(n))
-			continue
-		}
-		b.WriteByte(c)
-	}
-	return b.String()
-}
-
-func TestRebind(t *testing.T) {
-	for in, want := range map[string]string{
-		`a = ? AND b LIKE ? ESCAPE '!'`: `a = $1 AND b LIKE $2 ESCAPE '!'`,
-		`'?' = ? OR "x?""?" = ?`:        `'?' = $1 OR "x?""?" = $2`,
-		`'it''s?' <> ?`:                 `'it''s?' <> $1`,
-	} {
-		if got := rebind(in); got != want {
-			t.Errorf("rebind(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 // pgQueryIDs runs "SELECT r.id ... WHERE where" in the given execution mode
 // and returns the ids, sorted like queryIDs.
 func pgQueryIDs(conn *pgx.Conn, m *Mapping, mode pgx.QueryExecMode, where string, args []any) ([]string, error) {
-	rows, err := conn.Query(context.Background(), rebind("SELECT r.id FROM "+m.From()+" WHERE "+where),
+	rows, err := conn.Query(context.Background(), pgrebind.Rebind("SELECT r.id FROM "+m.From()+" WHERE "+where),
 		append([]any{mode}, args...)...)
 	if err != nil {
 		return nil, err

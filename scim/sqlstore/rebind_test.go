@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/scimforge/scimforge/internal/pgrebind"
 )
 
 var rebindCases = []struct{ in, want string }{
@@ -86,7 +88,7 @@ func FuzzRebindPostgres(f *testing.F) {
 		f.Add(c.in)
 	}
 	f.Fuzz(func(t *testing.T, q string) {
-		got := rebind(q)
+		got := pgrebind.Rebind(q)
 		at := refPlaceholders(q)
 		// got is q with exactly the unquoted '?' (by an independent
 		// scanner) replaced by $1, $2, ... in order.
@@ -99,11 +101,11 @@ func FuzzRebindPostgres(f *testing.F) {
 		}
 		want.WriteString(q[last:])
 		if got != want.String() {
-			t.Fatalf("rebind(%q)\n got %q\nwant %q", q, got, want.String())
+			t.Fatalf("Rebind(%q)\n got %q\nwant %q", q, got, want.String())
 		}
 		// No unquoted '?' is left over; the $n count is the '?' count.
 		if left := refPlaceholders(got); len(left) != 0 {
-			t.Fatalf("rebind(%q) = %q leaves an unquoted ? at %v", q, got, left)
+			t.Fatalf("Rebind(%q) = %q leaves an unquoted ? at %v", q, got, left)
 		}
 	})
 }
