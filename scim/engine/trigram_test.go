@@ -224,7 +224,7 @@ func TestTrigramFilters(t *testing.T) {
 
 // TestTrigramPlans: co on userName, emails.value and displayName (Users
 // and Groups) is served by the trigram index: PostgreSQL scans the GIN
-// index; SQLite, when it has the FTS5 tables (sqlstore.SQLiteTrigrams),
+// index; SQLite, when it has the FTS5 tables (sqlfilter.SQLiteTrigrams),
 // reads them with their GLOB constraint (INDEX 0:G0). (See TestFilterPlans for why PostgreSQL runs with
 // sequential scans priced out.)
 func TestTrigramPlans(t *testing.T) {
@@ -284,9 +284,9 @@ func TestTrigramPlans(t *testing.T) {
 					want = "Bitmap Index Scan on " + c.index
 				} else {
 					// SQLite gets no trigram tables while their upkeep
-					// costs too much (sqlstore.SQLiteTrigrams): a scan.
+					// costs too much (sqlfilter.SQLiteTrigrams): a scan.
 					want = "SCAN " + c.index + " VIRTUAL TABLE INDEX 0:G0"
-					served = served && sqlstore.SQLiteTrigrams
+					served = served && sqlfilter.SQLiteTrigrams
 				}
 				if served != strings.Contains(plan, want) {
 					t.Errorf("%s on %s: plan has %q: %v, want %v:\n%s\n%s", c.name, eng, want, !served, served, c.q.SQL, plan)

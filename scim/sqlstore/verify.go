@@ -36,12 +36,6 @@ type change struct {
 	Trigram *historyTrigram `json:"trigram"`
 }
 
-// SQLiteTrigrams says whether SQLite migrations create FTS5 trigram tables
-// for the history's trigram indexes. They do not (their upkeep on every
-// write cost too much, see the generator's createTrigram), so on SQLite a
-// trigram index of the history is a no-op and co/ew filters scan.
-const SQLiteTrigrams = false
-
 // historyTrigram is a trigram index over one column: on SQLite an FTS5
 // table of that name whose one column is named like the indexed one, on
 // PostgreSQL a GIN index.
@@ -186,7 +180,7 @@ func (db *DB) verify(ctx context.Context, migrations fs.FS) error {
 	}
 	want := sh.tables
 	db.unique = sh.uniqueIndexes()
-	if db.Dialect == sqlfilter.SQLite && SQLiteTrigrams {
+	if db.Dialect == sqlfilter.SQLite && sqlfilter.SQLiteTrigrams {
 		// A trigram index's FTS5 table is what co filters query: without
 		// it they would fail. (On PostgreSQL it is an index, not checked.)
 		want = make(map[string][]string, len(sh.tables)+len(sh.trigrams))

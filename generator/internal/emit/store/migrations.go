@@ -12,6 +12,7 @@ import (
 
 	"github.com/scimforge/scimforge/generator/internal/emit"
 	"github.com/scimforge/scimforge/generator/internal/model"
+	"github.com/scimforge/scimforge/scim/sqlfilter"
 )
 
 // MigrationsDir holds the migration history. It is durable state, not
@@ -252,13 +253,13 @@ func needsTrgm(changes []change) bool {
 // FTS5 tables made creates fall from ~1600/s to 150/s by 200k users (make
 // bench-1m: merging the doclists of the trigrams every e-mail shares grows
 // with the table). Until they are maintained off the write path, SQLite
-// answers co/ew with a LIKE scan and gets no trigram index (sqliteTrigrams).
+// answers co/ew with a LIKE scan and gets no trigram index (sqlfilter.SQLiteTrigrams).
 func createTrigram(dialect, tableName string, tg trigram) []string {
 	n, col := tg.Name, tg.Column
 	if dialect == "postgres" {
 		return []string{fmt.Sprintf("CREATE INDEX %q ON %q USING gin (%q gin_trgm_ops);", n, tableName, col)}
 	}
-	if !sqliteTrigrams {
+	if !sqlfilter.SQLiteTrigrams {
 		return nil
 	}
 	ins := fmt.Sprintf("INSERT INTO %q(rowid, %q) VALUES (new.rowid, new.%q);", n, col, col)
@@ -277,15 +278,11 @@ func createTrigram(dialect, tableName string, tg trigram) []string {
 	}
 }
 
-// sqliteTrigrams says whether SQLite migrations create the FTS5 trigram
-// tables (see createTrigram: off, for their write cost).
-const sqliteTrigrams = false
-
 func dropTrigram(dialect string, tg trigram) []string {
 	if dialect == "postgres" {
 		return []string{fmt.Sprintf("DROP INDEX IF EXISTS %q;", tg.Name)}
 	}
-	if !sqliteTrigrams {
+	if !sqlfilter.SQLiteTrigrams {
 		return nil
 	}
 	return []string{

@@ -17,6 +17,7 @@ import (
 	"github.com/scimforge/scimforge/generator/internal/model"
 	"github.com/scimforge/scimforge/generator/internal/naming"
 	"github.com/scimforge/scimforge/scim/schema"
+	"github.com/scimforge/scimforge/scim/sqlfilter"
 )
 
 const dir = "generated/store/"
@@ -468,7 +469,7 @@ func mappingAttr(path string, a *schema.Attribute, column string, child jen.Code
 	if child != nil {
 		d[jen.Id("Child")] = child
 	}
-	if trgm != "" && sqliteTrigrams {
+	if trgm != "" && sqlfilter.SQLiteTrigrams {
 		// The SQLite FTS5 table co/ew query; PostgreSQL's GIN index
 		// needs no name: the planner finds it for LIKE.
 		d[jen.Id("Trigram")] = jen.Lit(trgm)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/scimforge/scimforge/generator/internal/model"
+	"github.com/scimforge/scimforge/scim/sqlfilter"
 )
 
 // TestTrigramRule: with the shipped schemas, the folded columns that have
@@ -64,18 +65,18 @@ func TestTrigramMigrations(t *testing.T) {
 		`INSERT INTO "scim_things_name_trgm"(rowid, "name") VALUES (new.rowid, new."name");`,
 		`INSERT INTO "scim_things_name_trgm"("scim_things_name_trgm") VALUES ('rebuild');`,
 	}
-	if got := sql("sqlite", changes); !sqliteTrigrams && strings.Contains(got, "fts5") {
+	if got := sql("sqlite", changes); !sqlfilter.SQLiteTrigrams && strings.Contains(got, "fts5") {
 		t.Errorf("SQLite trigram tables are off, yet the migration creates one:\n%s", got)
 	}
-	if got := strings.Join(createTrigram("sqlite", "scim_things", withTrgm.Tables[0].Trigrams[0]), "\n"); sqliteTrigrams != (got != "") {
-		t.Errorf("sqliteTrigrams=%v, SQLite rendering %q", sqliteTrigrams, got)
+	if got := strings.Join(createTrigram("sqlite", "scim_things", withTrgm.Tables[0].Trigrams[0]), "\n"); sqlfilter.SQLiteTrigrams != (got != "") {
+		t.Errorf("sqlfilter.SQLiteTrigrams=%v, SQLite rendering %q", sqlfilter.SQLiteTrigrams, got)
 	}
 	wantsBy := map[string][]string{
 		"postgres": {
 			`CREATE INDEX "scim_things_name_trgm" ON "scim_things" USING gin ("name" gin_trgm_ops);`,
 		},
 	}
-	if sqliteTrigrams {
+	if sqlfilter.SQLiteTrigrams {
 		wantsBy["sqlite"] = sqliteWants
 	}
 	for dialect, wants := range wantsBy {
@@ -94,7 +95,7 @@ func TestTrigramMigrations(t *testing.T) {
 	if len(drops) != 1 || drops[0].Op != "dropTrigramIndex" {
 		t.Fatalf("drops = %+v", drops)
 	}
-	if got := sql("sqlite", drops); sqliteTrigrams && (strings.Count(got, "DROP TRIGGER IF EXISTS") != 3 || !strings.Contains(got, `DROP TABLE IF EXISTS "scim_things_name_trgm";`)) || !sqliteTrigrams && got != "" {
+	if got := sql("sqlite", drops); sqlfilter.SQLiteTrigrams && (strings.Count(got, "DROP TRIGGER IF EXISTS") != 3 || !strings.Contains(got, `DROP TABLE IF EXISTS "scim_things_name_trgm";`)) || !sqlfilter.SQLiteTrigrams && got != "" {
 		t.Errorf("sqlite drop:\n%s", got)
 	}
 	if got := sql("postgres", drops); got != `DROP INDEX IF EXISTS "scim_things_name_trgm";` {
@@ -141,7 +142,7 @@ func TestTrigramExtensionOnce(t *testing.T) {
 				t.Errorf("%s: the extension comes after its first use", f.Path)
 			}
 		case strings.Contains(f.Path, "/sqlite/"):
-			if n != 0 || strings.Contains(string(f.Data), "fts5(") != sqliteTrigrams {
+			if n != 0 || strings.Contains(string(f.Data), "fts5(") != sqlfilter.SQLiteTrigrams {
 				t.Errorf("%s: %d CREATE EXTENSION, fts5 %v", f.Path, n, strings.Contains(string(f.Data), "fts5("))
 			}
 		}
