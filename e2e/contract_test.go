@@ -54,14 +54,17 @@ func loadContract(t *testing.T, s *server) *contract {
 		if err := doc.Validate(ctx); err != nil {
 			t.Fatalf("../openapi.yaml is not a valid OpenAPI document: %v", err)
 		}
+		// The document's servers come from schemas/codegen.yaml (relative
+		// or absolute, possibly with {variables}); the routes are the
+		// server's as long as one of them ends in the base path.
 		var found bool
 		for _, sv := range doc.Servers {
-			if sv.URL == "/scim/v2" {
+			if strings.HasSuffix(sv.URL, "/scim/v2") {
 				found = true
 			}
 		}
 		if !found {
-			t.Fatalf("../openapi.yaml: no server /scim/v2 in %v", doc.Servers)
+			t.Fatalf("../openapi.yaml: no server ending in /scim/v2 in %v", doc.Servers)
 		}
 		doc.Servers = openapi3.Servers{{URL: s.base}}
 		if strict {

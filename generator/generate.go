@@ -7,6 +7,8 @@ package generator
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"os"
@@ -14,6 +16,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/scimforge/scimforge/generator/internal/emit"
 	"github.com/scimforge/scimforge/generator/internal/emit/api"
@@ -63,11 +67,15 @@ func Render(opt Options) ([]emit.File, error) {
 	return files, nil
 }
 
+// DefaultAPIVersion is info.version when the sidecar's openapi section sets none.
+const DefaultAPIVersion = "1.0.0"
+
 func openAPI(m *model.Model) ([]emit.File, error) {
-	published, codegen, err := openapi.Build(m.Set, openapi.Options{
-		Title: "scimforge SCIM 2.0 API", Version: "2.0", GoTypesImport: emit.ResourcePkg,
-		MetaGoType: emit.ScimtypePkg + ".Meta", SearchRequestGoType: emit.EnginePkg + ".SearchRequest", GoNames: goNames(m),
-	})
+	opt, err := openAPIOptions(m)
+	if err != nil {
+		return nil, err
+	}
+	published, codegen, err := openapi.Build(m.Set, opt)
 	if err != nil {
 		return nil, fmt.Errorf("openapi: %w", err)
 	}
@@ -80,6 +88,70 @@ func openAPI(m *model.Model) ([]emit.File, error) {
 		return nil, fmt.Errorf("openapi codegen view: %w", err)
 	}
 	return []emit.File{{Path: "openapi.yaml", Data: pub}, {Path: "generated/api/openapi.codegen.yaml", Data: cg}}, nil
+}
+
+// openAPIOptions turns the sidecar's openapi section (checked by the
+// model) into the builder's options; what it leaves out gets the
+// builder's defaults (docs/openapi.md).
+func openAPIOptions(m *model.Model) (openapi.Options, error) {
+	opt := openapi.Options{
+		Version: DefaultAPIVersion, GoTypesImport: emit.ResourcePkg,
+		MetaGoType: emit.ScimtypePkg + ".Meta", SearchRequestGoType: emit.EnginePkg + ".SearchRequest", GoNames: goNames(m),
+	}
+	o := m.OpenAPI
+	if o == nil {
+		return opt, nil
+	}
+	opt.Title = strings.TrimSpace(o.Title)
+	if v := strings.TrimSpace(o.Version); v != "" {
+		opt.Version = v
+	}
+	opt.Description = strings.TrimSpace(o.Description)
+	opt.TermsOfService = o.TermsOfService
+	if c := o.Contact; c != nil {
+		opt.Contact = &openapi3.Contact{Name: c.Name, Email: c.Email, URL: c.URL}
+	}
+	if l := o.License; l != nil {
+		opt.License = &openapi3.License{Name: l.Name, URL: l.URL}
+		if l.Identifier != "" {
+			// OpenAPI 3.0 has no license identifier: point at its text.
+			opt.License.URL = model.SPDXURL(l.Identifier)
+		}
+	}
+	for _, s := range o.Servers {
+		srv := &openapi3.Server{URL: s.URL, Description: s.Description}
+		for name, v := range s.Variables {
+			if srv.Variables == nil {
+				srv.Variables = map[string]*openapi3.ServerVariable{}
+			}
+			srv.Variables[name] = &openapi3.ServerVariable{Default: v.Default, Enum: v.Enum, Description: v.Description}
+		}
+		opt.Servers = append(opt.Servers, srv)
+	}
+	names := make([]string, 0, len(o.SecuritySchemes))
+	for name := range o.SecuritySchemes {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		at := m.Root + "/codegen.yaml: openapi.securitySchemes." + name
+		raw, err := json.Marshal(o.SecuritySchemes[name])
+		if err != nil {
+			return opt, fmt.Errorf("%s: %w", at, err)
+		}
+		s := new(openapi3.SecurityScheme)
+		if err := json.Unmarshal(raw, s); err != nil {
+			return opt, fmt.Errorf("%s: %w", at, err)
+		}
+		if err := s.Validate(context.Background()); err != nil {
+			return opt, fmt.Errorf("%s: %w", at, err)
+		}
+		if opt.SecuritySchemes == nil {
+			opt.SecuritySchemes = openapi3.SecuritySchemes{}
+		}
+		opt.SecuritySchemes[name] = &openapi3.SecuritySchemeRef{Value: s}
+	}
+	return opt, nil
 }
 
 // goNames passes the sidecar's Go names on to the OpenAPI builder, so its

@@ -304,8 +304,28 @@ type PatchOperation struct {
 	// Path The attribute to change (RFC 7644 §3.5.2): userName, name.familyName, emails[type eq "work"].value, urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager, members[value eq "<id>"]. Required for remove; without it, value is an object whose keys are attribute paths.
 	Path *string `json:"path,omitempty"`
 
-	// Value The value to add or replace: a string, number, boolean, object or array, as the attribute's type requires; for a path-less operation, an object of attribute paths and values.
-	Value interface{} `json:"value,omitempty"`
+	// Value The value to add or replace: a string, number, boolean, object or array, as the attribute's type requires, or null; for a path-less operation, an object of attribute paths and values.
+	Value *PatchOperation_Value `json:"value,omitempty"`
+}
+
+// PatchOperationValue0 defines model for PatchOperation.Value.0.
+type PatchOperationValue0 = string
+
+// PatchOperationValue1 defines model for PatchOperation.Value.1.
+type PatchOperationValue1 = float64
+
+// PatchOperationValue2 defines model for PatchOperation.Value.2.
+type PatchOperationValue2 = bool
+
+// PatchOperationValue3 defines model for PatchOperation.Value.3.
+type PatchOperationValue3 = map[string]interface{}
+
+// PatchOperationValue4 defines model for PatchOperation.Value.4.
+type PatchOperationValue4 = []interface{}
+
+// PatchOperation_Value The value to add or replace: a string, number, boolean, object or array, as the attribute's type requires, or null; for a path-less operation, an object of attribute paths and values.
+type PatchOperation_Value struct {
+	union json.RawMessage
 }
 
 // ResourceType A resource type (RFC 7643 §6, schema urn:ietf:params:scim:schemas:core:2.0:ResourceType), served exactly as defined in schemas/.
@@ -849,6 +869,146 @@ type PatchUserApplicationScimPlusJSONRequestBody = PatchOp
 
 // ReplaceUserApplicationScimPlusJSONRequestBody defines body for ReplaceUser for application/scim+json ContentType.
 type ReplaceUserApplicationScimPlusJSONRequestBody = User
+
+// AsPatchOperationValue0 returns the union data inside the PatchOperation_Value as a PatchOperationValue0
+func (t PatchOperation_Value) AsPatchOperationValue0() (PatchOperationValue0, error) {
+	var body PatchOperationValue0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPatchOperationValue0 overwrites any union data inside the PatchOperation_Value as the provided PatchOperationValue0
+func (t *PatchOperation_Value) FromPatchOperationValue0(v PatchOperationValue0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergePatchOperationValue0 performs a merge with any union data inside the PatchOperation_Value, using the provided PatchOperationValue0
+func (t *PatchOperation_Value) MergePatchOperationValue0(v PatchOperationValue0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsPatchOperationValue1 returns the union data inside the PatchOperation_Value as a PatchOperationValue1
+func (t PatchOperation_Value) AsPatchOperationValue1() (PatchOperationValue1, error) {
+	var body PatchOperationValue1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPatchOperationValue1 overwrites any union data inside the PatchOperation_Value as the provided PatchOperationValue1
+func (t *PatchOperation_Value) FromPatchOperationValue1(v PatchOperationValue1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergePatchOperationValue1 performs a merge with any union data inside the PatchOperation_Value, using the provided PatchOperationValue1
+func (t *PatchOperation_Value) MergePatchOperationValue1(v PatchOperationValue1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsPatchOperationValue2 returns the union data inside the PatchOperation_Value as a PatchOperationValue2
+func (t PatchOperation_Value) AsPatchOperationValue2() (PatchOperationValue2, error) {
+	var body PatchOperationValue2
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPatchOperationValue2 overwrites any union data inside the PatchOperation_Value as the provided PatchOperationValue2
+func (t *PatchOperation_Value) FromPatchOperationValue2(v PatchOperationValue2) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergePatchOperationValue2 performs a merge with any union data inside the PatchOperation_Value, using the provided PatchOperationValue2
+func (t *PatchOperation_Value) MergePatchOperationValue2(v PatchOperationValue2) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsPatchOperationValue3 returns the union data inside the PatchOperation_Value as a PatchOperationValue3
+func (t PatchOperation_Value) AsPatchOperationValue3() (PatchOperationValue3, error) {
+	var body PatchOperationValue3
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPatchOperationValue3 overwrites any union data inside the PatchOperation_Value as the provided PatchOperationValue3
+func (t *PatchOperation_Value) FromPatchOperationValue3(v PatchOperationValue3) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergePatchOperationValue3 performs a merge with any union data inside the PatchOperation_Value, using the provided PatchOperationValue3
+func (t *PatchOperation_Value) MergePatchOperationValue3(v PatchOperationValue3) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsPatchOperationValue4 returns the union data inside the PatchOperation_Value as a PatchOperationValue4
+func (t PatchOperation_Value) AsPatchOperationValue4() (PatchOperationValue4, error) {
+	var body PatchOperationValue4
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPatchOperationValue4 overwrites any union data inside the PatchOperation_Value as the provided PatchOperationValue4
+func (t *PatchOperation_Value) FromPatchOperationValue4(v PatchOperationValue4) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergePatchOperationValue4 performs a merge with any union data inside the PatchOperation_Value, using the provided PatchOperationValue4
+func (t *PatchOperation_Value) MergePatchOperationValue4(v PatchOperationValue4) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t PatchOperation_Value) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *PatchOperation_Value) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
 
 // AsUser returns the union data inside the SearchListResponse_Resources_Item as a User
 func (t SearchListResponse_Resources_Item) AsUser() (User, error) {

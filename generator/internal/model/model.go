@@ -32,6 +32,8 @@ type Sidecar struct {
 		GoName       string `yaml:"goName"`
 		ColumnPrefix string `yaml:"columnPrefix"`
 	} `yaml:"schemas"`
+	// OpenAPI describes the API in openapi.yaml (see openapi.go).
+	OpenAPI *OpenAPI `yaml:"openapi"`
 }
 
 // Model is everything the emitters need.
@@ -40,6 +42,8 @@ type Model struct {
 	Set        *schema.Set
 	Resources  []*Resource
 	Membership *Membership // nil when no resource type stores members
+	// OpenAPI is the sidecar's openapi section, checked; nil when absent.
+	OpenAPI *OpenAPI
 }
 
 // Resource is one resource type with its Go names and storage plan.
@@ -125,11 +129,12 @@ func Load(fsys fs.FS, root string) (*Model, error) {
 }
 
 func build(set *schema.Set, side *Sidecar, sidecarFile string) (*Model, error) {
-	m := &Model{Set: set}
+	m := &Model{Set: set, OpenAPI: side.OpenAPI}
 	var problems []string
 	fail := func(format string, args ...any) {
 		problems = append(problems, sidecarFile+": "+fmt.Sprintf(format, args...))
 	}
+	side.OpenAPI.check(fail)
 	for name := range side.ResourceTypes {
 		if set.ResourceType(name) == nil {
 			fail("resourceTypes.%s: no resource type named %q", name, name)

@@ -41,6 +41,24 @@ type Options struct {
 	Title string
 	// Version is info.version, the version of the API description. Required.
 	Version string
+	// Description opens info.description; a generated summary of the
+	// protocol and the resource types follows it. Empty means
+	// DefaultDescription.
+	Description string
+	// TermsOfService is info.termsOfService (a URL), or "".
+	TermsOfService string
+	// Contact is info.contact, or nil.
+	Contact *openapi3.Contact
+	// License is info.license; nil means "Proprietary", linked to the
+	// ServiceProviderConfig's documentationUri when it has one.
+	License *openapi3.License
+	// Servers are the base URLs of the API; empty means DefaultServer
+	// alone (relative to where the document is served).
+	Servers openapi3.Servers
+	// SecuritySchemes, when not empty, are the security schemes, any one
+	// of which opens every operation. Otherwise they are derived from the
+	// authenticationSchemes of the ServiceProviderConfig (security.go).
+	SecuritySchemes openapi3.SecuritySchemes
 	// GoTypesImport is the import path of the package holding the generated
 	// resource types, e.g. "github.com/scimforge/scimforge/generated/resource".
 	// The codegen view points x-go-type at <last path element>.<Name> there.
@@ -67,8 +85,20 @@ type Options struct {
 // DefaultTitle is info.title when Options.Title is empty.
 const DefaultTitle = "scimforge SCIM 2.0 API"
 
-// BasePath is the single server URL: SCIM endpoints are relative to it.
+// DefaultDescription opens info.description when Options.Description is empty.
+const DefaultDescription = "A SCIM 2.0 service provider: the protocol of RFC 7644 over the resource schemas of RFC 7643."
+
+// BasePath is the default server URL: SCIM endpoints are relative to it.
 const BasePath = "/scim/v2"
+
+// DefaultServer is the server of a document whose Options name none: the
+// base path, relative to wherever the document is served from.
+func DefaultServer() *openapi3.Server {
+	return &openapi3.Server{
+		URL:         BasePath,
+		Description: "The SCIM service provider's base URL, relative to where this document is served. Every endpoint below is relative to it (RFC 7644 §3.13).",
+	}
+}
 
 // OpenAPIVersion is the OpenAPI version of both documents. 3.0.3 is what
 // partner tooling and oapi-codegen handle best (packages.md §2).
@@ -114,6 +144,12 @@ func Build(set *schema.Set, opt Options) (published, codegen *openapi3.T, err er
 	if opt.Title == "" {
 		opt.Title = DefaultTitle
 	}
+	if opt.Description == "" {
+		opt.Description = DefaultDescription
+	}
+	if len(opt.Servers) == 0 {
+		opt.Servers = openapi3.Servers{DefaultServer()}
+	}
 	if published, err = build(set, opt, false); err != nil {
 		return nil, nil, err
 	}
@@ -132,6 +168,10 @@ type builder struct {
 	codegen bool
 	doc     *openapi3.T
 
+	// schemes are the security scheme names, in the order of the
+	// top-level security requirement.
+	schemes []string
+
 	// origins maps each component schema name to what produced it, so that
 	// two different things that want one name are reported, not merged.
 	origins map[string]string
@@ -146,29 +186,28 @@ func build(set *schema.Set, opt Options, codegen bool) (*openapi3.T, error) {
 		doc: &openapi3.T{
 			OpenAPI: OpenAPIVersion,
 			Info: &openapi3.Info{
-				Title:       opt.Title,
-				Version:     opt.Version,
-				Description: infoDescription(set),
+				Title:          opt.Title,
+				Version:        opt.Version,
+				Description:    infoDescription(set, opt.Description),
+				TermsOfService: opt.TermsOfService,
+				Contact:        cloneContact(opt.Contact),
+				License:        cloneLicense(opt.License),
 			},
-			Servers: openapi3.Servers{{
-				URL:         BasePath,
-				Description: "The SCIM service provider's base URL. Every endpoint below is relative to it (RFC 7644 §3.13).",
-			}},
-			Security: openapi3.SecurityRequirements{{securityScheme: []string{}}},
-			Paths:    openapi3.NewPaths(),
+			Servers: cloneServers(opt.Servers),
+			Paths:   openapi3.NewPaths(),
 			Components: &openapi3.Components{
 				Schemas:    openapi3.Schemas{},
 				Parameters: openapi3.ParametersMap{},
 				Responses:  openapi3.ResponseBodies{},
-				SecuritySchemes: openapi3.SecuritySchemes{
-					securityScheme: &openapi3.SecuritySchemeRef{Value: &openapi3.SecurityScheme{
-						Type:        "http",
-						Scheme:      "bearer",
-						Description: "An OAuth 2.0 bearer token (RFC 6750) in the Authorization header, as SCIM clients such as Microsoft Entra ID and Okta send it (RFC 7644 §2).",
-					}},
-				},
+				Examples:   openapi3.Examples{},
 			},
 		},
+	}
+	if b.doc.Info.License == nil {
+		b.doc.Info.License = defaultLicense(set)
+	}
+	if err := b.security(); err != nil {
+		return nil, err
 	}
 	if err := b.protocol(); err != nil {
 		return nil, err
@@ -199,15 +238,12 @@ func build(set *schema.Set, opt Options, codegen bool) (*openapi3.T, error) {
 	return b.doc, nil
 }
 
-const (
-	securityScheme = "bearerAuth"
-	tagDiscovery   = "Discovery"
-)
+const tagDiscovery = "Discovery"
 
-func infoDescription(set *schema.Set) string {
+func infoDescription(set *schema.Set, intro string) string {
 	var b strings.Builder
-	b.WriteString("A SCIM 2.0 service provider: the protocol of RFC 7644 over the resource schemas of RFC 7643. ")
-	b.WriteString("Send requests with Content-Type application/scim+json (application/json is accepted too) and ")
+	b.WriteString(strings.TrimSpace(intro))
+	b.WriteString("\n\nSend requests with Content-Type application/scim+json (application/json is accepted too) and ")
 	b.WriteString("expect application/scim+json back. Attribute names are case-insensitive (RFC 7643 §2.1). ")
 	b.WriteString("Errors use the SCIM Error message (RFC 7644 §3.12).")
 	if len(set.ResourceTypes) > 0 {

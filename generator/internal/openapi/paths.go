@@ -16,7 +16,7 @@ import (
 //
 // Operation ids and tags use the resource type's name (createUser), schema
 // references its component name (which Options.GoNames may change).
-func (b *builder) resourcePaths(rt *schema.ResourceType, name string, required *openapi3.Schema) {
+func (b *builder) resourcePaths(rt *schema.ResourceType, name string, required *openapi3.Schema) error {
 	plural := naming.Go(strings.TrimPrefix(rt.Endpoint, "/"))
 	noun := upperFirst(rt.Name)
 	item := rt.Endpoint + "/{id}"
@@ -25,10 +25,16 @@ func (b *builder) resourcePaths(rt *schema.ResourceType, name string, required *
 		// The component lists as required only what every response
 		// carries; a request must also carry the required attributes.
 		// (The codegen view binds the plain type: the server validates.)
-		body = &openapi3.SchemaRef{Value: &openapi3.Schema{
-			Description: fmt.Sprintf("A %s with every required attribute (RFC 7643 §2.2); readOnly attributes may be present and are ignored.", rt.Name),
+		// A component of its own gives a generated client one request
+		// type for both media types and both methods.
+		req := &openapi3.Schema{
+			Description: fmt.Sprintf("A %s as a client sends it to create or replace one: every required attribute (RFC 7643 §2.2) present; readOnly attributes may be present and are ignored.", rt.Name),
 			AllOf:       openapi3.SchemaRefs{ref(name), {Value: required}},
-		}}
+		}
+		if _, err := b.addSchema(name+"Request", "the request body of resource type "+rt.Name, req); err != nil {
+			return err
+		}
+		body = ref(name + "Request")
 	}
 
 	list := b.operation("list"+plural, rt.Name,
@@ -98,6 +104,7 @@ func (b *builder) resourcePaths(rt *schema.ResourceType, name string, required *
 		WithDescription(fmt.Sprintf("The %s was deleted.", rt.Name)))
 	b.errors(del, respBadRequest, respUnauthorized, respNotFound, respPrecondition, respInternalError, respUnavailable)
 	b.doc.AddOperation(item, http.MethodDelete, del)
+	return nil
 }
 
 // discovery adds the RFC 7644 §4 endpoints.

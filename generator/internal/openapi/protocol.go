@@ -100,7 +100,7 @@ func (b *builder) protocol() error {
 
 	for _, r := range []struct{ name, desc string }{
 		{respBadRequest, "The request is not valid: malformed JSON, an invalid filter or attribute path, a value of the wrong type, or an attempt to change a readOnly or immutable attribute. scimType says which (RFC 7644 §3.12)."},
-		{respUnauthorized, "The bearer token is missing or not valid (RFC 6750, RFC 7644 §2)."},
+		{respUnauthorized, "The credentials are missing or not valid (RFC 7644 §2): no Authorization header, or one that no security scheme of this document accepts."},
 		{respNotFound, "No resource exists at this URL (RFC 7644 §3.12)."},
 		{respConflict, "The request would break a uniqueness constraint, e.g. another resource already has this userName (scimType uniqueness, RFC 7644 §3.3, §3.5.1), or a concurrent request changed the resource during a replace (no scimType; retry)."},
 		{respTooLarge, "The request body is larger than the service provider accepts (RFC 7644 §3.12)."},
@@ -113,7 +113,7 @@ func (b *builder) protocol() error {
 		switch r.name {
 		case respUnauthorized:
 			resp.Headers = openapi3.Headers{"WWW-Authenticate": &openapi3.HeaderRef{Value: &openapi3.Header{Parameter: openapi3.Parameter{
-				Description: "The authentication scheme to use: Bearer (RFC 6750 §3).",
+				Description: "The authentication scheme to use: " + b.challenges() + " (RFC 9110 §11.6.1).",
 				Schema:      str(),
 			}}}}
 		case respPrecondition:
@@ -305,9 +305,22 @@ func (b *builder) patchSchemas(add func(string, *openapi3.Schema) error) error {
 	name.Description = "add, replace or remove, in any case."
 	op.Properties["op"] = &openapi3.SchemaRef{Value: name}
 	op.Properties["path"] = prop(openapi3.NewStringSchema(), "The attribute to change (RFC 7644 §3.5.2): userName, name.familyName, emails[type eq \"work\"].value, urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager, members[value eq \"<id>\"]. Required for remove; without it, value is an object whose keys are attribute paths.")
+	// Any JSON value, null included ("value": null clears an attribute).
+	// OpenAPI 3.0 has no type for "any or null": nullable needs a type
+	// beside it, so the value is one of the JSON types, string nullable.
+	nullString := openapi3.NewStringSchema()
+	nullString.Nullable = true
+	anyArray := openapi3.NewArraySchema()
+	anyArray.Items = &openapi3.SchemaRef{Value: &openapi3.Schema{}}
 	op.Properties["value"] = &openapi3.SchemaRef{Value: &openapi3.Schema{
-		Description: "The value to add or replace: a string, number, boolean, object or array, as the attribute's type requires; for a path-less operation, an object of attribute paths and values.",
-		Nullable:    true,
+		Description: "The value to add or replace: a string, number, boolean, object or array, as the attribute's type requires, or null; for a path-less operation, an object of attribute paths and values.",
+		AnyOf: openapi3.SchemaRefs{
+			{Value: nullString},
+			{Value: openapi3.NewFloat64Schema().WithFormat("double")},
+			{Value: openapi3.NewBoolSchema()},
+			{Value: openapi3.NewObjectSchema()},
+			{Value: anyArray},
+		},
 	}}
 	if err := add(compPatchOpItem, op); err != nil {
 		return err

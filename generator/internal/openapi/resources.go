@@ -68,7 +68,13 @@ func (b *builder) resourceType(rt *schema.ResourceType) error {
 	if _, err := b.addSchema(name+"ListResponse", "the list response of resource type "+rt.Name, list); err != nil {
 		return err
 	}
-	b.resourcePaths(rt, name, requestOverlay(rt))
+	required, err := b.requestOverlay(rt, name)
+	if err != nil {
+		return err
+	}
+	if err := b.resourcePaths(rt, name, required); err != nil {
+		return err
+	}
 	b.doc.Tags = append(b.doc.Tags, &openapi3.Tag{
 		Name:        rt.Name,
 		Description: fmt.Sprintf("%s resources at %s (schema %s).", nonEmpty(clean(rt.Description), rt.Name), rt.Endpoint, rt.Schema),
@@ -338,13 +344,23 @@ func guaranteed(a *schema.Attribute) bool {
 // requestOverlay is what a create or replace body must contain beyond the
 // resource's component schema: the required attributes (RFC 7643 §2.2) at
 // every level, and the required schema extensions. The published view puts
-// it next to the component in an allOf; nil when nothing is required.
-// readOnly attributes are never required of a client.
-func requestOverlay(rt *schema.ResourceType) *openapi3.Schema {
-	s := overlay(rt.Core.Attributes)
+// it next to the component in an allOf (the <Name>Request component); nil
+// when nothing is required. readOnly attributes are never required of a
+// client.
+//
+// A nested level names what it requires next to the component that
+// declares it (allOf again: UserEmail plus required value), so that every
+// required name sits beside its property, and a generated client's request
+// type keeps every attribute of the nested value.
+func (b *builder) requestOverlay(rt *schema.ResourceType, name string) (*openapi3.Schema, error) {
+	s := b.overlay(name, rt.Core.Attributes)
 	for i, ext := range rt.Extensions {
 		required := rt.SchemaExtensions[i].Required
-		sub := overlay(ext.Attributes)
+		extName, err := b.extensionName(ext)
+		if err != nil {
+			return nil, err
+		}
+		sub := b.overlay(extName, ext.Attributes)
 		if !required && sub == nil {
 			continue
 		}
@@ -355,14 +371,15 @@ func requestOverlay(rt *schema.ResourceType) *openapi3.Schema {
 			s.Required = append(s.Required, ext.ID)
 		}
 		if sub != nil {
-			s.Properties[ext.ID] = &openapi3.SchemaRef{Value: sub}
+			s.Properties[ext.ID] = &openapi3.SchemaRef{Value: &openapi3.Schema{AllOf: openapi3.SchemaRefs{ref(extName), {Value: sub}}}}
 		}
 	}
-	return s
+	return s, nil
 }
 
-// overlay is the required part of attrs and of their sub-attributes, or nil.
-func overlay(attrs []*schema.Attribute) *openapi3.Schema {
+// overlay is the required part of attrs, the attributes of the schema
+// whose component is owner, and of their sub-attributes, or nil.
+func (b *builder) overlay(owner string, attrs []*schema.Attribute) *openapi3.Schema {
 	var s *openapi3.Schema
 	for _, a := range attrs {
 		if a.Mutability == schema.ReadOnly {
@@ -370,7 +387,7 @@ func overlay(attrs []*schema.Attribute) *openapi3.Schema {
 		}
 		var sub *openapi3.Schema
 		if a.Type == schema.Complex {
-			sub = overlay(a.SubAttributes)
+			sub = b.overlay("", a.SubAttributes)
 		}
 		if !a.Required && sub == nil {
 			continue
@@ -382,10 +399,13 @@ func overlay(attrs []*schema.Attribute) *openapi3.Schema {
 			s.Required = append(s.Required, a.Name)
 		}
 		if sub != nil {
+			value := &openapi3.SchemaRef{Value: &openapi3.Schema{AllOf: openapi3.SchemaRefs{ref(complexName(owner, a)), {Value: sub}}}}
 			if a.MultiValued {
-				sub = openapi3.NewArraySchema().WithItems(sub)
+				arr := openapi3.NewArraySchema()
+				arr.Items = value
+				value = &openapi3.SchemaRef{Value: arr}
 			}
-			s.Properties[a.Name] = &openapi3.SchemaRef{Value: sub}
+			s.Properties[a.Name] = value
 		}
 	}
 	return s

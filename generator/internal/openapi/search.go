@@ -70,12 +70,17 @@ func (b *builder) rootSearch() error {
 	if len(b.set.ResourceTypes) == 0 {
 		return nil
 	}
-	item := &openapi3.Schema{Description: "A resource of any resource type; meta.resourceType says which."}
-	for _, rt := range b.set.ResourceTypes {
-		item.AnyOf = append(item.AnyOf, ref(b.resourceName(rt)))
-	}
 	list := listResponse("", "A page of resources of every resource type")
-	list.Properties["Resources"].Value.Items = &openapi3.SchemaRef{Value: item}
+	if len(b.set.ResourceTypes) == 1 {
+		// An anyOf of one says nothing the schema itself does not.
+		list.Properties["Resources"].Value.Items = ref(b.resourceName(b.set.ResourceTypes[0]))
+	} else {
+		item := &openapi3.Schema{Description: "A resource of any resource type; meta.resourceType says which."}
+		for _, rt := range b.set.ResourceTypes {
+			item.AnyOf = append(item.AnyOf, ref(b.resourceName(rt)))
+		}
+		list.Properties["Resources"].Value.Items = &openapi3.SchemaRef{Value: item}
+	}
 	if _, err := b.addSchema(compSearchResponse, "the SCIM protocol", list); err != nil {
 		return err
 	}
