@@ -2,6 +2,7 @@ package openapi
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"flag"
 	"io/fs"
@@ -565,4 +566,164 @@ func requiredInRequest(t *testing.T, doc *openapi3.T, path, method string) *open
 		return nil
 	}
 	return body.AllOf[1].Value
+}
+
+// TestExamples checks that the examples come from the schemas (the fixture's
+// own extension attribute is in them), respect the characteristics, are
+// attached where a reader looks, and that validation checks them.
+func TestExamples(t *testing.T) {
+	pub, _, _, _ := buildBoth(t, load(t, os.DirFS("testdata"), "small"))
+	ex := func(name string) map[string]any {
+		t.Helper()
+		e := pub.Components.Examples[name]
+		if e == nil || e.Value == nil {
+			t.Fatalf("no example %s", name)
+		}
+		v, ok := e.Value.Value.(map[string]any)
+		if !ok {
+			t.Fatalf("example %s is %T", name, e.Value.Value)
+		}
+		return v
+	}
+	const badge = "urn:example:params:scim:schemas:extension:badge:2.0:User"
+	req := ex("UserRequest")
+	if b, _ := req[badge].(map[string]any); b["number"] == nil {
+		t.Errorf("UserRequest has no %s number: %v", badge, req[badge])
+	}
+	if b, _ := req[badge].(map[string]any); b["issuer"] != nil {
+		t.Error("UserRequest carries the readOnly badge issuer")
+	}
+	for _, k := range []string{"id", "meta", "loginCount", "teams"} {
+		if _, ok := req[k]; ok {
+			t.Errorf("UserRequest carries readOnly %s", k)
+		}
+	}
+	if req["password"] == nil || req["userName"] == nil {
+		t.Errorf("UserRequest lacks password or userName: %v", req)
+	}
+	res := ex("User")
+	for _, k := range []string{"password", "recoveryCode", "quota"} {
+		if _, ok := res[k]; ok {
+			t.Errorf("the User response example carries %s (writeOnly, returned never or request)", k)
+		}
+	}
+	if res["id"] == nil || res["meta"] == nil {
+		t.Error("the User response example has no id or meta")
+	}
+	if list := ex("UserList"); len(list["Resources"].([]any)) != 1 {
+		t.Errorf("UserList: %v", list)
+	}
+	if ops := ex("UserPatchEntraID")["Operations"].([]any); len(ops) == 0 {
+		t.Error("UserPatchEntraID has no operations")
+	}
+	add := ex("TeamPatchAddMembers")["Operations"].([]any)[0].(map[string]any)
+	if member := add["value"].([]any)[0].(map[string]any)["value"]; member != ex("User")["id"] {
+		t.Errorf("TeamPatchAddMembers adds %v, want the example User's id %v", member, ex("User")["id"])
+	}
+	for _, name := range []string{"BadRequest", "Conflict", "NotFound", "Unauthorized"} {
+		if e := ex("Error" + name); e["status"] == nil || e["schemas"] == nil {
+			t.Errorf("Error%s: %v", name, e)
+		}
+	}
+	attached := func(c openapi3.Content, want string) {
+		t.Helper()
+		for mt, m := range c {
+			if m.Examples[want] == nil || m.Examples[want].Ref != "#/components/examples/"+want {
+				t.Errorf("%s has examples %v, want %s", mt, m.Examples, want)
+			}
+		}
+	}
+	attached(pub.Paths.Value("/Users").Post.RequestBody.Value.Content, "UserRequest")
+	attached(pub.Paths.Value("/Users").Post.Responses.Status(201).Value.Content, "User")
+	attached(pub.Paths.Value("/Users").Get.Responses.Status(200).Value.Content, "UserList")
+	attached(pub.Paths.Value("/Users/{id}").Patch.RequestBody.Value.Content, "UserPatchEntraID")
+	attached(pub.Components.Responses["Conflict"].Value.Content, "ErrorConflict")
+
+	// Validation checks examples against their schemas, as requests or
+	// responses: a wrong type, a missing required attribute and a readOnly
+	// attribute in a request each make the document invalid.
+	for _, c := range []struct {
+		name   string
+		change func(map[string]any)
+	}{
+		{"wrong type", func(v map[string]any) { v["userName"] = 5 }},
+		{"missing required", func(v map[string]any) { delete(v, "userName") }},
+		{"readOnly in a request", func(v map[string]any) { v["id"] = "x" }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			doc, _, err := Build(load(t, os.DirFS("testdata"), "small"), testOptions)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.change(doc.Components.Examples["UserRequest"].Value.Value.(map[string]any))
+			if err := doc.Validate(context.Background()); err == nil {
+				t.Error("the document validates with a broken example")
+			}
+		})
+	}
+}
+
+// TestSecurity checks that the security schemes are those the
+// ServiceProviderConfig announces, or those the options name.
+func TestSecurity(t *testing.T) {
+	withSPC := func(t *testing.T, schemes string) *schema.Set {
+		t.Helper()
+		fsys := fstest.MapFS{}
+		src, _ := fs.Sub(os.DirFS("testdata"), "small")
+		fs.WalkDir(src, ".", func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			data, _ := fs.ReadFile(src, p)
+			if p == "ServiceProviderConfig.json" {
+				data = bytes.Replace(data, []byte(`"authenticationSchemes": []`), []byte(`"authenticationSchemes": `+schemes), 1)
+			}
+			fsys["s/"+p] = &fstest.MapFile{Data: data}
+			return nil
+		})
+		return load(t, fsys, "s")
+	}
+	names := func(doc *openapi3.T) []string {
+		var out []string
+		for _, r := range doc.Security {
+			for k := range r {
+				out = append(out, k)
+			}
+		}
+		return out
+	}
+	pub, _, err := Build(withSPC(t, `[]`), testOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := names(pub); !slices.Equal(got, []string{"bearerAuth"}) {
+		t.Errorf("no authenticationSchemes: security %v, want bearerAuth (what the server always accepts)", got)
+	}
+	pub, _, err = Build(withSPC(t, `[{"type":"httpbasic","name":"HTTP Basic","description":"d"},{"type":"oauthbearertoken","name":"OAuth Bearer Token","description":"d","primary":true}]`), testOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := names(pub); !slices.Equal(got, []string{"bearerAuth", "basicAuth"}) {
+		t.Errorf("security %v, want the primary bearerAuth, then basicAuth", got)
+	}
+	if s := pub.Components.SecuritySchemes["basicAuth"].Value; s.Type != "http" || s.Scheme != "basic" {
+		t.Errorf("basicAuth = %+v", s)
+	}
+	if d := pub.Components.Responses["Unauthorized"].Value.Headers["WWW-Authenticate"].Value.Description; !strings.Contains(d, "Bearer, Basic") {
+		t.Errorf("WWW-Authenticate: %q", d)
+	}
+	if _, _, err := Build(withSPC(t, `[{"type":"oauth2","name":"OAuth 2","description":"d"}]`), testOptions); err == nil || !strings.Contains(err.Error(), "openapi.securitySchemes") {
+		t.Errorf("oauth2 without a description in the options: err = %v, want one pointing at openapi.securitySchemes", err)
+	}
+	opt := testOptions
+	opt.SecuritySchemes = openapi3.SecuritySchemes{"oauth": {Value: &openapi3.SecurityScheme{Type: "oauth2", Flows: &openapi3.OAuthFlows{
+		ClientCredentials: &openapi3.OAuthFlow{TokenURL: "https://login.example.org/token", Scopes: map[string]string{}},
+	}}}}
+	pub, _, err = Build(withSPC(t, `[{"type":"oauth2","name":"OAuth 2","description":"d"}]`), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := names(pub); !slices.Equal(got, []string{"oauth"}) {
+		t.Errorf("security %v, want the options' oauth", got)
+	}
 }

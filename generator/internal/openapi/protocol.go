@@ -127,6 +127,7 @@ func (b *builder) protocol() error {
 				Schema:      &openapi3.SchemaRef{Value: openapi3.NewIntegerSchema()},
 			}}}}
 		}
+		b.errorExample(r.name, resp)
 		b.doc.Components.Responses[r.name] = &openapi3.ResponseRef{Value: resp}
 	}
 

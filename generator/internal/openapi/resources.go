@@ -75,6 +75,7 @@ func (b *builder) resourceType(rt *schema.ResourceType) error {
 	if err := b.resourcePaths(rt, name, required); err != nil {
 		return err
 	}
+	b.resourceExamples(rt, name)
 	b.doc.Tags = append(b.doc.Tags, &openapi3.Tag{
 		Name:        rt.Name,
 		Description: fmt.Sprintf("%s resources at %s (schema %s).", nonEmpty(clean(rt.Description), rt.Name), rt.Endpoint, rt.Schema),
