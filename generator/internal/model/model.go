@@ -5,7 +5,9 @@
 package model
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"sort"
 	"strings"
@@ -117,7 +119,8 @@ func Load(fsys fs.FS, root string) (*Model, error) {
 	if raw, err := fs.ReadFile(fsys, sidecarFile); err == nil {
 		dec := yaml.NewDecoder(strings.NewReader(string(raw)))
 		dec.KnownFields(true)
-		if err := dec.Decode(&side); err != nil {
+		// A sidecar with nothing but comments is an empty one (io.EOF).
+		if err := dec.Decode(&side); err != nil && !errors.Is(err, io.EOF) {
 			return nil, fmt.Errorf("%s: %w", sidecarFile, err)
 		}
 	}
