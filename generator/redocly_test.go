@@ -83,7 +83,7 @@ paths: {}
 		Problems []struct {
 			RuleID, Severity, Message string
 			Location                  []struct {
-				Source struct{ Ref string }
+				Source  struct{ Ref string }
 				Pointer string
 				Start   struct{ Line int }
 			}
