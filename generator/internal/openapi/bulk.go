@@ -94,7 +94,9 @@ func (b *builder) bulk() error {
 		}
 	}
 
-	o := b.operation("bulk", tagBulk,
+	// Not "bulk": generated clients name the answer of operation X
+	// XResponse, which would clash with the BulkResponse message.
+	o := b.operation("runBulk", tagBulk,
 		"Run several operations in one request",
 		fmt.Sprintf("Runs POST, PUT, PATCH and DELETE operations on any resource type (RFC 7644 §3.7), each exactly as the single request would run, and each committed on its own: a failed operation does not undo or stop the others unless failOnErrors is reached. An operation that refers to a bulkId defined later waits for it; operations whose bulkId references form a cycle fail with 409, as does one that refers to a bulkId whose POST failed. At most %d operations and %d bytes (maxOperations, maxPayloadSize in /ServiceProviderConfig); more is 413 and nothing is processed.", cfg.MaxOperations, cfg.MaxPayloadSize))
 	o.RequestBody = &openapi3.RequestBodyRef{Value: openapi3.NewRequestBody().

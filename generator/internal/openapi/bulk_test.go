@@ -11,7 +11,7 @@ import (
 func TestBulkPath(t *testing.T) {
 	pub, cg, _, _ := buildBoth(t, realSchemas(t))
 	item := pub.Paths.Value("/Bulk")
-	if item == nil || item.Post == nil || item.Post.OperationID != "bulk" {
+	if item == nil || item.Post == nil || item.Post.OperationID != "runBulk" {
 		t.Fatal("published view: no POST /Bulk (bulk)")
 	}
 	for _, name := range []string{compBulkRequest, compBulkRequestOp, compBulkResponse, compBulkResponseOp} {
