@@ -194,6 +194,10 @@ func Handler(cfg *config.Config, db *sqlstore.DB, creds *credential.Store, log *
 		static = ""
 	}
 	h = web.BearerAuth(authenticator(static, creds), log, h)
+	// The OpenAPI document is public (see openapi.go): before BearerAuth.
+	if h, err = serveSpec(config.BasePath, h); err != nil {
+		return nil, err
+	}
 	h = web.Edge(cfg.BaseURL, config.BasePath, log, h, limits...)
 	h = web.Tenants(tenancy(cfg), h)
 	return web.AccessLog(log, h), nil
