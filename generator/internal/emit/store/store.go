@@ -478,59 +478,38 @@ func mappingAttr(path string, a *schema.Attribute, column string, child jen.Code
 }
 
 func mapping(f *jen.File, m *model.Model, r *model.Resource) {
-	idAttr := schema.Common("id")
-	meta := schema.Common("meta")
-	attrs := []jen.Code{
-		mappingAttr("id", idAttr, "id", nil, false, ""),
-		mappingAttr("meta.created", meta.Sub("created"), "created", nil, false, ""),
-		mappingAttr("meta.lastModified", meta.Sub("lastModified"), "last_modified", nil, false, ""),
-	}
-	for _, c := range r.Columns {
-		if c.Secret {
-			continue // never filterable: that would leak it one guess at a time
-		}
-		trgm := ""
-		if hasTrigram(c) {
-			trgm = trigramName(r.Table, c.Name)
-		}
-		attrs = append(attrs, mappingAttr(c.FilterPath, c.Attr, c.Name, nil, folded(c.Attr), trgm))
-	}
-	for _, ch := range r.Children {
-		child := jen.Op("&").Qual(emit.SqlfilterPkg, "Child").Values(jen.Dict{
-			jen.Id("Table"): jen.Lit(ch.Table), jen.Id("ParentColumn"): jen.Lit(ch.ParentColumn), jen.Id("OrderColumn"): jen.Lit("ord")})
-		for _, c := range ch.Columns {
-			trgm := ""
-			if childHasTrigram(ch, c.Name) {
-				trgm = trigramName(ch.Table, c.Name)
+	var attrs []jen.Code
+	for _, fa := range m.Filterables(r) {
+		var child jen.Code
+		isFolded, trgm := false, ""
+		switch {
+		case fa.Membership != "":
+			// The engine writes the membership table as is: member ids and
+			// the member's resource type name ("User"). The ids count as
+			// folded: they are server-assigned lower-case UUIDs
+			// (engine.newID), already their own fold, so members.value and
+			// groups.value (caseExact=false in RFC 7643) fold the filter
+			// value only and the (tenant_id, member_id) index serves the
+			// lookup. The type name is not folded, so a filter on it
+			// lowers the column.
+			child = jen.Op("&").Qual(emit.SqlfilterPkg, "Child").Values(jen.Dict{
+				jen.Id("Table"): jen.Lit(m.Membership.Table), jen.Id("ParentColumn"): jen.Lit(fa.Membership)})
+			isFolded = fa.Column != "member_type"
+		case fa.Child != nil:
+			ch := fa.Child
+			child = jen.Op("&").Qual(emit.SqlfilterPkg, "Child").Values(jen.Dict{
+				jen.Id("Table"): jen.Lit(ch.Table), jen.Id("ParentColumn"): jen.Lit(ch.ParentColumn), jen.Id("OrderColumn"): jen.Lit("ord")})
+			isFolded = folded(fa.Attr)
+			if childHasTrigram(ch, fa.Column) {
+				trgm = trigramName(ch.Table, fa.Column)
 			}
-			attrs = append(attrs, mappingAttr(c.FilterPath, c.Attr, c.Name, child, folded(c.Attr), trgm))
-		}
-	}
-	if ms := m.Membership; ms != nil {
-		// The engine writes the membership table as is: member ids and
-		// the member's resource type name ("User"). The ids count as
-		// folded: they are server-assigned lower-case UUIDs (engine.newID),
-		// already their own fold, so members.value and groups.value
-		// (caseExact=false in RFC 7643) fold the filter value only and
-		// the (tenant_id, member_id) index serves the lookup. The type
-		// name is not folded, so a filter on it lowers the column.
-		if r.Members != nil {
-			child := jen.Op("&").Qual(emit.SqlfilterPkg, "Child").Values(jen.Dict{
-				jen.Id("Table"): jen.Lit(ms.Table), jen.Id("ParentColumn"): jen.Lit("group_id")})
-			if s := r.Members.Sub("value"); s != nil {
-				attrs = append(attrs, mappingAttr("members.value", s, "member_id", child, true, ""))
-			}
-			if s := r.Members.Sub("type"); s != nil {
-				attrs = append(attrs, mappingAttr("members.type", s, "member_type", child, false, ""))
+		case fa.Stored != nil:
+			isFolded = folded(fa.Attr)
+			if hasTrigram(fa.Stored) {
+				trgm = trigramName(r.Table, fa.Column)
 			}
 		}
-		if r.Groups != nil {
-			child := jen.Op("&").Qual(emit.SqlfilterPkg, "Child").Values(jen.Dict{
-				jen.Id("Table"): jen.Lit(ms.Table), jen.Id("ParentColumn"): jen.Lit("member_id")})
-			if s := r.Groups.Sub("value"); s != nil {
-				attrs = append(attrs, mappingAttr("groups.value", s, "group_id", child, true, ""))
-			}
-		}
+		attrs = append(attrs, mappingAttr(fa.Path, fa.Attr, fa.Column, child, isFolded, trgm))
 	}
 	schemas := []jen.Code{jen.Lit(r.CoreURN())}
 	for _, p := range r.Parts[1:] {
