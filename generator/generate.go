@@ -23,6 +23,7 @@ import (
 	"github.com/scimforge/scimforge/generator/internal/emit/api"
 	"github.com/scimforge/scimforge/generator/internal/emit/discovery"
 	"github.com/scimforge/scimforge/generator/internal/emit/gotypes"
+	"github.com/scimforge/scimforge/generator/internal/emit/reference"
 	"github.com/scimforge/scimforge/generator/internal/emit/store"
 	"github.com/scimforge/scimforge/generator/internal/model"
 	"github.com/scimforge/scimforge/generator/internal/openapi"
@@ -56,6 +57,7 @@ func Render(opt Options) ([]emit.File, error) {
 		discovery.Emit,
 		api.Emit,
 		openAPI,
+		reference.Emit,
 	} {
 		out, err := e(m)
 		if err != nil {
