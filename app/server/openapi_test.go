@@ -3,8 +3,10 @@ package server
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -102,5 +104,89 @@ func TestServedSpec(t *testing.T) {
 	doc, _ = fetch(t, h, "scim.example.org", "/t/acme/scim/v2/openapi.yaml")
 	if got := server(t, doc); got != "http://scim.example.org/t/acme/scim/v2" {
 		t.Errorf("path tenancy: servers[0].url = %q", got)
+	}
+}
+
+// TestCreateExamplesAccepted posts the create example of every resource
+// type in openapi.yaml to the real server: an example a partner copies
+// must work, not only validate against the document. Examples refer to
+// each other by their example ids (a group's member is the example User);
+// each is replaced by the id the server gave the resource it names, so
+// resources are created in an order that satisfies the references.
+func TestCreateExamplesAccepted(t *testing.T) {
+	doc, err := openapi3.NewLoader().LoadFromData(scimforge.OpenAPI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type pending struct {
+		path, exampleID string
+		body            []byte
+	}
+	var todo []pending
+	for path, item := range doc.Paths.Map() {
+		if item.Post == nil || item.Post.RequestBody == nil || !strings.HasPrefix(item.Post.OperationID, "create") {
+			continue
+		}
+		created := item.Post.Responses.Status(http.StatusCreated)
+		req := item.Post.RequestBody.Value.Content.Get("application/scim+json")
+		if created == nil || req == nil || len(req.Examples) != 1 {
+			t.Fatalf("POST %s: no create example", path)
+		}
+		var res *openapi3.MediaType
+		if created.Value != nil {
+			res = created.Value.Content.Get("application/scim+json")
+		}
+		if res == nil || len(res.Examples) != 1 {
+			t.Fatalf("POST %s: no 201 example", path)
+		}
+		var reqEx, resEx any
+		for _, e := range req.Examples {
+			reqEx = e.Value.Value
+		}
+		for _, e := range res.Examples {
+			resEx = e.Value.Value
+		}
+		body, err := json.Marshal(reqEx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, _ := resEx.(map[string]any)["id"].(string)
+		todo = append(todo, pending{path: path, exampleID: id, body: body})
+	}
+	if len(todo) == 0 {
+		t.Fatal("no create examples")
+	}
+
+	h, _ := tenantHandler(t, &config.Config{Token: fuzzToken})
+	ids := map[string]string{} // example id -> the id the server assigned
+	for round := 0; len(todo) > 0; round++ {
+		var later []pending
+		for _, p := range todo {
+			body := string(p.body)
+			waits := false
+			for _, q := range todo {
+				if q.exampleID != p.exampleID && strings.Contains(body, q.exampleID) {
+					waits = true // refers to a resource not created yet
+				}
+			}
+			if waits && round < len(todo) {
+				later = append(later, p)
+				continue
+			}
+			for ex, real := range ids {
+				body = strings.ReplaceAll(body, ex, real)
+			}
+			rec := serve(h, "POST", config.BasePath+p.path, body)
+			if rec.Code != http.StatusCreated {
+				t.Errorf("POST %s with its example: %d %s\nbody: %s", p.path, rec.Code, rec.Body, body)
+				continue
+			}
+			var got struct{ ID string }
+			if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil || got.ID == "" {
+				t.Fatalf("POST %s: %v %s", p.path, err, rec.Body)
+			}
+			ids[p.exampleID] = got.ID
+		}
+		todo = later
 	}
 }

@@ -201,8 +201,8 @@ func (b *builder) attrExample(rt *schema.ResourceType, a *schema.Attribute, mode
 			obj[s.Name] = b.leafExample(rt, s, target)
 		}
 	}
-	if len(obj) == 0 {
-		return nil, false
+	if len(obj) == 0 && !(mode == asRequest && a.Required) {
+		return nil, false // (a required one stays, empty, as requests must carry it)
 	}
 	if a.MultiValued {
 		return []any{obj}, true
