@@ -22,6 +22,7 @@ import (
 	"github.com/scimforge/scimforge/generated/store"
 	"github.com/scimforge/scimforge/scim/bulk"
 	"github.com/scimforge/scimforge/scim/credential"
+	"github.com/scimforge/scimforge/scim/engine"
 	"github.com/scimforge/scimforge/scim/sqlstore"
 	"github.com/scimforge/scimforge/scim/tenant"
 	"github.com/scimforge/scimforge/scim/web"
@@ -56,15 +57,30 @@ func (s *Server) Close() error {
 // tools need it: migrations applied (the SCIM schema and the credential
 // tables) and the default tenant present.
 func Open(ctx context.Context, databaseURL string, opt sqlstore.Options) (*sqlstore.DB, *credential.Store, error) {
-	credTree, err := fs.Sub(credential.Migrations, "migrations")
+	extra, err := extraMigrations()
 	if err != nil {
 		return nil, nil, err
 	}
-	opt.Extra = append(opt.Extra, sqlstore.MigrationSet{Table: credential.MigrationsTable, FS: credTree})
+	opt.Extra = append(opt.Extra, extra...)
 	db, err := sqlstore.Open(ctx, databaseURL, history.FS, opt)
 	if err != nil {
 		return nil, nil, err
 	}
+	return finishOpen(ctx, db)
+}
+
+// extraMigrations are the histories applied beside the schema's: the
+// credential tables and the application's own (app/hooks/migrations).
+func extraMigrations() ([]sqlstore.MigrationSet, error) {
+	credTree, err := fs.Sub(credential.Migrations, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	return []sqlstore.MigrationSet{{Table: credential.MigrationsTable, FS: credTree}, hooks.Migrations()}, nil
+}
+
+// finishOpen makes sure the default tenant exists.
+func finishOpen(ctx context.Context, db *sqlstore.DB) (*sqlstore.DB, *credential.Store, error) {
 	creds := credential.New(db.Write)
 	if err := creds.EnsureTenant(ctx, tenant.Default); err != nil {
 		db.Close()
@@ -163,10 +179,26 @@ func checkAuth(ctx context.Context, cfg *config.Config, creds *credential.Store,
 // the stored tokens; SCIMFORGE_TOKEN (cfg.Token) also opens the default
 // tenant when cfg.Tenancy is none.
 func Handler(cfg *config.Config, db *sqlstore.DB, creds *credential.Store, log *slog.Logger) (http.Handler, error) {
-	srv, err := api.NewServer(db, api.Hooks{
-		User:  &hooks.User{Log: log, AllowedDomains: cfg.AllowedDomains},
-		Group: &hooks.Group{Log: log},
-	}, log)
+	return HandlerWith(cfg, db, creds, log, Parts{})
+}
+
+// Parts are the pieces of the server an application may supply itself.
+type Parts struct {
+	// Hooks are the resource types' hooks; nil: app/hooks (hooks.New).
+	Hooks *api.Hooks
+	// Feed records every committed write; nil: the change feed in the
+	// database (see docs/events.md).
+	Feed engine.Recorder
+}
+
+// HandlerWith is Handler with parts supplied by the application.
+func HandlerWith(cfg *config.Config, db *sqlstore.DB, creds *credential.Store, log *slog.Logger, p Parts) (http.Handler, error) {
+	hk := p.Hooks
+	if hk == nil {
+		all := hooks.New(hooks.Deps{Log: log, AllowedDomains: cfg.AllowedDomains})
+		hk = &all
+	}
+	srv, err := api.NewServer(&engine.Env{DB: db, Log: log, Feed: p.Feed}, *hk)
 	if err != nil {
 		return nil, err
 	}

@@ -55,6 +55,7 @@ type DB struct {
 	path   string        // the SQLite file
 
 	stopOptimizer func() // ends the periodic PRAGMA optimize (optimize.go)
+	borrowed      bool   // the handle is the application's (OpenDB): Close leaves it open
 }
 
 // Location describes where a database URL points, for logs.
@@ -279,6 +280,14 @@ func (db *DB) Close() error {
 	}
 	if db.stopOptimizer != nil {
 		db.stopOptimizer()
+	}
+	if db.borrowed {
+		db.closeWriteStmts()
+		db.stmts.Range(func(k, v any) bool {
+			v.(*sql.Stmt).Close()
+			return true
+		})
+		return nil
 	}
 	if db.Dialect == sqlfilter.Postgres {
 		return db.Write.Close() // Read is the same pool

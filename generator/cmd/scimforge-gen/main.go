@@ -56,6 +56,21 @@ func run(schemas string, check bool) error {
 	for _, c := range changed {
 		fmt.Println("wrote", c)
 	}
+	if err != nil {
+		return err
+	}
+	// Hooks files of new resource types: the application's, written once.
+	scaffold, warnings, err := generator.Scaffold(generator.Options{Root: ".", Schemas: schemas})
+	if err != nil {
+		return err
+	}
+	for _, w := range warnings {
+		fmt.Fprintln(os.Stderr, "scimforge-gen: warning:", w)
+	}
+	wrote, err := generator.WriteScaffold(".", scaffold)
+	for _, p := range wrote {
+		fmt.Println("scaffolded", p, "(your hooks: edit freely, never overwritten)")
+	}
 	return err
 }
 
