@@ -68,10 +68,12 @@ func (h *probeUser) record(w *resource.UserWrite) error {
 	return nil
 }
 
-func (h *probeUser) AfterCreate(ctx context.Context, w *resource.UserWrite) error  { return h.record(w) }
-func (h *probeUser) AfterPatch(ctx context.Context, w *resource.UserWrite) error   { return h.record(w) }
-func (h *probeUser) AfterReplace(ctx context.Context, w *resource.UserWrite) error { return h.record(w) }
-func (h *probeUser) AfterDelete(ctx context.Context, w *resource.UserWrite) error  { return h.record(w) }
+func (h *probeUser) AfterCreate(ctx context.Context, w *resource.UserWrite) error { return h.record(w) }
+func (h *probeUser) AfterPatch(ctx context.Context, w *resource.UserWrite) error  { return h.record(w) }
+func (h *probeUser) AfterReplace(ctx context.Context, w *resource.UserWrite) error {
+	return h.record(w)
+}
+func (h *probeUser) AfterDelete(ctx context.Context, w *resource.UserWrite) error { return h.record(w) }
 
 func (h *probeUser) last() *resource.UserWrite {
 	h.mu.Lock()
