@@ -5,10 +5,11 @@ package config
 import (
 	"flag"
 	"fmt"
-	"github.com/dustin/go-humanize"
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/dustin/go-humanize"
 
 	"github.com/scimforge/scimforge/scim/web"
 )
@@ -34,6 +35,9 @@ type Config struct {
 	// AllowedDomains restricts userName domains (SCIMFORGE_ALLOWED_DOMAINS,
 	// comma-separated; empty allows all). Enforced by app/hooks.
 	AllowedDomains []string
+	// SQLiteShared lets other processes use the SQLite file while the
+	// server runs (SCIMFORGE_SQLITE_SHARED; see sqlstore.Options.Shared).
+	SQLiteShared bool
 }
 
 // BasePath is where the SCIM API is mounted (under /t/{tenant} with path
@@ -84,6 +88,7 @@ func Load(args []string) (*Config, error) {
 	fs.StringVar(&c.BaseURL, "base-url", env("SCIMFORGE_BASE_URL", ""), "public base URL for meta.location, e.g. https://scim.example.com/scim/v2 (SCIMFORGE_BASE_URL; default: from each request)")
 	rowCache := fs.String("row-cache", env("SCIMFORGE_ROW_CACHE", DefaultRowCache), "memory for resources kept for GET by id, e.g. 64MiB; 0 disables (SCIMFORGE_ROW_CACHE; SQLite only)")
 	domains := fs.String("allowed-domains", env("SCIMFORGE_ALLOWED_DOMAINS", ""), "comma-separated userName domains to accept (SCIMFORGE_ALLOWED_DOMAINS; default: all)")
+	shared := fs.String("sqlite-shared", env("SCIMFORGE_SQLITE_SHARED", "false"), "true lets other processes read and write the SQLite file while the server runs; slower, no row cache (SCIMFORGE_SQLITE_SHARED)")
 	tenancy := fs.String("tenancy", env("SCIMFORGE_TENANCY", string(web.TenancyNone)), "how a request names its tenant: none, path (/t/{tenant}/scim/v2) or host (first label of the host name) (SCIMFORGE_TENANCY)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -95,6 +100,9 @@ func Load(args []string) (*Config, error) {
 		if d = strings.TrimSpace(d); d != "" {
 			c.AllowedDomains = append(c.AllowedDomains, strings.ToLower(d))
 		}
+	}
+	if c.SQLiteShared, err = strconv.ParseBool(*shared); err != nil {
+		return nil, fmt.Errorf("SCIMFORGE_SQLITE_SHARED %q: want true or false", *shared)
 	}
 	if c.RowCache, err = parseSize(*rowCache); err != nil {
 		return nil, fmt.Errorf("SCIMFORGE_ROW_CACHE %q: %v", *rowCache, err)

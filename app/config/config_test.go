@@ -49,3 +49,16 @@ func TestRowCacheSize(t *testing.T) {
 		}
 	}
 }
+
+func TestSQLiteShared(t *testing.T) {
+	c, err := Load([]string{"-sqlite-shared", "true"})
+	if err != nil || !c.SQLiteShared {
+		t.Fatalf("-sqlite-shared true: %+v %v", c, err)
+	}
+	if c, err := Load(nil); err != nil || c.SQLiteShared {
+		t.Fatalf("default: %+v %v", c, err)
+	}
+	if _, err := Load([]string{"-sqlite-shared", "sometimes"}); err == nil || !strings.Contains(err.Error(), "SCIMFORGE_SQLITE_SHARED") {
+		t.Fatalf("a bad value: %v", err)
+	}
+}

@@ -91,7 +91,7 @@ func finishOpen(ctx context.Context, db *sqlstore.DB) (*sqlstore.DB, *credential
 
 // New opens the database (applying migrations) and builds the HTTP server.
 func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, error) {
-	db, creds, err := Open(ctx, cfg.DatabaseURL, sqlstore.Options{CacheBytes: cfg.RowCache, NoCache: cfg.RowCache == 0})
+	db, creds, err := Open(ctx, cfg.DatabaseURL, sqlstore.Options{CacheBytes: cfg.RowCache, NoCache: cfg.RowCache == 0, Shared: cfg.SQLiteShared})
 	if err != nil {
 		return nil, err
 	}
