@@ -16,12 +16,14 @@
 package hooks
 
 import (
+	"context"
 	"embed"
 	"io/fs"
 	"log/slog"
 
 	"github.com/scimforge/scimforge/generated/api"
 	"github.com/scimforge/scimforge/scim/sqlstore"
+	"github.com/uptrace/bun"
 )
 
 // Deps is what hooks may use. Add your application's services here.
@@ -64,4 +66,16 @@ func Migrations() sqlstore.MigrationSet {
 		panic(err) // the embedded tree has the folder
 	}
 	return sqlstore.MigrationSet{Table: MigrationsTable, FS: sub}
+}
+
+// PurgeTenant deletes a removed tenant's rows from the application's
+// tables (scimforge tenant remove), in the transaction that deletes its
+// SCIM resources. List your tables keyed by tenant_id here.
+func PurgeTenant(ctx context.Context, tx bun.Tx, tenant string) error {
+	for _, table := range []string{"app_sessions", "app_group_members"} {
+		if _, err := tx.NewDelete().Table(table).Where("tenant_id = ?", tenant).Exec(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -41,7 +41,10 @@ type Server struct {
 // PurgeTenant deletes a tenant's SCIM resources when the tenant is removed
 // (scimforge tenant remove), in the transaction that removes its tokens.
 var PurgeTenant admin.Purge = func(ctx context.Context, tx bun.Tx, name string) error {
-	return sqlstore.PurgeTenant(ctx, tx, store.Tables, name)
+	if err := sqlstore.PurgeTenant(ctx, tx, store.Tables, name); err != nil {
+		return err
+	}
+	return hooks.PurgeTenant(ctx, tx, name)
 }
 
 // Close stops the admin socket and closes the database.
