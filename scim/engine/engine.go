@@ -271,6 +271,8 @@ func (s *Service[T]) Create(ctx context.Context, v *T) (*Response, error) {
 		return nil, err
 	}
 	w := &Write[T]{Tenant: tenant.Must(ctx), ID: rec.ID, New: v, Version: 1}
+	var diff diffCache
+	diff.prime(nil, rec.Doc)
 	var members memberChange
 	err = s.db.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		members = memberChange{} // the store may run this function twice
@@ -291,7 +293,7 @@ func (s *Service[T]) Create(ctx context.Context, v *T) (*Response, error) {
 			}
 		}
 		var err error
-		if w.Changed, err = s.changed(nil, rec, members); err != nil {
+		if w.Changed, err = s.changed(nil, rec, members, &diff); err != nil {
 			return err
 		}
 		return s.env.record(ctx, tx, s.change("create", rec, w.Changed, members))
@@ -472,6 +474,8 @@ func (s *Service[T]) Replace(ctx context.Context, id string, v *T) (*Response, e
 		return nil, err
 	}
 	w := &Write[T]{Tenant: tenant.Must(ctx), ID: id, Old: old, New: v, Version: rec.Version}
+	var diff diffCache
+	diff.prime(l.doc, rec.Doc)
 	var members memberChange
 	err = s.db.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		members = memberChange{}
@@ -493,7 +497,7 @@ func (s *Service[T]) Replace(ctx context.Context, id string, v *T) (*Response, e
 			}
 		}
 		var err error
-		if w.Changed, err = s.changed(l.doc, rec, members); err != nil {
+		if w.Changed, err = s.changed(l.doc, rec, members, &diff); err != nil {
 			return err
 		}
 		return s.env.record(ctx, tx, s.change("replace", rec, w.Changed, members))

@@ -106,6 +106,8 @@ func (s *Service[T]) patchOnce(ctx context.Context, id string, req *patch.Reques
 		return nil, err
 	}
 	w := &Write[T]{Tenant: tenant.Must(ctx), ID: id, Old: old, New: v, Version: rec.Version}
+	var diff diffCache
+	diff.prime(l.doc, rec.Doc)
 	var members memberChange
 	var docChanged bool
 	err = s.db.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
@@ -150,7 +152,7 @@ func (s *Service[T]) patchOnce(ctx context.Context, id string, req *patch.Reques
 			return err
 		}
 		var err error
-		if w.Changed, err = s.changed(l.doc, rec, members); err != nil {
+		if w.Changed, err = s.changed(l.doc, rec, members, &diff); err != nil {
 			return err
 		}
 		return s.env.record(ctx, tx, s.change("patch", rec, w.Changed, members))

@@ -101,13 +101,34 @@ func (s *Service[T]) afterMembers(ctx context.Context, groupID string, ch member
 	}
 }
 
+// diffCache keeps the changed paths of a document computed before the
+// transaction, so the transaction (during which, on SQLite, every other
+// write waits) only diffs again when a Before hook changed the document.
+type diffCache struct {
+	doc   []byte
+	paths []string
+	ok    bool
+}
+
+// prime diffs outside the transaction.
+func (c *diffCache) prime(oldDoc, newDoc []byte) {
+	if paths, err := changedPaths(oldDoc, newDoc); err == nil {
+		c.doc, c.paths, c.ok = newDoc, paths, true
+	}
+}
+
 // changed lists the attribute paths a write changes: those of the stored
 // document (oldDoc nil on create), a secret that was sent (its value cannot
 // be compared: it is stored hashed), and the members when rows changed.
-func (s *Service[T]) changed(oldDoc []byte, rec *Record[T], members memberChange) ([]string, error) {
-	paths, err := changedPaths(oldDoc, rec.Doc)
-	if err != nil {
-		return nil, err
+func (s *Service[T]) changed(oldDoc []byte, rec *Record[T], members memberChange, cache *diffCache) ([]string, error) {
+	var paths []string
+	if cache.ok && bytes.Equal(cache.doc, rec.Doc) {
+		paths = slices.Clone(cache.paths)
+	} else {
+		var err error
+		if paths, err = changedPaths(oldDoc, rec.Doc); err != nil {
+			return nil, err
+		}
 	}
 	if slices.ContainsFunc(rec.Secrets, func(h string) bool { return h != "" }) {
 		paths = append(paths, s.secretPaths...)
