@@ -5,78 +5,21 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"github.com/scimforge/scimforge/internal/txtarfs"
 )
 
 var update = flag.Bool("update", false, "rewrite the want sections of testdata/problems/*.txt")
 
-// archive is a txtar-like fixture: a comment, then files introduced by
-// "-- name --" lines. The file "want" holds the expected problems, one per
-// line, exactly as the generator prints them.
-type archive struct {
-	comment string
-	names   []string
-	files   map[string]string
-}
-
-func readArchive(t *testing.T, path string) *archive {
-	t.Helper()
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := &archive{files: map[string]string{}}
-	cur := ""
-	var body strings.Builder
-	flush := func() {
-		if cur == "" {
-			a.comment = body.String()
-		} else {
-			a.files[cur] = body.String()
-			a.names = append(a.names, cur)
-		}
-		body.Reset()
-	}
-	for _, line := range strings.SplitAfter(string(raw), "\n") {
-		if name, ok := strings.CutPrefix(strings.TrimRight(line, "\n"), "-- "); ok && strings.HasSuffix(name, " --") {
-			flush()
-			cur = strings.TrimSuffix(name, " --")
-			continue
-		}
-		body.WriteString(line)
-	}
-	flush()
-	return a
-}
-
-func (a *archive) write(path string) error {
-	var b strings.Builder
-	b.WriteString(a.comment)
-	for _, n := range a.names {
-		b.WriteString("-- " + n + " --\n")
-		b.WriteString(a.files[n])
-	}
-	return os.WriteFile(path, []byte(b.String()), 0o644)
-}
-
-func (a *archive) fs() fstest.MapFS {
-	fsys := fstest.MapFS{}
-	for name, body := range a.files {
-		if name != "want" {
-			fsys[name] = &fstest.MapFile{Data: []byte(body)}
-		}
-	}
-	return fsys
-}
-
 // TestProblems loads each fixture schema set in testdata/problems (one per
 // kind of mistake, and one with many at once) and checks that every problem
 // is reported, with its file, JSON Pointer, message and fix, in order.
+// Run with -update to rewrite the want sections, then review the diff.
 func TestProblems(t *testing.T) {
 	paths, _ := filepath.Glob("testdata/problems/*.txt")
 	if len(paths) < 20 {
@@ -84,8 +27,11 @@ func TestProblems(t *testing.T) {
 	}
 	for _, path := range paths {
 		t.Run(strings.TrimSuffix(filepath.Base(path), ".txt"), func(t *testing.T) {
-			a := readArchive(t, path)
-			fsys := a.fs()
+			a, err := txtarfs.Read(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fsys := a.FS("want")
 			set, ps, err := Check(fsys, "schemas")
 			if err != nil {
 				t.Fatal(err)
@@ -99,13 +45,13 @@ func TestProblems(t *testing.T) {
 				checkPointer(t, fsys, p)
 			}
 			if *update {
-				a.files["want"] = strings.Join(got, "\n") + "\n"
-				if err := a.write(path); err != nil {
+				a.Set("want", strings.Join(got, "\n")+"\n")
+				if err := a.Write(path); err != nil {
 					t.Fatal(err)
 				}
 				return
 			}
-			want := strings.Split(strings.TrimSpace(a.files["want"]), "\n")
+			want := strings.Split(strings.TrimSpace(a.Files["want"]), "\n")
 			if strings.Join(got, "\n") != strings.Join(want, "\n") {
 				t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 			}
