@@ -82,6 +82,9 @@ func parseSidecar(file string, raw []byte) (*Sidecar, schema.Problems) {
 				side.ResourceTypes[name] = rt
 			})
 		case "membership":
+			if n := deref(v); n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+				return // "membership:" with nothing under it: none
+			}
 			ms := &SidecarMembership{}
 			if p.mapping(v, ptr, []string{"group", "table"}, func(key string, v *yaml.Node, ptr string) {
 				switch key {
