@@ -33,7 +33,20 @@ type Options struct {
 	Now time.Time
 }
 
-// Render builds every generated file in memory.
+// Check validates the schema folder and its sidecar (codegen.yaml) without
+// rendering anything. It returns how many resource types and schemas there
+// are, or schema.Problems listing every problem found.
+func Check(opt Options) (resourceTypes, schemas int, err error) {
+	m, err := model.Load(os.DirFS(opt.Root), opt.Schemas)
+	if err != nil {
+		return 0, 0, err
+	}
+	return len(m.Resources), len(m.Set.Schemas), nil
+}
+
+// Render builds every generated file in memory. Problems in the schema
+// folder come back as schema.Problems, all of them, before anything is
+// rendered.
 func Render(opt Options) ([]emit.File, error) {
 	m, err := model.Load(os.DirFS(opt.Root), opt.Schemas)
 	if err != nil {
