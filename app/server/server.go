@@ -22,6 +22,7 @@ import (
 	"github.com/scimforge/scimforge/generated/store"
 	"github.com/scimforge/scimforge/scim/bulk"
 	"github.com/scimforge/scimforge/scim/credential"
+	"github.com/scimforge/scimforge/scim/feed"
 	"github.com/scimforge/scimforge/scim/sqlstore"
 	"github.com/scimforge/scimforge/scim/tenant"
 	"github.com/scimforge/scimforge/scim/web"
@@ -35,6 +36,10 @@ type Server struct {
 	// Admin serves scimforge tenant/token commands for a SQLite database
 	// this server holds (nil otherwise).
 	Admin *admin.Listener
+	// Feed is the change feed (scim/feed); its retention and webhook
+	// delivery run until Close.
+	Feed     *feed.Feed
+	stopFeed func()
 }
 
 // PurgeTenant deletes a tenant's SCIM resources when the tenant is removed
@@ -43,9 +48,13 @@ var PurgeTenant admin.Purge = func(ctx context.Context, tx bun.Tx, name string) 
 	return sqlstore.PurgeTenant(ctx, tx, store.Tables, name)
 }
 
-// Close stops the admin socket and closes the database.
+// Close stops the change feed's background work and the admin socket, and
+// closes the database.
 func (s *Server) Close() error {
 	var err error
+	if s.stopFeed != nil {
+		s.stopFeed()
+	}
 	if s.Admin != nil {
 		err = s.Admin.Close()
 	}
@@ -54,13 +63,13 @@ func (s *Server) Close() error {
 
 // Open opens the database the way both the server and the command line
 // tools need it: migrations applied (the SCIM schema and the credential
-// tables) and the default tenant present.
+// tables, and the change feed's) and the default tenant present.
 func Open(ctx context.Context, databaseURL string, opt sqlstore.Options) (*sqlstore.DB, *credential.Store, error) {
 	credTree, err := fs.Sub(credential.Migrations, "migrations")
 	if err != nil {
 		return nil, nil, err
 	}
-	opt.Extra = append(opt.Extra, sqlstore.MigrationSet{Table: credential.MigrationsTable, FS: credTree})
+	opt.Extra = append(opt.Extra, sqlstore.MigrationSet{Table: credential.MigrationsTable, FS: credTree}, feed.MigrationSet())
 	db, err := sqlstore.Open(ctx, databaseURL, history.FS, opt)
 	if err != nil {
 		return nil, nil, err
@@ -88,6 +97,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 		db.Close()
 		return nil, err
 	}
+	events := NewFeed(cfg, db)
 	var adm *admin.Listener
 	if loc, err := sqlstore.ParseURL(cfg.DatabaseURL); err == nil && loc.Driver == "sqlite" {
 		data, err := NewData(db, log)
@@ -109,15 +119,18 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 				}()
 				return PurgeTenant(ctx, tx, name)
 			},
-			Data: data,
+			Data:   data,
+			Events: events,
 		}, log); err != nil {
 			log.Warn("tenant, token, reindex and backup commands will need the server stopped", "err", err)
 		}
 	}
 	return &Server{
-		DB:    db,
-		Creds: creds,
-		Admin: adm,
+		DB:       db,
+		Creds:    creds,
+		Admin:    adm,
+		Feed:     events,
+		stopFeed: startFeed(cfg, events, log),
 		HTTP: &http.Server{
 			Addr:              cfg.Listen,
 			Handler:           h,

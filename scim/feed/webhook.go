@@ -340,8 +340,8 @@ func (f *Feed) newLocker(ctx context.Context) (locker, error) {
 type soleLocker struct{}
 
 func (soleLocker) acquire(context.Context, string) (bool, error) { return true, nil }
-func (soleLocker) alive(context.Context) error                  { return nil }
-func (soleLocker) close()                                       {}
+func (soleLocker) alive(context.Context) error                   { return nil }
+func (soleLocker) close()                                        {}
 
 // pgLockClass is the first key of the tenants' advisory locks ("scmf");
 // the second is a hash of the tenant's name. Two tenants sharing a hash
