@@ -129,7 +129,15 @@ func (f *Feed) deliverSession(ctx context.Context, w *Webhook) error {
 	defer wg.Wait()
 	defer cancel()
 	running := map[string]bool{}
-	done := make(chan string)
+	type result struct {
+		tenant string
+		err    error
+	}
+	done := make(chan result)
+	// A tenant whose worker failed (not its receiver: the database) waits
+	// before the next worker, so that a lasting error is no busy loop.
+	fails := map[string]int{}
+	hold := map[string]time.Time{}
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
@@ -146,7 +154,7 @@ func (f *Feed) deliverSession(ctx context.Context, w *Webhook) error {
 			}
 		}
 		for _, t := range pending {
-			if running[t] {
+			if running[t] || time.Now().Before(hold[t]) {
 				continue
 			}
 			ok, err := lk.acquire(sctx, t)
@@ -160,9 +168,9 @@ func (f *Feed) deliverSession(ctx context.Context, w *Webhook) error {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				f.deliverTenant(sctx, w, lk, t)
+				err := f.deliverTenant(sctx, w, lk, t)
 				select {
-				case done <- t:
+				case done <- result{t, err}:
 				case <-sctx.Done():
 				}
 			}()
@@ -174,8 +182,17 @@ func (f *Feed) deliverSession(ctx context.Context, w *Webhook) error {
 		select {
 		case <-ctx.Done():
 			return nil
-		case t := <-done:
-			delete(running, t)
+		case r := <-done:
+			delete(running, r.tenant)
+			if r.err == nil {
+				delete(fails, r.tenant)
+				delete(hold, r.tenant)
+				break
+			}
+			d := backoff(fails[r.tenant], w.MinBackoff, w.MaxBackoff)
+			fails[r.tenant]++
+			hold[r.tenant] = time.Now().Add(d)
+			w.Log.Error("webhook delivery", "tenant", r.tenant, "err", r.err, "retry_in", d)
 		case <-ch:
 		case <-timer.C:
 		}
@@ -205,48 +222,45 @@ func (f *Feed) pending(ctx context.Context, cursor string) (tenants []string, un
 }
 
 // deliverTenant sends tenant's batches from its cursor until none is left
-// (or ctx ends, or the lock is lost).
-func (f *Feed) deliverTenant(ctx context.Context, w *Webhook, lk locker, tenant string) {
+// (or ctx ends, or the lock is lost). It returns the database's errors;
+// the receiver's are retried here.
+func (f *Feed) deliverTenant(ctx context.Context, w *Webhook, lk locker, tenant string) error {
 	after, err := f.Cursor(ctx, w.Cursor, tenant)
 	if err != nil {
-		w.Log.Error("webhook: read cursor", "tenant", tenant, "err", err)
-		return
+		return quiet(ctx, err)
 	}
 	failures := 0
 	for {
 		evs, err := f.Read(ctx, tenant, after, w.BatchSize)
 		if err != nil {
-			if ctx.Err() == nil {
-				w.Log.Error("webhook: read events", "tenant", tenant, "err", err)
-			}
-			return
+			return quiet(ctx, err)
 		}
 		if len(evs) == 0 {
-			return
+			return nil
 		}
 		first, last := evs[0].Seq, evs[len(evs)-1].Seq
 		body, err := json.Marshal(Batch{Events: evs})
 		if err != nil {
-			w.Log.Error("webhook: encode", "tenant", tenant, "err", err)
-			return
+			return err
 		}
 		for {
-			// Another server may have the tenant if our lock session died.
+			// Another server may have the tenant if our lock session died
+			// (the session loop sees it too and starts afresh).
 			if err := lk.alive(ctx); err != nil {
-				return
+				return nil
 			}
 			err := f.post(ctx, w, body)
 			if err == nil {
 				break
 			}
 			if ctx.Err() != nil {
-				return // stopping: the batch is sent again at the next start
+				return nil // stopping: the batch is sent again at the next start
 			}
 			d := backoff(failures, w.MinBackoff, w.MaxBackoff)
 			failures++
 			w.Log.Warn("webhook delivery failed", "tenant", tenant, "first", first, "last", last, "attempt", failures, "err", err, "retry_in", d)
 			if !sleep(ctx, d) {
-				return
+				return nil
 			}
 		}
 		if failures > 0 {
@@ -255,13 +269,18 @@ func (f *Feed) deliverTenant(ctx context.Context, w *Webhook, lk locker, tenant 
 		failures = 0
 		if err := f.Commit(ctx, w.Cursor, tenant, last); err != nil {
 			// Delivered but not recorded: it is sent again later.
-			if ctx.Err() == nil {
-				w.Log.Error("webhook: commit cursor", "tenant", tenant, "err", err)
-			}
-			return
+			return quiet(ctx, err)
 		}
 		after = last
 	}
+}
+
+// quiet drops err when ctx has ended: stopping is not a failure.
+func quiet(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
 }
 
 // post sends one batch; nil only for a 2xx answer.
