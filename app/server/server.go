@@ -42,10 +42,14 @@ type Server struct {
 	stopFeed func()
 }
 
-// PurgeTenant deletes a tenant's SCIM resources when the tenant is removed
-// (scimforge tenant remove), in the transaction that removes its tokens.
+// PurgeTenant deletes a tenant's SCIM resources and its change feed when
+// the tenant is removed (scimforge tenant remove), in the transaction that
+// removes its tokens.
 var PurgeTenant admin.Purge = func(ctx context.Context, tx bun.Tx, name string) error {
-	return sqlstore.PurgeTenant(ctx, tx, store.Tables, name)
+	if err := sqlstore.PurgeTenant(ctx, tx, store.Tables, name); err != nil {
+		return err
+	}
+	return feed.PurgeTenant(ctx, tx, name)
 }
 
 // Close stops the change feed's background work and the admin socket, and

@@ -80,3 +80,19 @@ func (f *Feed) register(ctx context.Context, name string) error {
 		`ON CONFLICT (name, tenant_id) DO NOTHING`, name, sqlstore.FormatTime(f.now()), name)
 	return err
 }
+
+// PurgeTenant deletes tenant's events and cursors in tx, the transaction
+// that removes the tenant (scimforge tenant remove). Its head row stays: a
+// tenant added again under that name goes on numbering after it, so a
+// consumer that kept its position never takes new events for old ones.
+func PurgeTenant(ctx context.Context, tx bun.IDB, tenant string) error {
+	for _, q := range []string{
+		`DELETE FROM scimforge_events WHERE tenant_id = ?`,
+		`DELETE FROM scimforge_event_cursors WHERE tenant_id = ?`,
+	} {
+		if _, err := tx.ExecContext(ctx, q, tenant); err != nil {
+			return fmt.Errorf("feed: purge tenant %s: %w", tenant, err)
+		}
+	}
+	return nil
+}

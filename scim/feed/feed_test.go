@@ -532,3 +532,34 @@ func must(t testing.TB, err error) {
 		t.Fatal(err)
 	}
 }
+
+func TestPurgeTenant(t *testing.T) {
+	forEngines(t, func(t *testing.T, engine string) {
+		db := openStore(t, engine)
+		f := New(db.Write, db.Dialect)
+		ctx := context.Background()
+		for _, tn := range []string{"acme", "globex"} {
+			if _, err := write(ctx, db, tn, "x", false, 3); err != nil {
+				t.Fatal(err)
+			}
+			must(t, f.Commit(ctx, "app", tn, 2))
+		}
+		must(t, db.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error { return PurgeTenant(ctx, tx, "acme") }))
+		if evs := readAll(t, db, "acme"); len(evs) != 0 {
+			t.Fatalf("acme kept %d events", len(evs))
+		}
+		if c, _ := f.Cursor(ctx, "app", "acme"); c != 0 {
+			t.Fatalf("acme cursor %d", c)
+		}
+		if evs := readAll(t, db, "globex"); len(evs) != 3 {
+			t.Fatalf("globex has %d events", len(evs))
+		}
+		if c, _ := f.Cursor(ctx, "app", "globex"); c != 2 {
+			t.Fatalf("globex cursor %d", c)
+		}
+		evs, err := write(ctx, db, "acme", "y", false, 1)
+		if err != nil || evs[0].Seq != 4 {
+			t.Fatalf("acme again starts at %d (%v), want 4", evs[0].Seq, err)
+		}
+	})
+}
