@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"time"
 
 	history "github.com/scimforge/scimforge/migrations"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/scimforge/scimforge/generated/api"
 	"github.com/scimforge/scimforge/scim/credential"
 	"github.com/scimforge/scimforge/scim/engine"
+	"github.com/scimforge/scimforge/scim/feed"
 	"github.com/scimforge/scimforge/scim/sqlfilter"
 	"github.com/scimforge/scimforge/scim/sqlstore"
 	"github.com/scimforge/scimforge/scim/web"
@@ -41,8 +43,16 @@ type Options struct {
 	// Hooks replace app/hooks' (nil: hooks.New with AllowedDomains).
 	Hooks          *api.Hooks
 	AllowedDomains []string
-	// Feed records every committed write (nil: the change feed in DB).
+	// Feed records every committed write (nil: the change feed in DB,
+	// which SCIM.Feed reads).
 	Feed engine.Recorder
+	// EventsRetention is how long the change feed keeps events (0: 7 days,
+	// as SCIMFORGE_EVENTS_RETENTION); events a durable cursor has not
+	// passed are kept up to 30 days.
+	EventsRetention time.Duration
+	// WebhookURL and WebhookSecret deliver the change feed as signed POSTs
+	// (as SCIMFORGE_WEBHOOK_URL and SCIMFORGE_WEBHOOK_SECRET).
+	WebhookURL, WebhookSecret string
 }
 
 // SCIM is the whole SCIM server as an http.Handler an application mounts
@@ -58,6 +68,11 @@ type SCIM struct {
 	DB *sqlstore.DB
 	// Creds manages tenants and bearer tokens (CreateToken, RevokeToken…).
 	Creds *credential.Store
+	// Feed reads the change feed: Read, Wait, Follow, and Consume with a
+	// durable cursor (docs/events.md).
+	Feed *feed.Feed
+
+	stopFeed func()
 }
 
 // Embed migrates the application's database for SCIM and returns the SCIM
@@ -92,14 +107,28 @@ func Embed(ctx context.Context, opt Options) (*SCIM, error) {
 	if tenancy == "" {
 		tenancy = web.TenancyNone
 	}
-	cfg := &config.Config{Token: opt.Token, Tenancy: tenancy, BaseURL: opt.BaseURL, AllowedDomains: opt.AllowedDomains}
+	retention := opt.EventsRetention
+	if retention == 0 {
+		retention = 7 * 24 * time.Hour
+	}
+	cfg := &config.Config{Token: opt.Token, Tenancy: tenancy, BaseURL: opt.BaseURL, AllowedDomains: opt.AllowedDomains,
+		EventsRetention: retention, EventsMaxAge: max(retention, 30*24*time.Hour), WebhookURL: opt.WebhookURL, WebhookSecret: opt.WebhookSecret}
+	if cfg.WebhookURL != "" && len(cfg.WebhookSecret) < 16 {
+		db.Close()
+		return nil, errors.New("server.Embed: WebhookSecret must be at least 16 characters when WebhookURL is set")
+	}
 	h, err := HandlerWith(cfg, db, creds, log, Parts{Hooks: opt.Hooks, Feed: opt.Feed})
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
-	return &SCIM{Handler: h, DB: db, Creds: creds}, nil
+	events := NewFeed(cfg, db)
+	return &SCIM{Handler: h, DB: db, Creds: creds, Feed: events, stopFeed: startFeed(cfg, events, log)}, nil
 }
 
-// Close stops SCIM's background work. The application's handle stays open.
-func (s *SCIM) Close() error { return s.DB.Close() }
+// Close stops SCIM's background work (retention, webhooks). The
+// application's handle stays open.
+func (s *SCIM) Close() error {
+	s.stopFeed()
+	return s.DB.Close()
+}

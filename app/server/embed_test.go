@@ -94,6 +94,12 @@ func TestEmbed(t *testing.T) {
 			if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM app_group_members`).Scan(&n); err != nil || n != 1 {
 				t.Fatalf("app_group_members through the app's handle: %d %v", n, err)
 			}
+			// The application reads the change feed through the Go API.
+			evs, err := scim.Feed.Read(ctx, "default", 0, 100)
+			if err != nil || len(evs) != 2 || evs[0].Op != "create" || evs[0].ID != u["id"] || evs[1].ResourceType != "Group" ||
+				len(evs[1].MembersAdded) != 1 || evs[1].MembersAdded[0] != u["id"] || evs[1].Seq != evs[0].Seq+1 {
+				t.Fatalf("feed: %+v %v", evs, err)
+			}
 			if err := scim.Close(); err != nil {
 				t.Fatal(err)
 			}

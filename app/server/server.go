@@ -23,6 +23,7 @@ import (
 	"github.com/scimforge/scimforge/scim/bulk"
 	"github.com/scimforge/scimforge/scim/credential"
 	"github.com/scimforge/scimforge/scim/engine"
+	"github.com/scimforge/scimforge/scim/feed"
 	"github.com/scimforge/scimforge/scim/sqlstore"
 	"github.com/scimforge/scimforge/scim/tenant"
 	"github.com/scimforge/scimforge/scim/web"
@@ -36,20 +37,32 @@ type Server struct {
 	// Admin serves scimforge tenant/token commands for a SQLite database
 	// this server holds (nil otherwise).
 	Admin *admin.Listener
+	// Feed is the change feed (scim/feed); its retention and webhook
+	// delivery run until Close.
+	Feed     *feed.Feed
+	stopFeed func()
 }
 
-// PurgeTenant deletes a tenant's SCIM resources when the tenant is removed
-// (scimforge tenant remove), in the transaction that removes its tokens.
+// PurgeTenant deletes a tenant's SCIM resources and its change feed when
+// the tenant is removed (scimforge tenant remove), in the transaction that
+// removes its tokens.
 var PurgeTenant admin.Purge = func(ctx context.Context, tx bun.Tx, name string) error {
 	if err := sqlstore.PurgeTenant(ctx, tx, store.Tables, name); err != nil {
+		return err
+	}
+	if err := feed.PurgeTenant(ctx, tx, name); err != nil {
 		return err
 	}
 	return hooks.PurgeTenant(ctx, tx, name)
 }
 
-// Close stops the admin socket and closes the database.
+// Close stops the change feed's background work and the admin socket, and
+// closes the database.
 func (s *Server) Close() error {
 	var err error
+	if s.stopFeed != nil {
+		s.stopFeed()
+	}
 	if s.Admin != nil {
 		err = s.Admin.Close()
 	}
@@ -58,7 +71,7 @@ func (s *Server) Close() error {
 
 // Open opens the database the way both the server and the command line
 // tools need it: migrations applied (the SCIM schema and the credential
-// tables) and the default tenant present.
+// tables, and the change feed's) and the default tenant present.
 func Open(ctx context.Context, databaseURL string, opt sqlstore.Options) (*sqlstore.DB, *credential.Store, error) {
 	extra, err := extraMigrations()
 	if err != nil {
@@ -79,7 +92,7 @@ func extraMigrations() ([]sqlstore.MigrationSet, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []sqlstore.MigrationSet{{Table: credential.MigrationsTable, FS: credTree}, hooks.Migrations()}, nil
+	return []sqlstore.MigrationSet{{Table: credential.MigrationsTable, FS: credTree}, feed.MigrationSet(), hooks.Migrations()}, nil
 }
 
 // finishOpen makes sure the default tenant exists.
@@ -107,6 +120,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 		db.Close()
 		return nil, err
 	}
+	events := NewFeed(cfg, db)
 	var adm *admin.Listener
 	if loc, err := sqlstore.ParseURL(cfg.DatabaseURL); err == nil && loc.Driver == "sqlite" {
 		data, err := NewData(db, log)
@@ -128,15 +142,18 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 				}()
 				return PurgeTenant(ctx, tx, name)
 			},
-			Data: data,
+			Data:   data,
+			Events: events,
 		}, log); err != nil {
 			log.Warn("tenant, token, reindex and backup commands will need the server stopped", "err", err)
 		}
 	}
 	return &Server{
-		DB:    db,
-		Creds: creds,
-		Admin: adm,
+		DB:       db,
+		Creds:    creds,
+		Admin:    adm,
+		Feed:     events,
+		stopFeed: startFeed(cfg, events, log),
 		HTTP: &http.Server{
 			Addr:              cfg.Listen,
 			Handler:           h,
@@ -201,7 +218,11 @@ func HandlerWith(cfg *config.Config, db *sqlstore.DB, creds *credential.Store, l
 		all := hooks.New(hooks.Deps{Log: log, AllowedDomains: cfg.AllowedDomains})
 		hk = &all
 	}
-	srv, err := api.NewServer(&engine.Env{DB: db, Log: log, Feed: p.Feed}, *hk)
+	rec := p.Feed
+	if rec == nil {
+		rec = feedRecorder{dialect: db.Dialect}
+	}
+	srv, err := api.NewServer(&engine.Env{DB: db, Log: log, Feed: rec}, *hk)
 	if err != nil {
 		return nil, err
 	}
