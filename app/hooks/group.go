@@ -6,11 +6,10 @@ import (
 	"context"
 	"log/slog"
 
-	"github.com/uptrace/bun"
-
 	"github.com/scimforge/scimforge/generated/api"
 	"github.com/scimforge/scimforge/generated/resource"
 	"github.com/scimforge/scimforge/scim/engine"
+	"github.com/scimforge/scimforge/scim/sqlstore"
 )
 
 func init() {
@@ -25,39 +24,24 @@ type Group struct {
 
 var _ resource.GroupHooks = (*Group)(nil)
 
-// groupMember is a row of the application's app_group_members table.
-type groupMember struct {
-	TenantID string `bun:"tenant_id"`
-	GroupID  string `bun:"group_id"`
-	UserID   string `bun:"user_id"`
-}
-
 // BeforeMembersChange keeps app_group_members in step with the group's
 // membership, in the same transaction: it can never say a user is in a
 // group SCIM does not (or the other way round). It runs for every change:
 // PATCH add/remove/replace, PUT, a group created with members or deleted,
-// and a member user deleted.
+// and a member user deleted. Statements go through sqlstore.Exec, which
+// prepares each text once ("?" placeholders on both engines).
 func (h *Group) BeforeMembersChange(ctx context.Context, c *engine.MemberChange) error {
-	var rows []groupMember
 	for _, m := range c.Added {
-		if m.Type == "User" { // nested groups are not users
-			rows = append(rows, groupMember{c.Tenant, c.GroupID, m.ID})
+		if m.Type != "User" { // nested groups are not users
+			continue
 		}
-	}
-	if len(rows) > 0 {
-		_, err := c.Tx.NewInsert().Model(&rows).ModelTableExpr("app_group_members").
-			On("CONFLICT (tenant_id, group_id, user_id) DO NOTHING").Exec(ctx)
-		if err != nil {
+		if err := sqlstore.Exec(ctx, c.Tx, `INSERT INTO app_group_members (tenant_id, group_id, user_id) VALUES (?, ?, ?) ON CONFLICT (tenant_id, group_id, user_id) DO NOTHING`,
+			c.Tenant, c.GroupID, m.ID); err != nil {
 			return err
 		}
 	}
-	// Bounded batches: a PUT may remove thousands of members at once.
-	for start := 0; start < len(c.Removed); start += 500 {
-		chunk := c.Removed[start:min(start+500, len(c.Removed))]
-		_, err := c.Tx.NewDelete().Table("app_group_members").
-			Where("tenant_id = ?", c.Tenant).Where("group_id = ?", c.GroupID).
-			Where("user_id IN (?)", bun.In(chunk)).Exec(ctx)
-		if err != nil {
+	for _, id := range c.Removed {
+		if err := sqlstore.Exec(ctx, c.Tx, `DELETE FROM app_group_members WHERE tenant_id = ? AND group_id = ? AND user_id = ?`, c.Tenant, c.GroupID, id); err != nil {
 			return err
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/scimforge/scimforge/generated/api"
 	"github.com/scimforge/scimforge/generated/resource"
 	"github.com/scimforge/scimforge/scim/scimerr"
+	"github.com/scimforge/scimforge/scim/sqlstore"
 )
 
 func init() {
@@ -75,12 +76,13 @@ func (h *User) BeforeDelete(ctx context.Context, w *resource.UserWrite) error {
 // if the deactivation does not commit, the sessions stay; if it commits,
 // no session outlives it.
 func (h *User) revokeSessions(ctx context.Context, tx bun.Tx, tenant, id string) error {
-	res, err := tx.NewDelete().Table("app_sessions").
-		Where("tenant_id = ?", tenant).Where("user_id = ?", id).Exec(ctx)
+	// sqlstore.ExecRows runs a prepared statement ("?" placeholders on both
+	// engines): cheaper than building the query each time.
+	n, err := sqlstore.ExecRows(ctx, tx, `DELETE FROM app_sessions WHERE tenant_id = ? AND user_id = ?`, tenant, id)
 	if err != nil {
 		return err // not a SCIM error: the client gets a 500, the write rolls back
 	}
-	if n, _ := res.RowsAffected(); n > 0 {
+	if n > 0 {
 		h.Log.Info("audit: sessions revoked", "tenant", tenant, "user", id, "sessions", n)
 	}
 	return nil

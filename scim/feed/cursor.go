@@ -86,6 +86,12 @@ func (f *Feed) register(ctx context.Context, name string) error {
 // tenant added again under that name goes on numbering after it, so a
 // consumer that kept its position never takes new events for old ones.
 func PurgeTenant(ctx context.Context, tx bun.IDB, tenant string) error {
+	// The head row keeps the last seq (on SQLite it lags, see
+	// appendSQLite), so a tenant added again later never reuses one.
+	last := `(SELECT COALESCE(MAX(seq), 0) FROM scimforge_events WHERE tenant_id = ?)`
+	if _, err := tx.ExecContext(ctx, `UPDATE scimforge_event_heads SET seq = `+last+` WHERE tenant_id = ? AND seq < `+last, tenant, tenant, tenant); err != nil {
+		return fmt.Errorf("feed: purge tenant %s: %w", tenant, err)
+	}
 	for _, q := range []string{
 		`DELETE FROM scimforge_events WHERE tenant_id = ?`,
 		`DELETE FROM scimforge_event_cursors WHERE tenant_id = ?`,

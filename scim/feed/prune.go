@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/scimforge/scimforge/scim/sqlfilter"
 	"github.com/scimforge/scimforge/scim/sqlstore"
 )
 
@@ -28,6 +29,16 @@ func (f *Feed) Prune(ctx context.Context, olderThan time.Time) (int64, error) {
 			h = olderThan
 		}
 		hard = sqlstore.FormatTime(h)
+	}
+	if f.dialect == sqlfilter.SQLite {
+		// On SQLite a tenant's last seq is its highest stored event
+		// (appendSQLite): remember it in the head row before deleting, so
+		// a seq is never handed out twice.
+		_, err := f.db.ExecContext(ctx, `INSERT INTO scimforge_event_heads (tenant_id, seq) SELECT tenant_id, MAX(seq) FROM scimforge_events GROUP BY tenant_id `+
+			`ON CONFLICT (tenant_id) DO UPDATE SET seq = MAX(scimforge_event_heads.seq, excluded.seq)`)
+		if err != nil {
+			return 0, fmt.Errorf("feed: prune: %w", err)
+		}
 	}
 	var total int64
 	for {

@@ -202,9 +202,12 @@ func (f *Feed) deliverSession(ctx context.Context, w *Webhook) error {
 // pending lists the tenants whose head is past cursor; unregistered says
 // that one of them has no such cursor yet.
 func (f *Feed) pending(ctx context.Context, cursor string) (tenants []string, unregistered bool, err error) {
+	// On SQLite the head row lags (see appendSQLite): the last event is
+	// the higher of it and the tenant's highest stored seq.
 	rows, err := f.db.QueryContext(ctx, `SELECT h.tenant_id, c.seq FROM scimforge_event_heads h `+
 		`LEFT JOIN scimforge_event_cursors c ON c.name = ? AND c.tenant_id = h.tenant_id `+
-		`WHERE h.seq > COALESCE(c.seq, 0) ORDER BY h.tenant_id`, cursor)
+		`WHERE h.seq > COALESCE(c.seq, 0) OR (SELECT MAX(e.seq) FROM scimforge_events e WHERE e.tenant_id = h.tenant_id) > COALESCE(c.seq, 0) `+
+		`ORDER BY h.tenant_id`, cursor)
 	if err != nil {
 		return nil, false, fmt.Errorf("feed: pending tenants: %w", err)
 	}
