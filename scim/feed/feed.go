@@ -223,8 +223,15 @@ func appendPostgres(ctx context.Context, tx bun.IDB, tenant string, group []*Eve
 			jsonList(ev.Changed), jsonList(ev.MembersAdded), jsonList(ev.MembersRemoved), sqlstore.FormatTime(ev.Time))
 	}
 	b.WriteString(`) AS v (k, rt, id, op, version, changed, added, removed, at) RETURNING seq`)
-	// bun renders the values into the text ("?" placeholders).
-	rows, err := tx.QueryContext(ctx, b.String(), args...)
+	var rows *sql.Rows
+	var err error
+	if t, ok := tx.(bun.Tx); ok {
+		// Bound parameters: pgx prepares and caches the text per connection
+		// (bun would render the values into a new text each time).
+		rows, err = sqlstore.QueryTx(ctx, t, b.String(), args...)
+	} else {
+		rows, err = tx.QueryContext(ctx, b.String(), args...) // bun renders the values into the text
+	}
 	if err != nil {
 		return err
 	}
