@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"time"
 
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
@@ -34,16 +33,7 @@ func OpenDB(ctx context.Context, sqldb *sql.DB, dialect sqlfilter.Dialect, migra
 	switch dialect {
 	case sqlfilter.Postgres:
 		db := &DB{Write: bun.NewDB(sqldb, pgdialect.New()), Read: sqldb, Dialect: sqlfilter.Postgres, borrowed: true}
-		all, err := sets("postgres", migrations, opt.Extra)
-		if err != nil {
-			return nil, err
-		}
-		mctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
-		defer cancel()
-		if err := migrateLocked(mctx, db.Write, all); err != nil {
-			return nil, explainMigration(ctx, sqldb, db.Dialect, migrations, err)
-		}
-		if err := db.verify(ctx, migrations); err != nil {
+		if err := db.migratePostgres(ctx, migrations, opt); err != nil {
 			return nil, err
 		}
 		return db, nil
