@@ -7,13 +7,17 @@ TOKEN_FILE := .scimforge-token
 # their 1985 npm dates, so they cannot say whether the install is fresh).
 REDOCLY := tools/redocly/node_modules/.package-lock.json
 
-.PHONY: all generate check-generated build run test fuzz bench bench-1m bench-groups bench-sync vet fmt clean
+.PHONY: all generate lint-schemas check-generated build run test fuzz bench bench-1m bench-groups bench-sync vet fmt clean
 
 all: build
 
 ## generate: regenerate generated/ and openapi.yaml from schemas/
 generate:
 	$(GO) run ./generator/cmd/scimforge-gen
+
+## lint-schemas: check schemas/ and schemas/codegen.yaml, report every problem, write nothing
+lint-schemas:
+	$(GO) run ./generator/cmd/scimforge-gen -check
 
 ## check-generated: fail if generated/ or openapi.yaml are stale (what CI runs)
 check-generated: generate
@@ -63,6 +67,8 @@ fuzz:
 	$(GO) test ./scim/engine -run '^$$' -fuzz '^FuzzCursor$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./app/server -run '^$$' -fuzz '^FuzzUserBody$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./scim/bulk -run '^$$' -fuzz '^FuzzBulkRequest$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./scim/schema -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./generator/internal/model -run '^$$' -fuzz '^FuzzSidecar$$' -fuzztime $(FUZZTIME)
 
 ## bench: SQLite, then a throwaway PostgreSQL, at 100,000 users each: create, GET, userName eq, PATCH, add-member against a bare handler
 bench:

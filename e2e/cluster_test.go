@@ -29,7 +29,7 @@ func cluster(t *testing.T, n int) []*server {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			servers[i], errs[i] = tryStart(t, db)
+			servers[i], errs[i] = tryStart(t, db, nil)
 		}()
 	}
 	wg.Wait()

@@ -127,9 +127,16 @@ func newDatabase(t *testing.T) string {
 // startServer starts a server over the database at dbURL and stops it when t ends.
 func startServer(t *testing.T, dbPath string) *server {
 	t.Helper()
+	return startServerEnv(t, dbPath)
+}
+
+// startServerEnv is startServer with more environment variables
+// ("NAME=value").
+func startServerEnv(t *testing.T, dbPath string, env ...string) *server {
+	t.Helper()
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
-		s, err := tryStart(t, dbPath)
+		s, err := tryStart(t, dbPath, env)
 		if err == nil {
 			return s
 		}
@@ -148,7 +155,7 @@ func freePort() (int, error) {
 	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
-func tryStart(t *testing.T, dbPath string) (*server, error) {
+func tryStart(t *testing.T, dbPath string, env []string) (*server, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -177,6 +184,7 @@ func tryStart(t *testing.T, dbPath string) (*server, error) {
 		"SCIMFORGE_BASE_URL=",
 		"SCIMFORGE_ALLOWED_DOMAINS=",
 	)
+	cmd.Env = append(cmd.Env, env...)
 	cmd.Stdout = s.logs
 	cmd.Stderr = s.logs
 	if err := cmd.Start(); err != nil {

@@ -7,12 +7,12 @@ package generator
 
 import (
 	"bytes"
-	"context"
-	"encoding/json"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -38,7 +38,20 @@ type Options struct {
 	Now time.Time
 }
 
-// Render builds every generated file in memory.
+// Check validates the schema folder and its sidecar (codegen.yaml) without
+// rendering anything. It returns how many resource types and schemas there
+// are, or schema.Problems listing every problem found.
+func Check(opt Options) (resourceTypes, schemas int, err error) {
+	m, err := model.Load(os.DirFS(opt.Root), opt.Schemas)
+	if err != nil {
+		return 0, 0, err
+	}
+	return len(m.Resources), len(m.Set.Schemas), nil
+}
+
+// Render builds every generated file in memory. Problems in the schema
+// folder come back as schema.Problems, all of them, before anything is
+// rendered.
 func Render(opt Options) ([]emit.File, error) {
 	m, err := model.Load(os.DirFS(opt.Root), opt.Schemas)
 	if err != nil {
@@ -130,23 +143,11 @@ func openAPIOptions(m *model.Model) (openapi.Options, error) {
 		}
 		opt.Servers = append(opt.Servers, srv)
 	}
-	names := make([]string, 0, len(o.SecuritySchemes))
-	for name := range o.SecuritySchemes {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		at := m.Root + "/codegen.yaml: openapi.securitySchemes." + name
-		raw, err := json.Marshal(o.SecuritySchemes[name])
+	for _, name := range slices.Sorted(maps.Keys(o.SecuritySchemes)) {
+		// Checked when the sidecar was read.
+		s, err := model.SecurityScheme(o.SecuritySchemes[name])
 		if err != nil {
-			return opt, fmt.Errorf("%s: %w", at, err)
-		}
-		s := new(openapi3.SecurityScheme)
-		if err := json.Unmarshal(raw, s); err != nil {
-			return opt, fmt.Errorf("%s: %w", at, err)
-		}
-		if err := s.Validate(context.Background()); err != nil {
-			return opt, fmt.Errorf("%s: %w", at, err)
+			return opt, fmt.Errorf("%s/codegen.yaml: openapi.securitySchemes.%s: %w", m.Root, name, err)
 		}
 		if opt.SecuritySchemes == nil {
 			opt.SecuritySchemes = openapi3.SecuritySchemes{}

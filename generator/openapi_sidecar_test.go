@@ -110,10 +110,10 @@ openapi:
 
 func TestOpenAPISidecarErrors(t *testing.T) {
 	for _, c := range []struct{ sidecar, want string }{
-		{"openapi:\n  servers: [{url: /scim/v2/}]\n", "schemas/codegen.yaml: openapi.servers[0].url"},
-		{"openapi:\n  contact: {email: nope}\n", "schemas/codegen.yaml: openapi.contact.email"},
-		{"openapi:\n  titel: x\n", "field titel not found"},
-		{"openapi:\n  securitySchemes: {bearerAuth: {type: http}}\n", "schemas/codegen.yaml: openapi.securitySchemes.bearerAuth"},
+		{"openapi:\n  servers: [{url: /scim/v2/}]\n", "schemas/codegen.yaml#/openapi/servers/0/url"},
+		{"openapi:\n  contact: {email: nope}\n", "schemas/codegen.yaml#/openapi/contact/email"},
+		{"openapi:\n  titel: x\n", `schemas/codegen.yaml#/openapi/titel: unknown key "titel"`},
+		{"openapi:\n  securitySchemes: {bearerAuth: {type: http}}\n", "schemas/codegen.yaml#/openapi/securitySchemes/bearerAuth"},
 	} {
 		_, err := Render(Options{Root: withSidecar(t, c.sidecar), Schemas: "schemas"})
 		if err == nil || !strings.Contains(err.Error(), c.want) {

@@ -12,19 +12,25 @@
 //
 // The data commands (scimforge reindex, scimforge backup) take the same
 // path: a running SQLite server rewrites its rows or writes the backup
-// itself, through the Data it was given.
+// itself, through the Data it was given. So does scimforge events: the
+// server reads its change feed, and with --follow each request waits (up
+// to maxEventsWait) for events to come, so following is a series of long
+// polls on fresh connections.
 package admin
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/uptrace/bun"
 
 	"github.com/scimforge/scimforge/scim/credential"
 	"github.com/scimforge/scimforge/scim/engine"
+	"github.com/scimforge/scimforge/scim/feed"
 	"github.com/scimforge/scimforge/scim/sqlstore"
+	"github.com/scimforge/scimforge/scim/tenant"
 )
 
 // Operations of a Request.
@@ -37,6 +43,14 @@ const (
 	OpTokenRevoke  = "token.revoke"
 	OpReindex      = "data.reindex"
 	OpBackup       = "data.backup"
+	OpEvents       = "events.read"
+)
+
+// maxEvents bounds the events of one events.read answer; maxEventsWait
+// how long one waits for events (under the socket's timeout).
+const (
+	maxEvents     = 1000
+	maxEventsWait = 20 * time.Second
 )
 
 // dataOp says whether op is a data command, which may run for minutes
@@ -55,6 +69,12 @@ type Request struct {
 	// replaces an existing one.
 	Path  string `json:"path,omitempty"`
 	Force bool   `json:"force,omitempty"`
+	// After, Limit (events.read): events of Tenant with seq > After, at
+	// most Limit (maxEvents). WaitMS > 0 waits that long (at most
+	// maxEventsWait) for the first one.
+	After  int64 `json:"after,omitempty"`
+	Limit  int   `json:"limit,omitempty"`
+	WaitMS int64 `json:"waitMs,omitempty"`
 }
 
 // Response is a command's result: Error, or what the operation returns.
@@ -69,6 +89,8 @@ type Response struct {
 
 	Reindex []*engine.ReindexReport `json:"reindex,omitempty"`
 	Backup  *sqlstore.BackupInfo    `json:"backup,omitempty"`
+
+	Events []feed.Event `json:"events,omitempty"`
 }
 
 // Purge deletes a tenant's resources inside the transaction that removes
@@ -92,6 +114,8 @@ type Backend struct {
 	Creds *credential.Store
 	Purge Purge
 	Data  Data // nil: no data commands
+	// Events is the store's change feed (nil: no events command).
+	Events *feed.Feed
 }
 
 // Exec runs req on b.
@@ -131,6 +155,8 @@ func Exec(ctx context.Context, b Backend, req Request) Response {
 		if info, err = b.Data.Backup(ctx, req.Path, req.Force); err == nil {
 			resp.Backup = &info
 		}
+	case OpEvents:
+		resp.Events, err = readEvents(ctx, b.Events, req)
 	default:
 		err = fmt.Errorf("unknown operation %q", req.Op)
 	}
@@ -138,6 +164,30 @@ func Exec(ctx context.Context, b Backend, req Request) Response {
 		return Response{Error: err.Error()}
 	}
 	return resp
+}
+
+// readEvents runs events.read.
+func readEvents(ctx context.Context, f *feed.Feed, req Request) ([]feed.Event, error) {
+	if f == nil {
+		return nil, fmt.Errorf("operation %q is not available here", req.Op)
+	}
+	if err := tenant.Valid(req.Tenant); err != nil {
+		return nil, err
+	}
+	limit := req.Limit
+	if limit <= 0 || limit > maxEvents {
+		limit = maxEvents
+	}
+	if req.WaitMS <= 0 {
+		return f.Read(ctx, req.Tenant, req.After, limit)
+	}
+	wctx, cancel := context.WithTimeout(ctx, min(time.Duration(req.WaitMS)*time.Millisecond, maxEventsWait))
+	defer cancel()
+	evs, err := f.Wait(wctx, req.Tenant, req.After, limit)
+	if err != nil && wctx.Err() != nil {
+		return nil, nil // nothing came in time, or the server is stopping
+	}
+	return evs, err
 }
 
 func (r Response) err() error {

@@ -40,6 +40,10 @@ const Usage = `  scimforge tenant add NAME          add a tenant
   scimforge backup [--force] PATH    write a consistent copy of the SQLite database to PATH while the server
                                      runs (VACUUM INTO a temporary file, fsync, rename); --force replaces an
                                      existing PATH. With PostgreSQL use pg_dump: the database is the backup.
+  scimforge events [--tenant NAME] [--after SEQ] [--limit N] [--follow] [--json]
+                                     print the change feed: one JSON object per committed change (seq, tenant,
+                                     resourceType, id, op, version, changed, membersAdded, membersRemoved, time),
+                                     one per line, oldest first; --follow keeps printing new ones. See docs/events.md.
 `
 
 // Opener opens the database for the command line: migrations applied, the
@@ -63,6 +67,8 @@ func (c *CLI) Run(ctx context.Context, args []string) error {
 			return c.reindex(ctx, args[1:])
 		case "backup":
 			return c.backup(ctx, args[1:])
+		case "events":
+			return c.events(ctx, args[1:])
 		}
 	}
 	if len(args) < 2 {

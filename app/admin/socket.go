@@ -38,6 +38,10 @@ type Listener struct {
 	ln   *net.UnixListener
 	path string
 	wg   sync.WaitGroup
+	// stopping ends the waits of events.read at Close (other commands
+	// are waited for).
+	stopping context.Context
+	stop     context.CancelFunc
 }
 
 // Listen creates the socket at path (replacing a stale one: the caller
@@ -74,6 +78,7 @@ func Listen(path string, b Backend, log *slog.Logger) (*Listener, error) {
 		return nil, fmt.Errorf("admin socket: %w", err)
 	}
 	l := &Listener{ln: ln, path: path}
+	l.stopping, l.stop = context.WithCancel(context.Background())
 	l.wg.Add(1)
 	go func() {
 		defer l.wg.Done()
@@ -88,14 +93,14 @@ func Listen(path string, b Backend, log *slog.Logger) (*Listener, error) {
 			l.wg.Add(1)
 			go func() {
 				defer l.wg.Done()
-				serveConn(c, b, log)
+				serveConn(l.stopping, c, b, log)
 			}()
 		}
 	}()
 	return l, nil
 }
 
-func serveConn(c net.Conn, b Backend, log *slog.Logger) {
+func serveConn(stopping context.Context, c net.Conn, b Backend, log *slog.Logger) {
 	defer c.Close()
 	_ = c.SetDeadline(time.Now().Add(timeout))
 	var req Request
@@ -105,12 +110,21 @@ func serveConn(c net.Conn, b Backend, log *slog.Logger) {
 	} else {
 		limit := timeoutOf(req.Op)
 		_ = c.SetDeadline(time.Now().Add(limit))
-		ctx, cancel := context.WithTimeout(context.Background(), limit)
+		parent := context.Background()
+		if req.Op == OpEvents {
+			parent = stopping
+		}
+		ctx, cancel := context.WithTimeout(parent, limit)
 		start := time.Now()
 		resp = Exec(ctx, b, req)
 		cancel()
-		// The log names the operation, never the token.
-		log.Info("admin command", "op", req.Op, "tenant", req.Tenant, "id", req.ID, "ok", resp.Error == "", "duration", time.Since(start))
+		// The log names the operation, never the token. Reading events
+		// (scimforge events --follow polls) is not worth a line each.
+		level := slog.LevelInfo
+		if req.Op == OpEvents && resp.Error == "" {
+			level = slog.LevelDebug
+		}
+		log.Log(context.Background(), level, "admin command", "op", req.Op, "tenant", req.Tenant, "id", req.ID, "ok", resp.Error == "", "duration", time.Since(start))
 	}
 	_ = json.NewEncoder(c).Encode(resp)
 }
@@ -118,6 +132,7 @@ func serveConn(c net.Conn, b Backend, log *slog.Logger) {
 // Close stops serving, waits for commands under way and removes the socket.
 func (l *Listener) Close() error {
 	err := l.ln.Close()
+	l.stop()
 	l.wg.Wait()
 	if rerr := os.Remove(l.path); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
 		err = errors.Join(err, rerr)

@@ -5,10 +5,13 @@ package config
 import (
 	"flag"
 	"fmt"
-	"github.com/dustin/go-humanize"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/dustin/go-humanize"
 
 	"github.com/scimforge/scimforge/scim/web"
 )
@@ -34,6 +37,23 @@ type Config struct {
 	// AllowedDomains restricts userName domains (SCIMFORGE_ALLOWED_DOMAINS,
 	// comma-separated; empty allows all). Enforced by app/hooks.
 	AllowedDomains []string
+	// SQLiteShared lets other processes use the SQLite file while the
+	// server runs (SCIMFORGE_SQLITE_SHARED; see sqlstore.Options.Shared).
+	SQLiteShared bool
+
+	// EventsRetention is how long the change feed keeps events
+	// (SCIMFORGE_EVENTS_RETENTION, e.g. 7d or 168h; 0 keeps them all).
+	EventsRetention time.Duration
+	// EventsMaxAge is how long an event is kept at most while a durable
+	// cursor (the webhook's) has not passed it (SCIMFORGE_EVENTS_MAX_AGE;
+	// 0: until it has). Never below EventsRetention.
+	EventsMaxAge time.Duration
+	// WebhookURL receives the change feed as signed POSTs
+	// (SCIMFORGE_WEBHOOK_URL; empty: no webhooks).
+	WebhookURL string
+	// WebhookSecret signs them (SCIMFORGE_WEBHOOK_SECRET, or the file
+	// SCIMFORGE_WEBHOOK_SECRET_FILE names); required with WebhookURL.
+	WebhookSecret string
 }
 
 // BasePath is where the SCIM API is mounted (under /t/{tenant} with path
@@ -48,7 +68,34 @@ const (
 	// the working set of a sync cycle, small enough that a server with a
 	// million users stays well under 150 MiB resident.
 	DefaultRowCache = "16MiB"
+	// DefaultEventsRetention is a week: long enough for a consumer to be
+	// down over a weekend.
+	DefaultEventsRetention = "7d"
+	// DefaultEventsMaxAge bounds what an unreachable webhook receiver (or
+	// an abandoned cursor) holds back from retention.
+	DefaultEventsMaxAge = "30d"
 )
+
+// parseDuration reads a duration in Go's syntax ("168h", "90m") or whole
+// days ("7d"), or "0".
+func parseDuration(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if s == "0" {
+		return 0, nil
+	}
+	if d, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(d)
+		if err != nil || n < 0 || n > 100*365 {
+			return 0, fmt.Errorf("want a whole number of days such as 7d, or a duration such as 168h")
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("want a duration such as 7d, 168h or 90m (0 keeps every event)")
+	}
+	return d, nil
+}
 
 // parseSize reads a memory size with its unit ("64MiB", "200MB", "1GiB")
 // or "0". A bare number is refused: the setting counted resources before
@@ -84,6 +131,11 @@ func Load(args []string) (*Config, error) {
 	fs.StringVar(&c.BaseURL, "base-url", env("SCIMFORGE_BASE_URL", ""), "public base URL for meta.location, e.g. https://scim.example.com/scim/v2 (SCIMFORGE_BASE_URL; default: from each request)")
 	rowCache := fs.String("row-cache", env("SCIMFORGE_ROW_CACHE", DefaultRowCache), "memory for resources kept for GET by id, e.g. 64MiB; 0 disables (SCIMFORGE_ROW_CACHE; SQLite only)")
 	domains := fs.String("allowed-domains", env("SCIMFORGE_ALLOWED_DOMAINS", ""), "comma-separated userName domains to accept (SCIMFORGE_ALLOWED_DOMAINS; default: all)")
+	shared := fs.String("sqlite-shared", env("SCIMFORGE_SQLITE_SHARED", "false"), "true lets other processes read and write the SQLite file while the server runs; slower, no row cache (SCIMFORGE_SQLITE_SHARED)")
+	retention := fs.String("events-retention", env("SCIMFORGE_EVENTS_RETENTION", DefaultEventsRetention), "how long the change feed keeps events, e.g. 7d or 168h; 0 keeps them all (SCIMFORGE_EVENTS_RETENTION)")
+	maxAge := fs.String("events-max-age", env("SCIMFORGE_EVENTS_MAX_AGE", DefaultEventsMaxAge), "how long events a webhook or cursor has not received yet are kept at most (SCIMFORGE_EVENTS_MAX_AGE)")
+	fs.StringVar(&c.WebhookURL, "webhook-url", env("SCIMFORGE_WEBHOOK_URL", ""), "deliver the change feed as signed POSTs to this URL (SCIMFORGE_WEBHOOK_URL)")
+	secretFile := fs.String("webhook-secret-file", env("SCIMFORGE_WEBHOOK_SECRET_FILE", ""), "file holding the webhook signing secret (SCIMFORGE_WEBHOOK_SECRET_FILE; or SCIMFORGE_WEBHOOK_SECRET)")
 	tenancy := fs.String("tenancy", env("SCIMFORGE_TENANCY", string(web.TenancyNone)), "how a request names its tenant: none, path (/t/{tenant}/scim/v2) or host (first label of the host name) (SCIMFORGE_TENANCY)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -96,8 +148,23 @@ func Load(args []string) (*Config, error) {
 			c.AllowedDomains = append(c.AllowedDomains, strings.ToLower(d))
 		}
 	}
+	if c.SQLiteShared, err = strconv.ParseBool(*shared); err != nil {
+		return nil, fmt.Errorf("SCIMFORGE_SQLITE_SHARED %q: want true or false", *shared)
+	}
 	if c.RowCache, err = parseSize(*rowCache); err != nil {
 		return nil, fmt.Errorf("SCIMFORGE_ROW_CACHE %q: %v", *rowCache, err)
+	}
+	if c.EventsRetention, err = parseDuration(*retention); err != nil {
+		return nil, fmt.Errorf("SCIMFORGE_EVENTS_RETENTION %q: %v", *retention, err)
+	}
+	if c.EventsMaxAge, err = parseDuration(*maxAge); err != nil {
+		return nil, fmt.Errorf("SCIMFORGE_EVENTS_MAX_AGE %q: %v", *maxAge, err)
+	}
+	if c.EventsMaxAge != 0 && c.EventsMaxAge < c.EventsRetention {
+		c.EventsMaxAge = c.EventsRetention
+	}
+	if err := c.loadWebhook(*secretFile); err != nil {
+		return nil, err
 	}
 	// A missing SCIMFORGE_TOKEN is checked at start (server.New), where the
 	// stored tokens are known.
@@ -109,6 +176,36 @@ func Load(args []string) (*Config, error) {
 		return nil, fmt.Errorf("SCIMFORGE_BASE_URL %q: with SCIMFORGE_TENANCY=%s it must contain %s, e.g. %s", c.BaseURL, c.Tenancy, web.TenantPlaceholder, exampleBase[c.Tenancy])
 	}
 	return c, nil
+}
+
+// loadWebhook checks the webhook URL and reads its secret.
+func (c *Config) loadWebhook(secretFile string) error {
+	secret := Env("SCIMFORGE_WEBHOOK_SECRET", "")
+	if secretFile != "" {
+		if secret != "" {
+			return fmt.Errorf("set SCIMFORGE_WEBHOOK_SECRET or SCIMFORGE_WEBHOOK_SECRET_FILE, not both")
+		}
+		b, err := os.ReadFile(secretFile)
+		if err != nil {
+			return fmt.Errorf("SCIMFORGE_WEBHOOK_SECRET_FILE: %v", err)
+		}
+		secret = strings.TrimRight(string(b), "\r\n")
+	}
+	if c.WebhookURL == "" {
+		return nil
+	}
+	u, err := url.Parse(c.WebhookURL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return fmt.Errorf("SCIMFORGE_WEBHOOK_URL %q: want an absolute http:// or https:// URL", c.WebhookURL)
+	}
+	if secret == "" {
+		return fmt.Errorf("SCIMFORGE_WEBHOOK_URL is set but no secret signs the webhooks: set SCIMFORGE_WEBHOOK_SECRET or SCIMFORGE_WEBHOOK_SECRET_FILE (e.g. openssl rand -hex 32)")
+	}
+	if len(secret) < 16 {
+		return fmt.Errorf("the webhook secret is %d characters; use at least 16 (e.g. openssl rand -hex 32)", len(secret))
+	}
+	c.WebhookSecret = secret
+	return nil
 }
 
 var exampleBase = map[web.Tenancy]string{

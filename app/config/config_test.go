@@ -1,8 +1,11 @@
 package config
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/scimforge/scimforge/scim/web"
 )
@@ -47,5 +50,74 @@ func TestRowCacheSize(t *testing.T) {
 		if _, err := parseSize(in); err == nil {
 			t.Errorf("parseSize(%q) accepted", in)
 		}
+	}
+}
+
+func TestSQLiteShared(t *testing.T) {
+	c, err := Load([]string{"-sqlite-shared", "true"})
+	if err != nil || !c.SQLiteShared {
+		t.Fatalf("-sqlite-shared true: %+v %v", c, err)
+	}
+	if c, err := Load(nil); err != nil || c.SQLiteShared {
+		t.Fatalf("default: %+v %v", c, err)
+	}
+	if _, err := Load([]string{"-sqlite-shared", "sometimes"}); err == nil || !strings.Contains(err.Error(), "SCIMFORGE_SQLITE_SHARED") {
+		t.Fatalf("a bad value: %v", err)
+	}
+}
+
+func TestEventsAndWebhook(t *testing.T) {
+	for _, k := range []string{"SCIMFORGE_TENANCY", "SCIMFORGE_TOKEN", "SCIMFORGE_BASE_URL", "SCIMFORGE_EVENTS_RETENTION", "SCIMFORGE_EVENTS_MAX_AGE",
+		"SCIMFORGE_WEBHOOK_URL", "SCIMFORGE_WEBHOOK_SECRET", "SCIMFORGE_WEBHOOK_SECRET_FILE"} {
+		t.Setenv(k, "")
+	}
+	day := 24 * time.Hour
+	c, err := Load(nil)
+	if err != nil || c.EventsRetention != 7*day || c.EventsMaxAge != 30*day || c.WebhookURL != "" {
+		t.Fatalf("defaults: %+v %v", c, err)
+	}
+	t.Setenv("SCIMFORGE_EVENTS_RETENTION", "168h")
+	if c, err = Load(nil); err != nil || c.EventsRetention != 7*day {
+		t.Fatalf("168h: %+v %v", c, err)
+	}
+	// The hard limit is never below the retention.
+	if c, err = Load([]string{"-events-retention", "60d"}); err != nil || c.EventsMaxAge != 60*day {
+		t.Fatalf("60d: %+v %v", c, err)
+	}
+	if c, err = Load([]string{"-events-retention", "0", "-events-max-age", "0"}); err != nil || c.EventsRetention != 0 || c.EventsMaxAge != 0 {
+		t.Fatalf("0: %+v %v", c, err)
+	}
+	for _, bad := range []string{"7", "-1h", "1.5d", "week"} {
+		if _, err := Load([]string{"-events-retention", bad}); err == nil {
+			t.Errorf("retention %q accepted", bad)
+		}
+	}
+
+	t.Setenv("SCIMFORGE_WEBHOOK_URL", "https://hooks.example.com/scim")
+	if _, err := Load(nil); err == nil || !strings.Contains(err.Error(), "SCIMFORGE_WEBHOOK_SECRET") {
+		t.Fatalf("URL without a secret: %v", err)
+	}
+	t.Setenv("SCIMFORGE_WEBHOOK_SECRET", "short")
+	if _, err := Load(nil); err == nil {
+		t.Fatal("short secret accepted")
+	}
+	t.Setenv("SCIMFORGE_WEBHOOK_SECRET", "0123456789abcdef0123")
+	if c, err = Load(nil); err != nil || c.WebhookSecret != "0123456789abcdef0123" {
+		t.Fatalf("env secret: %+v %v", c, err)
+	}
+	file := filepath.Join(t.TempDir(), "secret")
+	if err := os.WriteFile(file, []byte("from-a-file-0123456789\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load([]string{"-webhook-secret-file", file}); err == nil {
+		t.Fatal("secret and secret file both accepted")
+	}
+	t.Setenv("SCIMFORGE_WEBHOOK_SECRET", "")
+	t.Setenv("SCIMFORGE_WEBHOOK_SECRET_FILE", file)
+	if c, err = Load(nil); err != nil || c.WebhookSecret != "from-a-file-0123456789" {
+		t.Fatalf("file secret: %+v %v", c, err)
+	}
+	if _, err := Load([]string{"-webhook-url", "ftp://x/y"}); err == nil {
+		t.Fatal("ftp URL accepted")
 	}
 }

@@ -1,120 +1,81 @@
 // Package hooks is where an application adds its own behaviour around SCIM
-// writes without touching generated code. This example does two things
-// every real deployment asks for: an audit trail of provisioning events,
-// and a policy that only accepts users from the company's own domains.
+// writes without touching generated code: one file per resource type
+// (user.go, group.go; make generate scaffolds the file of a resource type
+// you add, once). Each file registers its hooks in init, so a new resource
+// type needs no wiring anywhere else.
+//
+// The shipped hooks are examples of what every real deployment needs:
+//   - user.go rejects users outside the allowed domains, revokes the
+//     application's sessions of a user who is deactivated or deleted (in
+//     the same transaction), and keeps an audit log without personal data;
+//   - group.go keeps the application's own table of group memberships in
+//     step with SCIM, in the same transaction as the membership change.
+//
+// docs/hooks.md is the contract: when each hook runs, what it may do, and
+// what happens when it fails.
 package hooks
 
 import (
 	"context"
+	"embed"
+	"io/fs"
 	"log/slog"
-	"strings"
 
-	"github.com/scimforge/scimforge/generated/resource"
-	"github.com/scimforge/scimforge/scim/scimerr"
+	"github.com/scimforge/scimforge/generated/api"
+	"github.com/scimforge/scimforge/scim/sqlstore"
+	"github.com/uptrace/bun"
 )
 
-// User holds the User hooks.
-type User struct {
-	// Embedding the no-op implementation keeps this compiling when the
-	// generator adds hooks.
-	resource.UnimplementedUserHooks
-
+// Deps is what hooks may use. Add your application's services here.
+type Deps struct {
 	Log *slog.Logger
 	// AllowedDomains, when not empty, lists the userName domains accepted
-	// (compared case-insensitively).
+	// (SCIMFORGE_ALLOWED_DOMAINS; compared case-insensitively).
 	AllowedDomains []string
 }
 
-var _ resource.UserHooks = (*User)(nil)
+var registry []func(Deps, *api.Hooks)
 
-// BeforeCreate enforces the domain policy.
-func (h *User) BeforeCreate(ctx context.Context, u *resource.User) error {
-	return h.checkDomain(u.UserName)
-}
+// register adds one resource type's hooks; each hooks file calls it in init.
+func register(f func(Deps, *api.Hooks)) { registry = append(registry, f) }
 
-// BeforeReplace enforces the domain policy on renames too.
-func (h *User) BeforeReplace(ctx context.Context, old, u *resource.User) error {
-	return h.checkDomain(u.UserName)
-}
-
-// BeforePatch applies the same policy to a PATCH: a rename by PATCH (how
-// Entra ID renames) must not slip past it.
-func (h *User) BeforePatch(ctx context.Context, old, u *resource.User) error {
-	if old != nil && strings.EqualFold(old.UserName, u.UserName) {
-		return nil // unchanged: a user created before the policy keeps working
+// New returns the hooks of every resource type.
+func New(d Deps) api.Hooks {
+	if d.Log == nil {
+		d.Log = slog.Default()
 	}
-	return h.checkDomain(u.UserName)
+	var h api.Hooks
+	for _, f := range registry {
+		f(d, &h)
+	}
+	return h
 }
 
-func (h *User) checkDomain(userName string) error {
-	if len(h.AllowedDomains) == 0 {
-		return nil
+//go:embed migrations
+var migrations embed.FS
+
+// MigrationsTable records which of Migrations were applied.
+const MigrationsTable = "app_migrations"
+
+// Migrations are the application's own tables (migrations/sqlite and
+// migrations/postgres, bun SQL migrations), applied with SCIM's when the
+// server opens the database. Add yours next to the example's.
+func Migrations() sqlstore.MigrationSet {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		panic(err) // the embedded tree has the folder
 	}
-	_, domain, ok := strings.Cut(userName, "@")
-	if ok {
-		for _, d := range h.AllowedDomains {
-			if strings.EqualFold(domain, d) {
-				return nil
-			}
+	return sqlstore.MigrationSet{Table: MigrationsTable, FS: sub}
+}
+
+// PurgeTenant deletes a removed tenant's rows from the application's
+// tables (scimforge tenant remove), in the transaction that deletes its
+// SCIM resources. List your tables keyed by tenant_id here.
+func PurgeTenant(ctx context.Context, tx bun.Tx, tenant string) error {
+	for _, table := range []string{"app_sessions", "app_group_members"} {
+		if _, err := tx.NewDelete().Table(table).Where("tenant_id = ?", tenant).Exec(ctx); err != nil {
+			return err
 		}
 	}
-	return scimerr.BadRequest(scimerr.InvalidValue, "userName %q is not in an allowed domain (%s)", userName, strings.Join(h.AllowedDomains, ", "))
-}
-
-// AfterCreate records the event. It logs ids, not personal data.
-func (h *User) AfterCreate(ctx context.Context, u *resource.User) error {
-	h.Log.Info("audit: user provisioned", "id", u.ID, "externalId", u.ExternalID, "active", u.Active == nil || bool(*u.Active))
-	return nil
-}
-
-// AfterReplace records the event, noting deactivation (how Okta and Azure
-// AD deprovision).
-func (h *User) AfterReplace(ctx context.Context, u *resource.User) error {
-	h.Log.Info("audit: user updated", "id", u.ID, "active", u.Active == nil || bool(*u.Active))
-	return nil
-}
-
-// AfterDelete records the event.
-// AfterPatch logs what matters to an app: a deactivation or reactivation
-// (Entra ID and Okta both send it as a PATCH of active).
-func (h *User) AfterPatch(ctx context.Context, old, u *resource.User) error {
-	was, is := active(old), active(u)
-	switch {
-	case was && !is:
-		h.Log.Info("audit: user deactivated", "id", u.ID)
-	case !was && is:
-		h.Log.Info("audit: user reactivated", "id", u.ID)
-	default:
-		h.Log.Info("audit: user updated", "id", u.ID, "active", is)
-	}
-	return nil
-}
-
-// active is the user's active flag; absent means active (RFC 7643 leaves
-// the default to the service provider).
-func active(u *resource.User) bool { return u == nil || u.Active == nil || bool(*u.Active) }
-
-func (h *User) AfterDelete(ctx context.Context, id string) error {
-	h.Log.Info("audit: user deleted", "id", id)
-	return nil
-}
-
-// Group holds the Group hooks.
-type Group struct {
-	resource.UnimplementedGroupHooks
-	Log *slog.Logger
-}
-
-var _ resource.GroupHooks = (*Group)(nil)
-
-// AfterCreate records the event.
-func (h *Group) AfterCreate(ctx context.Context, g *resource.Group) error {
-	h.Log.Info("audit: group provisioned", "id", g.ID, "members", len(g.Members))
-	return nil
-}
-
-// AfterDelete records the event.
-func (h *Group) AfterDelete(ctx context.Context, id string) error {
-	h.Log.Info("audit: group deleted", "id", id)
 	return nil
 }

@@ -26,7 +26,7 @@ var _ admin.Data = (*Data)(nil)
 // application hooks: reindexing rewrites stored resources without changing
 // them, which is nothing a hook is told about.
 func NewData(db *sqlstore.DB, log *slog.Logger) (*Data, error) {
-	srv, err := api.NewServer(db, api.Hooks{}, log)
+	srv, err := api.NewServer(&engine.Env{DB: db, Log: log}, api.Hooks{})
 	if err != nil {
 		return nil, err
 	}

@@ -22,6 +22,8 @@ import (
 	"github.com/scimforge/scimforge/generated/store"
 	"github.com/scimforge/scimforge/scim/bulk"
 	"github.com/scimforge/scimforge/scim/credential"
+	"github.com/scimforge/scimforge/scim/engine"
+	"github.com/scimforge/scimforge/scim/feed"
 	"github.com/scimforge/scimforge/scim/sqlstore"
 	"github.com/scimforge/scimforge/scim/tenant"
 	"github.com/scimforge/scimforge/scim/web"
@@ -35,17 +37,32 @@ type Server struct {
 	// Admin serves scimforge tenant/token commands for a SQLite database
 	// this server holds (nil otherwise).
 	Admin *admin.Listener
+	// Feed is the change feed (scim/feed); its retention and webhook
+	// delivery run until Close.
+	Feed     *feed.Feed
+	stopFeed func()
 }
 
-// PurgeTenant deletes a tenant's SCIM resources when the tenant is removed
-// (scimforge tenant remove), in the transaction that removes its tokens.
+// PurgeTenant deletes a tenant's SCIM resources and its change feed when
+// the tenant is removed (scimforge tenant remove), in the transaction that
+// removes its tokens.
 var PurgeTenant admin.Purge = func(ctx context.Context, tx bun.Tx, name string) error {
-	return sqlstore.PurgeTenant(ctx, tx, store.Tables, name)
+	if err := sqlstore.PurgeTenant(ctx, tx, store.Tables, name); err != nil {
+		return err
+	}
+	if err := feed.PurgeTenant(ctx, tx, name); err != nil {
+		return err
+	}
+	return hooks.PurgeTenant(ctx, tx, name)
 }
 
-// Close stops the admin socket and closes the database.
+// Close stops the change feed's background work and the admin socket, and
+// closes the database.
 func (s *Server) Close() error {
 	var err error
+	if s.stopFeed != nil {
+		s.stopFeed()
+	}
 	if s.Admin != nil {
 		err = s.Admin.Close()
 	}
@@ -54,17 +71,32 @@ func (s *Server) Close() error {
 
 // Open opens the database the way both the server and the command line
 // tools need it: migrations applied (the SCIM schema and the credential
-// tables) and the default tenant present.
+// tables, and the change feed's) and the default tenant present.
 func Open(ctx context.Context, databaseURL string, opt sqlstore.Options) (*sqlstore.DB, *credential.Store, error) {
-	credTree, err := fs.Sub(credential.Migrations, "migrations")
+	extra, err := extraMigrations()
 	if err != nil {
 		return nil, nil, err
 	}
-	opt.Extra = append(opt.Extra, sqlstore.MigrationSet{Table: credential.MigrationsTable, FS: credTree})
+	opt.Extra = append(opt.Extra, extra...)
 	db, err := sqlstore.Open(ctx, databaseURL, history.FS, opt)
 	if err != nil {
 		return nil, nil, err
 	}
+	return finishOpen(ctx, db)
+}
+
+// extraMigrations are the histories applied beside the schema's: the
+// credential tables and the application's own (app/hooks/migrations).
+func extraMigrations() ([]sqlstore.MigrationSet, error) {
+	credTree, err := fs.Sub(credential.Migrations, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	return []sqlstore.MigrationSet{{Table: credential.MigrationsTable, FS: credTree}, feed.MigrationSet(), hooks.Migrations()}, nil
+}
+
+// finishOpen makes sure the default tenant exists.
+func finishOpen(ctx context.Context, db *sqlstore.DB) (*sqlstore.DB, *credential.Store, error) {
 	creds := credential.New(db.Write)
 	if err := creds.EnsureTenant(ctx, tenant.Default); err != nil {
 		db.Close()
@@ -75,7 +107,7 @@ func Open(ctx context.Context, databaseURL string, opt sqlstore.Options) (*sqlst
 
 // New opens the database (applying migrations) and builds the HTTP server.
 func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, error) {
-	db, creds, err := Open(ctx, cfg.DatabaseURL, sqlstore.Options{CacheBytes: cfg.RowCache, NoCache: cfg.RowCache == 0})
+	db, creds, err := Open(ctx, cfg.DatabaseURL, sqlstore.Options{CacheBytes: cfg.RowCache, NoCache: cfg.RowCache == 0, Shared: cfg.SQLiteShared})
 	if err != nil {
 		return nil, err
 	}
@@ -88,6 +120,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 		db.Close()
 		return nil, err
 	}
+	events := NewFeed(cfg, db)
 	var adm *admin.Listener
 	if loc, err := sqlstore.ParseURL(cfg.DatabaseURL); err == nil && loc.Driver == "sqlite" {
 		data, err := NewData(db, log)
@@ -109,15 +142,18 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 				}()
 				return PurgeTenant(ctx, tx, name)
 			},
-			Data: data,
+			Data:   data,
+			Events: events,
 		}, log); err != nil {
 			log.Warn("tenant, token, reindex and backup commands will need the server stopped", "err", err)
 		}
 	}
 	return &Server{
-		DB:    db,
-		Creds: creds,
-		Admin: adm,
+		DB:       db,
+		Creds:    creds,
+		Admin:    adm,
+		Feed:     events,
+		stopFeed: startFeed(cfg, events, log),
 		HTTP: &http.Server{
 			Addr:              cfg.Listen,
 			Handler:           h,
@@ -163,10 +199,30 @@ func checkAuth(ctx context.Context, cfg *config.Config, creds *credential.Store,
 // the stored tokens; SCIMFORGE_TOKEN (cfg.Token) also opens the default
 // tenant when cfg.Tenancy is none.
 func Handler(cfg *config.Config, db *sqlstore.DB, creds *credential.Store, log *slog.Logger) (http.Handler, error) {
-	srv, err := api.NewServer(db, api.Hooks{
-		User:  &hooks.User{Log: log, AllowedDomains: cfg.AllowedDomains},
-		Group: &hooks.Group{Log: log},
-	}, log)
+	return HandlerWith(cfg, db, creds, log, Parts{})
+}
+
+// Parts are the pieces of the server an application may supply itself.
+type Parts struct {
+	// Hooks are the resource types' hooks; nil: app/hooks (hooks.New).
+	Hooks *api.Hooks
+	// Feed records every committed write; nil: the change feed in the
+	// database (see docs/events.md).
+	Feed engine.Recorder
+}
+
+// HandlerWith is Handler with parts supplied by the application.
+func HandlerWith(cfg *config.Config, db *sqlstore.DB, creds *credential.Store, log *slog.Logger, p Parts) (http.Handler, error) {
+	hk := p.Hooks
+	if hk == nil {
+		all := hooks.New(hooks.Deps{Log: log, AllowedDomains: cfg.AllowedDomains})
+		hk = &all
+	}
+	rec := p.Feed
+	if rec == nil {
+		rec = feedRecorder{dialect: db.Dialect}
+	}
+	srv, err := api.NewServer(&engine.Env{DB: db, Log: log, Feed: rec}, *hk)
 	if err != nil {
 		return nil, err
 	}

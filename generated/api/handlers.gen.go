@@ -11,9 +11,7 @@ import (
 	store "github.com/scimforge/scimforge/generated/store"
 	discovery "github.com/scimforge/scimforge/scim/discovery"
 	engine "github.com/scimforge/scimforge/scim/engine"
-	sqlstore "github.com/scimforge/scimforge/scim/sqlstore"
 	web "github.com/scimforge/scimforge/scim/web"
-	"log/slog"
 	"net/http"
 )
 
@@ -33,8 +31,9 @@ type Server struct {
 
 var _ StrictServerInterface = (*Server)(nil)
 
-// NewServer builds the server over an open store.
-func NewServer(db *sqlstore.DB, hooks Hooks, log *slog.Logger) (*Server, error) {
+// NewServer builds the server over an open store (env.DB), with the change feed
+// env.Feed records into, and the application's hooks.
+func NewServer(env *engine.Env, hooks Hooks) (*Server, error) {
 	set, err := embedded.Load()
 	if err != nil {
 		return nil, fmt.Errorf("embedded schemas: %w", err)
@@ -48,7 +47,7 @@ func NewServer(db *sqlstore.DB, hooks Hooks, log *slog.Logger) (*Server, error) 
 	if hooks.User != nil {
 		hUser = hooks.User
 	}
-	s.Users = engine.New(store.UserDescriptor(rtUser), db, hUser, log)
+	s.Users = engine.New(store.UserDescriptor(rtUser), env, hUser)
 	rtGroup := set.ResourceType("Group")
 	if rtGroup == nil {
 		return nil, errors.New("embedded schemas: no resource type \"Group\"")
@@ -57,7 +56,7 @@ func NewServer(db *sqlstore.DB, hooks Hooks, log *slog.Logger) (*Server, error) 
 	if hooks.Group != nil {
 		hGroup = hooks.Group
 	}
-	s.Groups = engine.New(store.GroupDescriptor(rtGroup), db, hGroup, log)
+	s.Groups = engine.New(store.GroupDescriptor(rtGroup), env, hGroup)
 	return s, nil
 }
 

@@ -103,20 +103,28 @@ func (v *Group) SetServerAttrs(id string, m engine.MetaValues) {
 	}
 }
 
+// GroupWrite is what Group hooks learn about one write: the transaction (Before hooks),
+// the old and the new value, the version, the changed attribute paths (see engine.Write).
+type GroupWrite = engine.Write[Group]
+
 // GroupHooks is what an application implements to add behaviour around Group
-// writes without touching generated code. Before hooks may change the value or
-// reject the request (return a *scimerr.Error to choose the SCIM error; other
-// errors become a 500). After hooks run once the write has committed; their
-// errors are logged. Embed UnimplementedGroupHooks to implement only some.
+// writes without touching generated code. Before hooks run inside the write's
+// transaction: they may change w.New (it is validated again), reject the write
+// (return a *scimerr.Error to choose the SCIM error; other errors become a 500),
+// or write the application's own rows through w.Tx. After hooks run once the
+// write has committed; their errors are logged. Embed UnimplementedGroupHooks to
+// implement only some. docs/hooks.md has the whole contract.
 type GroupHooks interface {
-	BeforeCreate(ctx context.Context, v *Group) error
-	AfterCreate(ctx context.Context, v *Group) error
-	BeforeReplace(ctx context.Context, old, v *Group) error
-	AfterReplace(ctx context.Context, v *Group) error
-	BeforePatch(ctx context.Context, old, v *Group) error
-	AfterPatch(ctx context.Context, old, v *Group) error
-	BeforeDelete(ctx context.Context, id string) error
-	AfterDelete(ctx context.Context, id string) error
+	BeforeCreate(ctx context.Context, w *GroupWrite) error
+	AfterCreate(ctx context.Context, w *GroupWrite) error
+	BeforeReplace(ctx context.Context, w *GroupWrite) error
+	AfterReplace(ctx context.Context, w *GroupWrite) error
+	BeforePatch(ctx context.Context, w *GroupWrite) error
+	AfterPatch(ctx context.Context, w *GroupWrite) error
+	BeforeDelete(ctx context.Context, w *GroupWrite) error
+	AfterDelete(ctx context.Context, w *GroupWrite) error
+	BeforeMembersChange(ctx context.Context, c *engine.MemberChange) error
+	AfterMembersChange(ctx context.Context, c *engine.MemberChange) error
 }
 
 // UnimplementedGroupHooks does nothing; embed it so that hooks added by later
@@ -124,43 +132,54 @@ type GroupHooks interface {
 type UnimplementedGroupHooks struct{}
 
 // BeforeCreate does nothing.
-func (UnimplementedGroupHooks) BeforeCreate(ctx context.Context, v *Group) error {
+func (UnimplementedGroupHooks) BeforeCreate(ctx context.Context, w *GroupWrite) error {
 	return nil
 }
 
 // AfterCreate does nothing.
-func (UnimplementedGroupHooks) AfterCreate(ctx context.Context, v *Group) error {
+func (UnimplementedGroupHooks) AfterCreate(ctx context.Context, w *GroupWrite) error {
 	return nil
 }
 
 // BeforeReplace does nothing.
-func (UnimplementedGroupHooks) BeforeReplace(ctx context.Context, old, v *Group) error {
+func (UnimplementedGroupHooks) BeforeReplace(ctx context.Context, w *GroupWrite) error {
 	return nil
 }
 
 // AfterReplace does nothing.
-func (UnimplementedGroupHooks) AfterReplace(ctx context.Context, v *Group) error {
+func (UnimplementedGroupHooks) AfterReplace(ctx context.Context, w *GroupWrite) error {
 	return nil
 }
 
 // BeforePatch does nothing.
-func (UnimplementedGroupHooks) BeforePatch(ctx context.Context, old, v *Group) error {
+func (UnimplementedGroupHooks) BeforePatch(ctx context.Context, w *GroupWrite) error {
 	return nil
 }
 
 // AfterPatch does nothing.
-func (UnimplementedGroupHooks) AfterPatch(ctx context.Context, old, v *Group) error {
+func (UnimplementedGroupHooks) AfterPatch(ctx context.Context, w *GroupWrite) error {
 	return nil
 }
 
 // BeforeDelete does nothing.
-func (UnimplementedGroupHooks) BeforeDelete(ctx context.Context, id string) error {
+func (UnimplementedGroupHooks) BeforeDelete(ctx context.Context, w *GroupWrite) error {
 	return nil
 }
 
 // AfterDelete does nothing.
-func (UnimplementedGroupHooks) AfterDelete(ctx context.Context, id string) error {
+func (UnimplementedGroupHooks) AfterDelete(ctx context.Context, w *GroupWrite) error {
+	return nil
+}
+
+// BeforeMembersChange does nothing.
+func (UnimplementedGroupHooks) BeforeMembersChange(ctx context.Context, c *engine.MemberChange) error {
+	return nil
+}
+
+// AfterMembersChange does nothing.
+func (UnimplementedGroupHooks) AfterMembersChange(ctx context.Context, c *engine.MemberChange) error {
 	return nil
 }
 
 var _ engine.Hooks[Group] = UnimplementedGroupHooks{}
+var _ engine.MembershipHooks = UnimplementedGroupHooks{}

@@ -383,20 +383,26 @@ func (v *User) SetServerAttrs(id string, m engine.MetaValues) {
 	}
 }
 
+// UserWrite is what User hooks learn about one write: the transaction (Before hooks),
+// the old and the new value, the version, the changed attribute paths (see engine.Write).
+type UserWrite = engine.Write[User]
+
 // UserHooks is what an application implements to add behaviour around User
-// writes without touching generated code. Before hooks may change the value or
-// reject the request (return a *scimerr.Error to choose the SCIM error; other
-// errors become a 500). After hooks run once the write has committed; their
-// errors are logged. Embed UnimplementedUserHooks to implement only some.
+// writes without touching generated code. Before hooks run inside the write's
+// transaction: they may change w.New (it is validated again), reject the write
+// (return a *scimerr.Error to choose the SCIM error; other errors become a 500),
+// or write the application's own rows through w.Tx. After hooks run once the
+// write has committed; their errors are logged. Embed UnimplementedUserHooks to
+// implement only some. docs/hooks.md has the whole contract.
 type UserHooks interface {
-	BeforeCreate(ctx context.Context, v *User) error
-	AfterCreate(ctx context.Context, v *User) error
-	BeforeReplace(ctx context.Context, old, v *User) error
-	AfterReplace(ctx context.Context, v *User) error
-	BeforePatch(ctx context.Context, old, v *User) error
-	AfterPatch(ctx context.Context, old, v *User) error
-	BeforeDelete(ctx context.Context, id string) error
-	AfterDelete(ctx context.Context, id string) error
+	BeforeCreate(ctx context.Context, w *UserWrite) error
+	AfterCreate(ctx context.Context, w *UserWrite) error
+	BeforeReplace(ctx context.Context, w *UserWrite) error
+	AfterReplace(ctx context.Context, w *UserWrite) error
+	BeforePatch(ctx context.Context, w *UserWrite) error
+	AfterPatch(ctx context.Context, w *UserWrite) error
+	BeforeDelete(ctx context.Context, w *UserWrite) error
+	AfterDelete(ctx context.Context, w *UserWrite) error
 }
 
 // UnimplementedUserHooks does nothing; embed it so that hooks added by later
@@ -404,42 +410,42 @@ type UserHooks interface {
 type UnimplementedUserHooks struct{}
 
 // BeforeCreate does nothing.
-func (UnimplementedUserHooks) BeforeCreate(ctx context.Context, v *User) error {
+func (UnimplementedUserHooks) BeforeCreate(ctx context.Context, w *UserWrite) error {
 	return nil
 }
 
 // AfterCreate does nothing.
-func (UnimplementedUserHooks) AfterCreate(ctx context.Context, v *User) error {
+func (UnimplementedUserHooks) AfterCreate(ctx context.Context, w *UserWrite) error {
 	return nil
 }
 
 // BeforeReplace does nothing.
-func (UnimplementedUserHooks) BeforeReplace(ctx context.Context, old, v *User) error {
+func (UnimplementedUserHooks) BeforeReplace(ctx context.Context, w *UserWrite) error {
 	return nil
 }
 
 // AfterReplace does nothing.
-func (UnimplementedUserHooks) AfterReplace(ctx context.Context, v *User) error {
+func (UnimplementedUserHooks) AfterReplace(ctx context.Context, w *UserWrite) error {
 	return nil
 }
 
 // BeforePatch does nothing.
-func (UnimplementedUserHooks) BeforePatch(ctx context.Context, old, v *User) error {
+func (UnimplementedUserHooks) BeforePatch(ctx context.Context, w *UserWrite) error {
 	return nil
 }
 
 // AfterPatch does nothing.
-func (UnimplementedUserHooks) AfterPatch(ctx context.Context, old, v *User) error {
+func (UnimplementedUserHooks) AfterPatch(ctx context.Context, w *UserWrite) error {
 	return nil
 }
 
 // BeforeDelete does nothing.
-func (UnimplementedUserHooks) BeforeDelete(ctx context.Context, id string) error {
+func (UnimplementedUserHooks) BeforeDelete(ctx context.Context, w *UserWrite) error {
 	return nil
 }
 
 // AfterDelete does nothing.
-func (UnimplementedUserHooks) AfterDelete(ctx context.Context, id string) error {
+func (UnimplementedUserHooks) AfterDelete(ctx context.Context, w *UserWrite) error {
 	return nil
 }
 

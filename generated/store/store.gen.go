@@ -11,6 +11,7 @@ var Membership = engine.Membership{
 	GroupDisplay:  []string{"displayName"},
 	GroupEndpoint: "/Groups",
 	GroupTable:    "scim_groups",
+	GroupType:     "Group",
 	Table:         "scim_group_members",
 }
 

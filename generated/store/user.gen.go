@@ -13,6 +13,7 @@ import (
 	sqlstore "github.com/scimforge/scimforge/scim/sqlstore"
 	bun "github.com/uptrace/bun"
 	"reflect"
+	"slices"
 )
 
 // UserRow is a row of scim_users: one User and its searchable attributes.
@@ -283,17 +284,23 @@ func userRow(rec *engine.Record[resource.User]) (*UserRow, error) {
 }
 
 // hashUserSecrets hashes the secrets a User carries into rec.Secrets; the engine
-// calls it before the write transaction, never inside it.
+// calls it before the write transaction (bcrypt is slow), and after Before hooks.
 func hashUserSecrets(rec *engine.Record[resource.User]) error {
 	v := rec.Value
+	in := make([]string, 1)
+	in[0] = v.Password
+	if rec.SecretInputs != nil && slices.Equal(in, rec.SecretInputs) {
+		return nil
+	}
 	rec.Secrets = make([]string, 1)
-	if v.Password != "" {
-		h, err := secret.Hash(v.Password)
+	if in[0] != "" {
+		h, err := secret.Hash(in[0])
 		if err != nil {
 			return scimerr.BadRequest(scimerr.InvalidValue, "password: %v", err)
 		}
 		rec.Secrets[0] = h
 	}
+	rec.SecretInputs = in
 	return nil
 }
 

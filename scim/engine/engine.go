@@ -57,27 +57,9 @@ type Record[T any] struct {
 	// Secrets are the hashes of the value's secrets (password), computed by
 	// Descriptor.HashSecrets before the write transaction; "" for none sent.
 	Secrets []string
-}
-
-// Hooks is what an application implements to add behaviour around writes.
-// Generated code declares a named interface with the same methods per
-// resource type (e.g. resource.UserHooks) and a no-op implementation to
-// embed. A Before hook may change the value or reject the request: return a
-// *scimerr.Error for a SCIM error of your choice; any other error becomes a
-// 500. After hooks run once the transaction has committed; their errors are
-// logged, because the write has already happened.
-type Hooks[T any] interface {
-	BeforeCreate(ctx context.Context, v *T) error
-	AfterCreate(ctx context.Context, v *T) error
-	BeforeReplace(ctx context.Context, old, v *T) error
-	AfterReplace(ctx context.Context, v *T) error
-	// BeforePatch sees the resource before and after the PATCH operations
-	// (for a group, without its members: membership changes are rows, see
-	// docs/DESIGN.md); it may change v or reject the request.
-	BeforePatch(ctx context.Context, old, v *T) error
-	AfterPatch(ctx context.Context, old, v *T) error
-	BeforeDelete(ctx context.Context, id string) error
-	AfterDelete(ctx context.Context, id string) error
+	// SecretInputs are the plain values Secrets were computed from, so that
+	// HashSecrets, called again after Before hooks, hashes only a change.
+	SecretInputs []string
 }
 
 // Descriptor is what generated code tells the engine about one resource type.
@@ -122,10 +104,13 @@ type MetaValues struct {
 
 // Service runs the SCIM operations of one resource type.
 type Service[T any] struct {
-	d     *Descriptor[T]
-	db    *sqlstore.DB
-	hooks Hooks[T]
-	log   *slog.Logger
+	d           *Descriptor[T]
+	env         *Env
+	db          *sqlstore.DB
+	hooks       Hooks[T]
+	memberHooks MembershipHooks // the group type's, when its hooks have them
+	log         *slog.Logger
+	secretPaths []string // see secretPaths
 
 	patching keyLocks // PATCHes of one resource run one at a time
 
@@ -136,13 +121,23 @@ type Service[T any] struct {
 	selectByID      string
 }
 
-// New returns the service for one resource type.
-func New[T any](d *Descriptor[T], db *sqlstore.DB, hooks Hooks[T], log *slog.Logger) *Service[T] {
-	s := &Service[T]{d: d, db: db, hooks: hooks, log: log}
+// New returns the service for one resource type. Every service of one
+// server shares env.
+func New[T any](d *Descriptor[T], env *Env, hooks Hooks[T]) *Service[T] {
+	s := &Service[T]{d: d, env: env, db: env.DB, hooks: hooks, log: env.Log}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	db := env.DB
 	if d.Members != nil {
 		d.Members.dialect = db.Dialect
+		if mh, ok := hooks.(MembershipHooks); ok {
+			s.memberHooks = mh
+			env.setMemberHooks(d.Members.Table, mh)
+		}
 	}
 	s.returnedRequest = hasReturnedRequest(d.Type)
+	s.secretPaths = secretPaths(d.Type)
 	s.neverKeys = neverKeys(d.Type)
 	p, err := projection.New(d.Type, "", "")
 	if err != nil {
@@ -265,9 +260,6 @@ func (s *Service[T]) Create(ctx context.Context, v *T) (*Response, error) {
 	if err := s.d.Prepare(v, OpCreate); err != nil {
 		return nil, err
 	}
-	if err := s.hooks.BeforeCreate(ctx, v); err != nil {
-		return nil, s.hookError("BeforeCreate", err)
-	}
 	now := time.Now().UTC()
 	rec := &Record[T]{ID: newID(), Version: 1, Created: now, LastModified: now, Value: v}
 	doc, err := s.d.Encode(v)
@@ -278,31 +270,47 @@ func (s *Service[T]) Create(ctx context.Context, v *T) (*Response, error) {
 	if err := s.hashSecrets(rec); err != nil {
 		return nil, err
 	}
-	var members []string
+	w := &Write[T]{Tenant: tenant.Must(ctx), ID: rec.ID, New: v, Version: 1}
+	var diff diffCache
+	diff.prime(nil, rec.Doc)
+	var members memberChange
 	err = s.db.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		members = memberChange{} // the store may run this function twice
+		if err := s.before(ctx, tx, "BeforeCreate", s.hooks.BeforeCreate, w, rec, OpCreate); err != nil {
+			return err
+		}
 		if err := s.d.Insert(ctx, tx, rec); err != nil {
 			return err
 		}
 		if s.d.Members != nil {
-			ch, err := s.d.Members.addMembers(ctx, tx, rec.ID, s.d.Members.Get(v))
-			members = ch.members
+			ch, err := s.d.Members.addMembers(ctx, tx, rec.ID, s.d.Members.Get(rec.Value))
+			if err != nil {
+				return err
+			}
+			members = ch
+			if err := s.beforeMembers(ctx, tx, rec.ID, members); err != nil {
+				return err
+			}
+		}
+		var err error
+		if w.Changed, err = s.changed(nil, rec, members, &diff); err != nil {
 			return err
 		}
-		return nil
+		return s.env.record(ctx, tx, s.change("create", rec, w.Changed, members))
 	})
 	if err != nil {
 		return nil, s.storeError(err)
 	}
-	s.invalidateMembers(ctx, members)
+	s.env.committed(ctx)
+	s.invalidateMembers(ctx, members.members)
 	// A new resource belongs to no group yet, so only members need loading.
 	resp, err := s.respond(ctx, http.StatusCreated, &loaded{id: rec.ID, version: rec.Version, created: rec.Created, last: rec.LastModified, doc: rec.Doc, derivedDone: s.d.Members == nil}, nil)
 	if err != nil {
 		return nil, err
 	}
-	s.d.SetServerAttrs(v, rec.ID, s.meta(ctx, rec.ID, rec.Version, rec.Created, rec.LastModified))
-	if err := s.hooks.AfterCreate(ctx, v); err != nil {
-		s.log.Error("AfterCreate hook failed", "resourceType", s.d.Type.Name, "id", rec.ID, "err", err)
-	}
+	s.d.SetServerAttrs(w.New, rec.ID, s.meta(ctx, rec.ID, rec.Version, rec.Created, rec.LastModified))
+	s.after(ctx, "AfterCreate", s.hooks.AfterCreate, w)
+	s.afterMembers(ctx, rec.ID, members)
 	return resp, nil
 }
 
@@ -457,7 +465,7 @@ func (s *Service[T]) Replace(ctx context.Context, id string, v *T) (*Response, e
 	if err := cond.checkIfMatch(l.version); err != nil {
 		return nil, err
 	}
-	old, doc, err := s.beforeWrite(l, v, "BeforeReplace", func(old *T) error { return s.hooks.BeforeReplace(ctx, old, v) })
+	old, doc, err := s.beforeWrite(l, v)
 	if err != nil {
 		return nil, err
 	}
@@ -465,8 +473,15 @@ func (s *Service[T]) Replace(ctx context.Context, id string, v *T) (*Response, e
 	if err := s.hashSecrets(rec); err != nil {
 		return nil, err
 	}
+	w := &Write[T]{Tenant: tenant.Must(ctx), ID: id, Old: old, New: v, Version: rec.Version}
+	var diff diffCache
+	diff.prime(l.doc, rec.Doc)
 	var members memberChange
 	err = s.db.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		members = memberChange{}
+		if err := s.before(ctx, tx, "BeforeReplace", s.hooks.BeforeReplace, w, rec, OpReplace); err != nil {
+			return err
+		}
 		if err := s.writeDoc(ctx, tx, l, old, rec, cond); err != nil {
 			return err
 		}
@@ -474,10 +489,18 @@ func (s *Service[T]) Replace(ctx context.Context, id string, v *T) (*Response, e
 			// A diff against the stored rows: members that stay are not
 			// rewritten, so a PUT of a big group costs what changed.
 			var err error
-			members, err = s.d.Members.replaceMembers(ctx, tx, id, s.d.Members.Get(v))
+			if members, err = s.d.Members.replaceMembers(ctx, tx, id, s.d.Members.Get(rec.Value)); err != nil {
+				return err
+			}
+			if err := s.beforeMembers(ctx, tx, id, members); err != nil {
+				return err
+			}
+		}
+		var err error
+		if w.Changed, err = s.changed(l.doc, rec, members, &diff); err != nil {
 			return err
 		}
-		return nil
+		return s.env.record(ctx, tx, s.change("replace", rec, w.Changed, members))
 	})
 	if errors.Is(err, errConflict) {
 		// PUT is absolute: replaying it over the other write would silently
@@ -487,36 +510,32 @@ func (s *Service[T]) Replace(ctx context.Context, id string, v *T) (*Response, e
 	if err != nil {
 		return nil, s.storeError(err)
 	}
+	s.env.committed(ctx)
 	s.db.Cache.Invalidate(s.cacheTable(ctx), id)
 	s.invalidateMembers(ctx, members.members)
-	if !bytes.Equal(doc, l.doc) {
+	if !bytes.Equal(rec.Doc, l.doc) {
 		s.invalidateMemberTables()
 	}
 	resp, err := s.respond(ctx, http.StatusOK, &loaded{id: id, version: rec.Version, created: rec.Created, last: rec.LastModified, doc: rec.Doc}, nil)
 	if err != nil {
 		return nil, err
 	}
-	s.d.SetServerAttrs(v, id, s.meta(ctx, id, rec.Version, rec.Created, rec.LastModified))
-	if err := s.hooks.AfterReplace(ctx, v); err != nil {
-		s.log.Error("AfterReplace hook failed", "resourceType", s.d.Type.Name, "id", id, "err", err)
-	}
+	s.d.SetServerAttrs(w.New, id, s.meta(ctx, id, rec.Version, rec.Created, rec.LastModified))
+	s.after(ctx, "AfterReplace", s.hooks.AfterReplace, w)
+	s.afterMembers(ctx, id, members)
 	return resp, nil
 }
 
 // beforeWrite runs what every update of stored resource l into v does
-// before writing: the immutability check against the stored value, the
-// application's Before hook (which may still change v), and encoding. It
-// returns the stored value and v's new document.
-func (s *Service[T]) beforeWrite(l *loaded, v *T, hookName string, hook func(old *T) error) (*T, []byte, error) {
+// before its transaction: the immutability check against the stored value
+// and encoding. It returns the stored value and v's new document.
+func (s *Service[T]) beforeWrite(l *loaded, v *T) (*T, []byte, error) {
 	old, err := s.d.Decode(l.doc)
 	if err != nil {
 		return nil, nil, s.readError(err)
 	}
 	if err := s.d.CheckImmutable(old, v); err != nil {
 		return nil, nil, err
-	}
-	if err := hook(old); err != nil {
-		return nil, nil, s.hookError(hookName, err)
 	}
 	doc, err := s.d.Encode(v)
 	if err != nil {
@@ -587,11 +606,11 @@ func (s *Service[T]) Delete(ctx context.Context, id string) error {
 			version = l.version
 		}
 	}
-	if err := s.hooks.BeforeDelete(ctx, id); err != nil {
-		return s.hookError("BeforeDelete", err)
-	}
-	var oldMembers, groups []string
+	w := &Write[T]{Tenant: tenant.Must(ctx), ID: id}
+	var oldMembers memberChange
+	var groups []groupVersion
 	err := s.db.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		oldMembers, groups = memberChange{}, nil
 		if s.d.Members != nil {
 			// A group's member rows go before its row, whose delete would
 			// cascade to them unseen: their members' cached rows show it.
@@ -599,7 +618,7 @@ func (s *Service[T]) Delete(ctx context.Context, id string) error {
 			if err != nil {
 				return err
 			}
-			oldMembers = ch.members
+			oldMembers = ch
 		}
 		// Then the main row, before the membership cleanup: its DELETE waits for any transaction
 		// that is adding this resource to a group (that one holds a share
@@ -613,15 +632,16 @@ func (s *Service[T]) Delete(ctx context.Context, id string) error {
 			q += ` AND "version" = ?`
 			args = append(args, version)
 		}
-		n, err := sqlstore.ExecRows(ctx, tx, q, args...)
-		if err != nil {
-			return err
-		}
-		if n == 0 {
+		var doc []byte
+		err := sqlstore.QueryRowTx(ctx, tx, q+` RETURNING "version", "doc"`, args...).Scan(&w.Version, &doc)
+		if errors.Is(err, sql.ErrNoRows) {
 			if version != 0 {
 				return s.lostRace(ctx, tx, id, Conditions{IfMatch: cond.IfMatch})
 			}
 			return scimerr.NotFound("%s %q not found", s.d.Type.Name, id)
+		}
+		if err != nil {
+			return err
 		}
 		if err := s.d.DeleteRows(ctx, tx, id); err != nil {
 			return err
@@ -629,23 +649,62 @@ func (s *Service[T]) Delete(ctx context.Context, id string) error {
 		if ms := s.membership(); ms != nil {
 			// The groups this resource belonged to change: their members
 			// list loses it, so their version and lastModified move too.
-			var err error
 			if groups, err = ms.leaveAll(ctx, tx, id); err != nil {
 				return err
 			}
 		}
-		return nil
+		if w.Old, err = s.d.Decode(doc); err != nil {
+			return err
+		}
+		w.Tx = tx
+		err = s.hooks.BeforeDelete(ctx, w)
+		w.Tx = bun.Tx{}
+		if err != nil {
+			return s.hookError("BeforeDelete", err)
+		}
+		if err := s.beforeMembers(ctx, tx, id, oldMembers); err != nil {
+			return err
+		}
+		changes := []*Change{{ResourceType: s.d.Type.Name, ID: id, Op: "delete", Version: w.Version, MembersRemoved: oldMembers.removed, Time: time.Now().UTC()}}
+		if len(groups) > 0 {
+			ms := s.membership()
+			mh := s.env.memberHooksOf(ms.Table)
+			for _, g := range groups {
+				if mh != nil {
+					c := &MemberChange{Tx: tx, Tenant: w.Tenant, GroupID: g.id, Removed: []string{id}}
+					if err := mh.BeforeMembersChange(ctx, c); err != nil {
+						return s.hookError("BeforeMembersChange", err)
+					}
+				}
+				changes = append(changes, &Change{ResourceType: ms.GroupType, ID: g.id, Op: "patch", Version: g.version,
+					Changed: []string{"members"}, MembersRemoved: []string{id}, Time: changes[0].Time})
+			}
+		}
+		return s.env.record(ctx, tx, changes...)
 	})
 	if err != nil {
 		return s.storeError(err)
 	}
+	s.env.committed(ctx)
 	s.db.Cache.Invalidate(s.cacheTable(ctx), id)
-	s.invalidateMembers(ctx, oldMembers)
+	s.invalidateMembers(ctx, oldMembers.members)
 	if ms := s.membership(); ms != nil && len(groups) > 0 {
-		s.db.Cache.Invalidate(ms.GroupTable+"\x00"+tenant.Must(ctx), groups...)
+		ids := make([]string, len(groups))
+		for i, g := range groups {
+			ids[i] = g.id
+		}
+		s.db.Cache.Invalidate(ms.GroupTable+"\x00"+tenant.Must(ctx), ids...)
 	}
-	if err := s.hooks.AfterDelete(ctx, id); err != nil {
-		s.log.Error("AfterDelete hook failed", "resourceType", s.d.Type.Name, "id", id, "err", err)
+	s.after(ctx, "AfterDelete", s.hooks.AfterDelete, w)
+	s.afterMembers(ctx, id, oldMembers)
+	if len(groups) > 0 {
+		if mh := s.env.memberHooksOf(s.membership().Table); mh != nil {
+			for _, g := range groups {
+				if err := mh.AfterMembersChange(ctx, &MemberChange{Tenant: w.Tenant, GroupID: g.id, Removed: []string{id}}); err != nil {
+					s.log.Error("AfterMembersChange hook failed", "group", g.id, "err", err)
+				}
+			}
+		}
 	}
 	return nil
 }

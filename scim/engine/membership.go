@@ -21,6 +21,7 @@ import (
 type Membership struct {
 	Table         string // e.g. "scim_group_members"
 	GroupTable    string // e.g. "scim_groups"
+	GroupType     string // the group resource type's name, e.g. "Group"
 	GroupEndpoint string // e.g. "/Groups"
 	// GroupDisplay are the attributes of a group's stored document that name
 	// it for display, the first present one winning (["displayName"]).
@@ -62,12 +63,27 @@ type MembersSpec[T any] struct {
 // or removed, and the member ids whose derived "groups" may have changed.
 type memberChange struct {
 	n       int64
-	members []string
+	members []string // every member id whose membership changed (cache invalidation)
+	added   []Member // rows inserted
+	removed []string // rows deleted
 }
 
 func (c *memberChange) add(o memberChange) {
 	c.n += o.n
 	c.members = append(c.members, o.members...)
+	c.added = append(c.added, o.added...)
+	c.removed = append(c.removed, o.removed...)
+}
+
+func (c *memberChange) addedIDs() []string {
+	if len(c.added) == 0 {
+		return nil
+	}
+	ids := make([]string, len(c.added))
+	for i, m := range c.added {
+		ids[i] = m.ID
+	}
+	return ids
 }
 
 // maxBind bounds the values bound in one statement (SQLite's default limit
@@ -191,15 +207,29 @@ func (m *MembersSpec[T]) insertRows(ctx context.Context, tx bun.Tx, groupID stri
 				display = r.Display
 			}
 			args = append(args, ten, groupID, r.Value, r.Type, display)
-			ch.members = append(ch.members, r.Value)
 		}
-		b.WriteString(` ON CONFLICT ("tenant_id", "group_id", "member_id") DO NOTHING`)
-		n, err := sqlstore.ExecRows(ctx, tx, b.String(), args...)
+		// RETURNING names only the rows inserted: a member added twice is
+		// not reported as added (hooks, change feed).
+		b.WriteString(` ON CONFLICT ("tenant_id", "group_id", "member_id") DO NOTHING RETURNING "member_id", "member_type"`)
+		rows, err := sqlstore.QueryTx(ctx, tx, b.String(), args...)
 		if err != nil {
 			return ch, err
 		}
-		ch.n += n
+		for rows.Next() {
+			var m Member
+			if err := rows.Scan(&m.ID, &m.Type); err != nil {
+				rows.Close()
+				return ch, err
+			}
+			ch.added = append(ch.added, m)
+			ch.members = append(ch.members, m.ID)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return ch, err
+		}
 	}
+	ch.n = int64(len(ch.added))
 	return ch, nil
 }
 
@@ -208,13 +238,11 @@ func (m *MembersSpec[T]) removeMembers(ctx context.Context, tx bun.Tx, groupID s
 	var ch memberChange
 	for start := 0; start < len(ids); start += maxBind {
 		chunk := ids[start:min(start+maxBind, len(ids))]
-		q := `DELETE FROM "` + m.Table + `" WHERE "tenant_id" = ? AND "group_id" = ? AND "member_id" IN (` + placeholders(len(chunk)) + `)`
-		n, err := sqlstore.ExecRows(ctx, tx, q, append([]any{tenant.Must(ctx), groupID}, anys(chunk)...)...)
+		part, err := m.removeWhere(ctx, tx, groupID, `"member_id" IN (`+placeholders(len(chunk))+`)`, anys(chunk))
 		if err != nil {
 			return ch, err
 		}
-		ch.n += n
-		ch.members = append(ch.members, chunk...)
+		ch.add(part)
 	}
 	return ch, nil
 }
@@ -239,6 +267,7 @@ func (m *MembersSpec[T]) removeWhere(ctx context.Context, tx bun.Tx, groupID, wh
 			return ch, err
 		}
 		ch.members = append(ch.members, id)
+		ch.removed = append(ch.removed, id)
 	}
 	ch.n = int64(len(ch.members))
 	return ch, rows.Err()
@@ -468,20 +497,26 @@ func (m *MembersSpec[T]) memberIDs(ctx context.Context, tx bun.IDB, id string) (
 	return ids, err
 }
 
+// groupVersion is a group whose version a write moved.
+type groupVersion struct {
+	id      string
+	version int64
+}
+
 // leaveAll removes member id from every group it belongs to and moves those
-// groups' version and lastModified; it returns their ids.
-func (m *Membership) leaveAll(ctx context.Context, tx bun.Tx, id string) ([]string, error) {
+// groups' version and lastModified; it returns them with their new versions.
+func (m *Membership) leaveAll(ctx context.Context, tx bun.Tx, id string) ([]groupVersion, error) {
 	ten := tenant.Must(ctx)
 	q := `UPDATE "` + m.GroupTable + `" SET "version" = "version" + 1, "last_modified" = ?` +
-		` WHERE "tenant_id" = ? AND "id" IN (SELECT "group_id" FROM "` + m.Table + `" WHERE "tenant_id" = ? AND "member_id" = ?) RETURNING "id"`
+		` WHERE "tenant_id" = ? AND "id" IN (SELECT "group_id" FROM "` + m.Table + `" WHERE "tenant_id" = ? AND "member_id" = ?) RETURNING "id", "version"`
 	rows, err := sqlstore.QueryTx(ctx, tx, q, sqlstore.FormatTime(time.Now()), ten, ten, id)
 	if err != nil {
 		return nil, err
 	}
-	var groups []string
+	var groups []groupVersion
 	for rows.Next() {
-		var g string
-		if err := rows.Scan(&g); err != nil {
+		var g groupVersion
+		if err := rows.Scan(&g.id, &g.version); err != nil {
 			rows.Close()
 			return nil, err
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/scimforge/scimforge/scim/filter"
 	"github.com/scimforge/scimforge/scim/patch"
 	"github.com/scimforge/scimforge/scim/scimerr"
+	"github.com/scimforge/scimforge/scim/tenant"
 )
 
 // patchRetries bounds how often a PATCH is re-applied after losing a race
@@ -92,21 +93,29 @@ func (s *Service[T]) patchOnce(ctx context.Context, id string, req *patch.Reques
 	if err := s.d.Prepare(v, OpReplace); err != nil {
 		return nil, err
 	}
-	old, newDoc, err := s.beforeWrite(l, v, "BeforePatch", func(old *T) error { return s.hooks.BeforePatch(ctx, old, v) })
+	old, newDoc, err := s.beforeWrite(l, v)
 	if err != nil {
 		return nil, err
 	}
-	docChanged := res.Secret || !bytes.Equal(newDoc, l.doc)
-	if !docChanged && len(res.Members) == 0 {
+	if !res.Secret && bytes.Equal(newDoc, l.doc) && len(res.Members) == 0 {
+		// Nothing to write: no version, no hooks, no change event.
 		return s.patchResponse(ctx, l, proj, full)
 	}
 	rec := s.nextRecord(l, newDoc, v)
 	if err := s.hashSecrets(rec); err != nil {
 		return nil, err
 	}
+	w := &Write[T]{Tenant: tenant.Must(ctx), ID: id, Old: old, New: v, Version: rec.Version}
+	var diff diffCache
+	diff.prime(l.doc, rec.Doc)
 	var members memberChange
+	var docChanged bool
 	err = s.db.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		members = memberChange{} // the store may run this function twice
+		if err := s.before(ctx, tx, "BeforePatch", s.hooks.BeforePatch, w, rec, OpReplace); err != nil {
+			return err
+		}
+		docChanged = res.Secret || !bytes.Equal(rec.Doc, l.doc)
 		if docChanged {
 			if err := s.writeDoc(ctx, tx, l, old, rec, cond); err != nil {
 				return err
@@ -119,25 +128,34 @@ func (s *Service[T]) patchOnce(ctx context.Context, id string, req *patch.Reques
 			}
 			members.add(ch)
 		}
-		if docChanged {
-			return nil
+		if !docChanged {
+			if members.n == 0 {
+				return errNoChange
+			}
+			// Only the membership changed: the group's row moves to the next
+			// version without being read or rewritten. Concurrent member
+			// PATCHes each add their rows and each move the version once.
+			var check int64
+			if cond.IfMatch != "" {
+				check = l.version
+			}
+			v, _, err := s.d.Members.touch(ctx, tx, id, rec.LastModified, check)
+			if errors.Is(err, sql.ErrNoRows) {
+				return s.lostRace(ctx, tx, id, cond)
+			}
+			if err != nil {
+				return err
+			}
+			rec.Version, w.Version = v, v
 		}
-		if members.n == 0 {
-			return errNoChange
+		if err := s.beforeMembers(ctx, tx, id, members); err != nil {
+			return err
 		}
-		// Only the membership changed: the group's row moves to the next
-		// version without being read or rewritten. Concurrent member
-		// PATCHes each add their rows and each move the version once.
-		var check int64
-		if cond.IfMatch != "" {
-			check = l.version
+		var err error
+		if w.Changed, err = s.changed(l.doc, rec, members, &diff); err != nil {
+			return err
 		}
-		v, _, err := s.d.Members.touch(ctx, tx, id, rec.LastModified, check)
-		if errors.Is(err, sql.ErrNoRows) {
-			return s.lostRace(ctx, tx, id, cond)
-		}
-		rec.Version = v
-		return err
+		return s.env.record(ctx, tx, s.change("patch", rec, w.Changed, members))
 	})
 	if errors.Is(err, errNoChange) {
 		return s.patchResponse(ctx, l, proj, full)
@@ -148,6 +166,7 @@ func (s *Service[T]) patchOnce(ctx context.Context, id string, req *patch.Reques
 		}
 		return nil, s.storeError(err)
 	}
+	s.env.committed(ctx)
 	s.db.Cache.Invalidate(s.cacheTable(ctx), id)
 	s.invalidateMembers(ctx, members.members)
 	if docChanged {
@@ -158,10 +177,9 @@ func (s *Service[T]) patchOnce(ctx context.Context, id string, req *patch.Reques
 	if err != nil {
 		return nil, err
 	}
-	s.d.SetServerAttrs(v, id, s.meta(ctx, id, rec.Version, rec.Created, rec.LastModified))
-	if err := s.hooks.AfterPatch(ctx, old, v); err != nil {
-		s.log.Error("AfterPatch hook failed", "resourceType", s.d.Type.Name, "id", id, "err", err)
-	}
+	s.d.SetServerAttrs(w.New, id, s.meta(ctx, id, rec.Version, rec.Created, rec.LastModified))
+	s.after(ctx, "AfterPatch", s.hooks.AfterPatch, w)
+	s.afterMembers(ctx, id, members)
 	return resp, nil
 }
 

@@ -188,7 +188,7 @@ func openServer(t *testing.T, url string, opt sqlstore.Options) (*sqlstore.DB, *
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	srv, err := api.NewServer(db, api.Hooks{}, slog.New(slog.DiscardHandler))
+	srv, err := api.NewServer(&engine.Env{DB: db, Log: slog.New(slog.DiscardHandler)}, api.Hooks{})
 	if err != nil {
 		t.Fatal(err)
 	}

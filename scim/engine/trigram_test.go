@@ -47,7 +47,7 @@ func openEngine(t *testing.T, eng string, migrations fs.FS, url string) (*sqlsto
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := api.NewServer(db, api.Hooks{}, slog.New(slog.DiscardHandler))
+	srv, err := api.NewServer(&engine.Env{DB: db, Log: slog.New(slog.DiscardHandler)}, api.Hooks{})
 	if err != nil {
 		db.Close()
 		t.Fatal(err)

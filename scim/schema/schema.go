@@ -93,6 +93,18 @@ type Attribute struct {
 	Schema *Schema `json:"-"`
 
 	subs map[string]*Attribute
+	// ptr is the RFC 6901 JSON Pointer of the definition in Schema.File.
+	ptr string
+}
+
+// Location is where the attribute is defined: the schema file and the JSON
+// Pointer of its definition there, e.g. "/attributes/3/subAttributes/0",
+// for reporting problems with it. Both are empty for common attributes.
+func (a *Attribute) Location() (file, pointer string) {
+	if a.Schema == nil {
+		return "", ""
+	}
+	return a.Schema.File, a.ptr
 }
 
 // Sub returns the sub-attribute named name, compared case-insensitively as
@@ -188,6 +200,10 @@ type ResourceType struct {
 	// Core is the resolved base schema; Extensions parallels SchemaExtensions.
 	Core       *Schema   `json:"-"`
 	Extensions []*Schema `json:"-"`
+
+	// extIndex is the index in the document's "schemaExtensions" of each
+	// entry of SchemaExtensions (which leaves out entries in error).
+	extIndex []int
 }
 
 // Extension returns the extension schema whose URN is urn (case-insensitive), or nil.

@@ -26,24 +26,27 @@ func openPostgres(ctx context.Context, rawURL string, migrations fs.FS, opt Opti
 		return nil, err
 	}
 	db := &DB{Write: bun.NewDB(sqldb, pgdialect.New()), Read: sqldb, Dialect: sqlfilter.Postgres}
-	all, err := sets("postgres", migrations, opt.Extra)
-	if err != nil {
+	if err := db.migratePostgres(ctx, migrations, opt); err != nil {
 		db.Close()
 		return nil, err
+	}
+	return db, nil
+}
+
+// migratePostgres applies the migrations under the advisory lock and
+// checks the result.
+func (db *DB) migratePostgres(ctx context.Context, migrations fs.FS, opt Options) error {
+	all, err := sets("postgres", migrations, opt.Extra)
+	if err != nil {
+		return err
 	}
 	// Another instance may be migrating: wait for it, but not forever.
 	mctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
 	if err := migrateLocked(mctx, db.Write, all); err != nil {
-		err = explainMigration(ctx, sqldb, db.Dialect, migrations, err)
-		db.Close()
-		return nil, err
+		return explainMigration(ctx, db.Write.DB, db.Dialect, migrations, err)
 	}
-	if err := db.verify(ctx, migrations); err != nil {
-		db.Close()
-		return nil, err
-	}
-	return db, nil
+	return db.verify(ctx, migrations)
 }
 
 // maxTxAttempts bounds how often a PostgreSQL transaction that lost a

@@ -55,6 +55,7 @@ type DB struct {
 	path   string        // the SQLite file
 
 	stopOptimizer func() // ends the periodic PRAGMA optimize (optimize.go)
+	borrowed      bool   // the handle is the application's (OpenDB): Close leaves it open
 }
 
 // Location describes where a database URL points, for logs.
@@ -124,6 +125,12 @@ type Options struct {
 	Extra []MigrationSet
 	// PGConns is the size of a PostgreSQL pool (0: DefaultPGConns).
 	PGConns int
+	// Shared lets other processes (the application, sqlite3) read and
+	// write the SQLite file while this one has it open: normal WAL locking
+	// instead of exclusive mode, and no row cache, since another process
+	// may change any row. A second scimforge server is still refused (the
+	// PATH.lock file). Costs throughput: see README "Configuration".
+	Shared bool
 }
 
 // DefaultCacheBytes is the row cache size when Options leave it at 0.
@@ -156,7 +163,8 @@ func Open(ctx context.Context, rawURL string, migrations fs.FS, opt Options) (*D
 		// creates/s and 11.1k GETs/s against 1182 and 14.4k with 256 MiB,
 		// and 64 MiB plus a 16 MiB page cache 855 and 14.1k.
 		"&_pragma=mmap_size(268435456)"
-	if lock != nil {
+	exclusive := lock != nil && !opt.Shared
+	if exclusive {
 		// This process is the database's only user (the lock says so), so
 		// SQLite may skip its shared-memory locks: with EXCLUSIVE locking set
 		// before WAL is first used there is no -shm file and no fcntl per
@@ -195,7 +203,7 @@ func Open(ctx context.Context, rawURL string, migrations fs.FS, opt Options) (*D
 		return nil, err
 	}
 	db.startOptimizer(ctx)
-	if lock != nil {
+	if exclusive {
 		db.Read = wsql
 		db.single = true
 		switch {
@@ -207,8 +215,9 @@ func Open(ctx context.Context, rawURL string, migrations fs.FS, opt Options) (*D
 		}
 		return db, nil
 	}
-	// Without the lock (platforms without flock) other processes may use
-	// the file: shared locking, a separate read pool, and no row cache.
+	// Shared, or without the lock (platforms without flock), other
+	// processes may use the file: shared locking, a separate read pool, and
+	// no row cache.
 	rsql, err := sql.Open(sqliteshim.ShimName, dsn+"&_pragma=query_only(1)")
 	if err != nil {
 		db.Close()
@@ -279,6 +288,14 @@ func (db *DB) Close() error {
 	}
 	if db.stopOptimizer != nil {
 		db.stopOptimizer()
+	}
+	if db.borrowed {
+		db.closeWriteStmts()
+		db.stmts.Range(func(k, v any) bool {
+			v.(*sql.Stmt).Close()
+			return true
+		})
+		return nil
 	}
 	if db.Dialect == sqlfilter.Postgres {
 		return db.Write.Close() // Read is the same pool

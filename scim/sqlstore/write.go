@@ -69,13 +69,30 @@ func execResult(ctx context.Context, db bun.IDB, query string, args []any) (sql.
 
 // QueryTx runs a query with "?" placeholders inside the transaction
 // RunInTx passed to its function.
+// On SQLite the statement is prepared once and reused, as Exec's are
+// (preparing costs more than running a one-row statement).
 func QueryTx(ctx context.Context, tx bun.Tx, query string, args ...any) (*sql.Rows, error) {
+	if st := writeStmtFor(ctx, query); st != nil {
+		return tx.Tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+	}
 	return tx.Tx.QueryContext(ctx, bindFor(ctx, query), args...)
 }
 
 // QueryRowTx is QueryTx for one row.
 func QueryRowTx(ctx context.Context, tx bun.Tx, query string, args ...any) *sql.Row {
+	if st := writeStmtFor(ctx, query); st != nil {
+		return tx.Tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+	}
 	return tx.Tx.QueryRowContext(ctx, bindFor(ctx, query), args...)
+}
+
+// writeStmtFor is the prepared SQLite statement of query for the
+// transaction in ctx, or nil (PostgreSQL, outside RunInTx, not prepared yet).
+func writeStmtFor(ctx context.Context, query string) *sql.Stmt {
+	if d, _ := ctx.Value(inTxKey{}).(*DB); d != nil && d.Dialect == sqlfilter.SQLite {
+		return d.writeStmt(query)
+	}
+	return nil
 }
 
 // bindFor turns "?" placeholders into the dialect's of the transaction in ctx.

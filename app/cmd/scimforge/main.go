@@ -5,6 +5,7 @@
 //	scimforge token create|list|revoke|generate
 //	scimforge reindex [--check]
 //	scimforge backup [--force] PATH
+//	scimforge events [--tenant T] [--after N] [--limit N] [--follow] [--json]
 package main
 
 import (
@@ -25,13 +26,14 @@ import (
 	"github.com/scimforge/scimforge/app/config"
 	"github.com/scimforge/scimforge/app/logbuf"
 	"github.com/scimforge/scimforge/app/server"
+	"github.com/scimforge/scimforge/scim/feed"
 	"github.com/scimforge/scimforge/scim/sqlstore"
 	"github.com/scimforge/scimforge/scim/web"
 )
 
 const usage = `usage:
   scimforge serve [flags]            start the SCIM server (scimforge serve -h lists the flags)
-` + admin.Usage + `The tenant, token, reindex and backup commands read SCIMFORGE_DATABASE_URL and SCIMFORGE_TENANCY
+` + admin.Usage + `The tenant, token, reindex, backup and events commands read SCIMFORGE_DATABASE_URL and SCIMFORGE_TENANCY
 as the server does, and work while it runs (a SQLite server runs them through PATH.admin.sock).
 `
 
@@ -46,7 +48,7 @@ func main() {
 			fmt.Fprintln(os.Stderr, "scimforge:", err)
 			os.Exit(1)
 		}
-	case "tenant", "token", "reindex", "backup":
+	case "tenant", "token", "reindex", "backup", "events":
 		if err := manage(os.Args[1:]); err != nil {
 			var ue *admin.UsageError
 			if errors.As(err, &ue) {
@@ -84,7 +86,8 @@ func manage(args []string) error {
 				db.Close()
 				return admin.Backend{}, nil, err
 			}
-			return admin.Backend{Creds: creds, Purge: server.PurgeTenant, Data: data}, db.Close, nil
+			events := feed.New(db.Write, db.Dialect) // reads only: retention is the server's
+			return admin.Backend{Creds: creds, Purge: server.PurgeTenant, Data: data, Events: events}, db.Close, nil
 		},
 		Stdout: os.Stdout,
 		Stderr: os.Stderr,

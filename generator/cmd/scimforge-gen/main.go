@@ -1,10 +1,15 @@
 // Command scimforge-gen reads schemas/ and writes generated/ and
 // openapi.yaml, then runs oapi-codegen over the codegen view of the spec.
-// Run it from the repository root (make generate does).
+// Run it from the repository root (make generate does). With -check (make
+// lint-schemas) it only checks the schema folder and codegen.yaml. Either
+// way, problems in them are all listed, one per line as
+// "file#/json/pointer: message (fix: hint)", and exit status 1 means
+// nothing was written.
 package main
 
 import (
 	"bytes"
+	"errors"
 	"flag"
 	"fmt"
 	"go/format"
@@ -15,6 +20,7 @@ import (
 
 	"github.com/scimforge/scimforge/generator"
 	"github.com/scimforge/scimforge/generator/internal/emit"
+	"github.com/scimforge/scimforge/scim/schema"
 )
 
 // codegenRun is one run of oapi-codegen: its configuration, the spec it
@@ -32,15 +38,53 @@ var codegenRuns = []codegenRun{
 
 func main() {
 	schemas := flag.String("schemas", "schemas", "folder with the RFC 7643 schema documents and codegen.yaml")
-	check := flag.Bool("check", false, "do not write; exit 1 if generated files are stale")
+	check := flag.Bool("check", false, "only check the schema folder and codegen.yaml: report every problem, write nothing")
+	stale := flag.Bool("stale", false, "do not write; exit 1 if generated files are stale")
 	flag.Parse()
-	if err := run(*schemas, *check); err != nil {
+	var err error
+	if *check {
+		err = checkOnly(*schemas)
+	} else {
+		err = run(*schemas, *stale)
+	}
+	var ps schema.Problems
+	switch {
+	case errors.As(err, &ps):
+		// One line per problem, "file#pointer: message (fix: hint)", sorted
+		// by file and pointer, so editors and CI logs can jump to each.
+		for _, p := range ps {
+			fmt.Fprintln(os.Stderr, p)
+		}
+		fmt.Fprintf(os.Stderr, "scimforge-gen: %s in %s/", plural(len(ps), "problem"), *schemas)
+		if !*check {
+			fmt.Fprint(os.Stderr, "; nothing was written")
+		}
+		fmt.Fprintln(os.Stderr)
+		os.Exit(1)
+	case err != nil:
 		fmt.Fprintln(os.Stderr, "scimforge-gen:", err)
 		os.Exit(1)
 	}
 }
 
-func run(schemas string, check bool) error {
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// checkOnly is -check (make lint-schemas): validation without rendering.
+func checkOnly(schemas string) error {
+	rts, n, err := generator.Check(generator.Options{Root: ".", Schemas: schemas})
+	if err != nil {
+		return err
+	}
+	fmt.Printf("%s: %s, %s, no problems\n", schemas, plural(rts, "resource type"), plural(n, "schema"))
+	return nil
+}
+
+func run(schemas string, stale bool) error {
 	files, err := generator.Render(generator.Options{Root: ".", Schemas: schemas})
 	if err != nil {
 		return err
@@ -52,21 +96,36 @@ func run(schemas string, check bool) error {
 		}
 		files = append(files, out)
 	}
-	if check {
-		var stale []string
+	if stale {
+		var old []string
 		for _, f := range files {
-			if old, err := os.ReadFile(f.Path); err != nil || !bytes.Equal(old, f.Data) {
-				stale = append(stale, f.Path)
+			if b, err := os.ReadFile(f.Path); err != nil || !bytes.Equal(b, f.Data) {
+				old = append(old, f.Path)
 			}
 		}
-		if len(stale) > 0 {
-			return fmt.Errorf("stale generated files (run make generate): %s", strings.Join(stale, ", "))
+		if len(old) > 0 {
+			return fmt.Errorf("stale generated files (run make generate): %s", strings.Join(old, ", "))
 		}
 		return nil
 	}
 	changed, err := generator.Write(".", files, nil)
 	for _, c := range changed {
 		fmt.Println("wrote", c)
+	}
+	if err != nil {
+		return err
+	}
+	// Hooks files of new resource types: the application's, written once.
+	scaffold, warnings, err := generator.Scaffold(generator.Options{Root: ".", Schemas: schemas})
+	if err != nil {
+		return err
+	}
+	for _, w := range warnings {
+		fmt.Fprintln(os.Stderr, "scimforge-gen: warning:", w)
+	}
+	wrote, err := generator.WriteScaffold(".", scaffold)
+	for _, p := range wrote {
+		fmt.Println("scaffolded", p, "(your hooks: edit freely, never overwritten)")
 	}
 	return err
 }

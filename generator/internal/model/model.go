@@ -7,36 +7,16 @@ package model
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"sort"
+	"maps"
+	"path"
+	"regexp"
+	"slices"
 	"strings"
-
-	"go.yaml.in/yaml/v3"
 
 	"github.com/scimforge/scimforge/generator/internal/naming"
 	"github.com/scimforge/scimforge/scim/schema"
 )
-
-// Sidecar is schemas/codegen.yaml: generator-only annotations that must not
-// live in the RFC 7643 JSON (which /Schemas serves verbatim).
-type Sidecar struct {
-	ResourceTypes map[string]struct {
-		GoName  string   `yaml:"goName"`
-		Table   string   `yaml:"table"`
-		Indexes []string `yaml:"indexes"`
-	} `yaml:"resourceTypes"`
-	Membership *struct {
-		Group string `yaml:"group"`
-		Table string `yaml:"table"`
-	} `yaml:"membership"`
-	Schemas map[string]struct {
-		GoName       string `yaml:"goName"`
-		ColumnPrefix string `yaml:"columnPrefix"`
-	} `yaml:"schemas"`
-	// OpenAPI describes the API in openapi.yaml (see openapi.go).
-	OpenAPI *OpenAPI `yaml:"openapi"`
-}
 
 // Model is everything the emitters need.
 type Model struct {
@@ -108,92 +88,138 @@ type Membership struct {
 	Group *Resource
 }
 
-// Load reads schemas/ (the JSON documents and codegen.yaml) and builds the model.
+// Load reads schemas/ (the JSON documents and codegen.yaml) and builds the
+// model. Every problem in either is reported at once, sorted, as
+// schema.Problems; other errors are for files that cannot be read.
 func Load(fsys fs.FS, root string) (*Model, error) {
-	set, err := schema.Load(fsys, root)
+	set, problems, err := schema.Check(fsys, root)
 	if err != nil {
 		return nil, err
 	}
-	var side Sidecar
-	sidecarFile := root + "/codegen.yaml"
-	if raw, err := fs.ReadFile(fsys, sidecarFile); err == nil {
-		dec := yaml.NewDecoder(strings.NewReader(string(raw)))
-		dec.KnownFields(true)
-		// A sidecar with nothing but comments is an empty one (io.EOF).
-		if err := dec.Decode(&side); err != nil && !errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("%s: %w", sidecarFile, err)
+	sidecarFile := path.Join(root, "codegen.yaml")
+	side := &Sidecar{}
+	raw, err := fs.ReadFile(fsys, sidecarFile)
+	switch {
+	case err == nil:
+		var ps schema.Problems
+		side, ps = parseSidecar(sidecarFile, raw)
+		problems = append(problems, ps...)
+	case !errors.Is(err, fs.ErrNotExist):
+		return nil, err
+	}
+	// With problems in the schema files the set is partial (documents or
+	// attributes in error may be missing), but the sidecar is still checked
+	// against what there is, so that one run reports everything.
+	m, ps := build(set, side, sidecarFile, root, len(problems) == 0)
+	// A place the loader already reported on (an attribute named "id") is
+	// not reported again for what follows from it (its column clashing
+	// with the id column).
+	reported := map[[2]string]bool{}
+	for _, p := range problems {
+		reported[[2]string{p.File, p.Pointer}] = true
+	}
+	for _, p := range ps {
+		if !reported[[2]string{p.File, p.Pointer}] {
+			problems = append(problems, p)
 		}
 	}
-	m, err := build(set, &side, sidecarFile)
-	if m != nil {
-		m.Root = root
+	if len(problems) > 0 {
+		return nil, problems.Sorted()
 	}
-	return m, err
+	m.Root = root
+	return m, nil
 }
 
-func build(set *schema.Set, side *Sidecar, sidecarFile string) (*Model, error) {
+// Go names are exported identifiers; table names and column prefixes are
+// written into SQL unquoted in places, so they stay plain.
+var (
+	goIdent  = regexp.MustCompile(`^[A-Z][A-Za-z0-9]*$`)
+	sqlIdent = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
+)
+
+func build(set *schema.Set, side *Sidecar, sidecarFile, root string, setOK bool) (*Model, schema.Problems) {
 	m := &Model{Set: set, OpenAPI: side.OpenAPI}
-	var problems []string
-	fail := func(format string, args ...any) {
-		problems = append(problems, sidecarFile+": "+fmt.Sprintf(format, args...))
+	var problems schema.Problems
+	fail := func(file, ptr, fix, format string, args ...any) {
+		problems = append(problems, &schema.Problem{File: file, Pointer: ptr, Msg: fmt.Sprintf(format, args...), Fix: fix})
 	}
-	side.OpenAPI.check(fail)
-	for name := range side.ResourceTypes {
-		if set.ResourceType(name) == nil {
-			fail("resourceTypes.%s: no resource type named %q", name, name)
-		}
-	}
-	for urn := range side.Schemas {
-		if set.Schema(urn) == nil {
-			fail("schemas.%s: no schema with that id", urn)
-		}
+	side.fold(set, func(ptr, fix, format string, args ...any) { fail(sidecarFile, ptr, fix, format, args...) })
+	if len(set.ResourceTypes) == 0 && setOK {
+		fail(root, "", "add a ResourceType document, e.g. resourcetypes/User.json (see schemas/README.md)",
+			"no ResourceType documents: there is nothing to generate")
 	}
 	partNames := map[string]string{}
 	for _, rt := range set.ResourceTypes {
+		if rt.Core == nil {
+			continue // its schema is missing: reported by the loader
+		}
 		cfg := side.ResourceTypes[rt.Name]
 		r := &Resource{Type: rt, GoName: cfg.GoName, Table: cfg.Table}
 		if r.GoName == "" {
 			r.GoName = naming.Go(rt.Name)
+		} else if !goIdent.MatchString(r.GoName) {
+			fail(sidecarFile, schema.Pointer("resourceTypes", rt.Name, "goName"), "use an upper-case letter, then letters and digits", "Go name %q is not an exported Go identifier", r.GoName)
 		}
 		if r.Table == "" {
 			r.Table = "scim_" + naming.Snake(strings.TrimPrefix(rt.Endpoint, "/"))
+		} else if !sqlIdent.MatchString(r.Table) {
+			fail(sidecarFile, schema.Pointer("resourceTypes", rt.Name, "table"), "use lower-case letters, digits and '_'", "table name %q is not a plain SQL name", r.Table)
 		}
 		r.Parts = append(r.Parts, &Part{Schema: rt.Core, GoName: r.GoName})
 		for i, ext := range rt.Extensions {
 			sc := side.Schemas[ext.ID]
 			p := &Part{Schema: ext, GoName: sc.GoName, Extension: true, Required: rt.SchemaExtensions[i].Required, ColumnPrefix: sc.ColumnPrefix}
-			if p.GoName == "" {
+			switch {
+			case p.GoName == "":
 				p.GoName = naming.Go(ext.Name)
+				if !goIdent.MatchString(p.GoName) {
+					fail(ext.File, "/name", fmt.Sprintf("set goName for %s under schemas: in %s, or name the schema with letters and digits", ext.ID, sidecarFile),
+						"schema name %q gives no usable Go name (%q)", ext.Name, p.GoName)
+				}
+			case !goIdent.MatchString(p.GoName):
+				fail(sidecarFile, schema.Pointer("schemas", ext.ID, "goName"), "use an upper-case letter, then letters and digits", "Go name %q is not an exported Go identifier", p.GoName)
 			}
-			if p.ColumnPrefix == "" {
+			switch {
+			case p.ColumnPrefix == "":
 				p.ColumnPrefix = naming.Snake(ext.Name) + "_"
+			case !sqlIdent.MatchString(p.ColumnPrefix):
+				fail(sidecarFile, schema.Pointer("schemas", ext.ID, "columnPrefix"), "use lower-case letters, digits and '_', e.g. \"acme_\"", "column prefix %q is not a plain SQL name", p.ColumnPrefix)
 			}
 			r.Parts = append(r.Parts, p)
 		}
 		for _, p := range r.Parts {
 			if prev, ok := partNames[p.GoName]; ok && prev != p.Schema.ID {
-				fail("Go name %q is used by both %s and %s; set schemas.<urn>.goName", p.GoName, prev, p.Schema.ID)
+				fail(sidecarFile, schema.Pointer("schemas", p.Schema.ID), "set goName for one of them under schemas: in codegen.yaml",
+					"Go name %q is used by both %s and %s", p.GoName, prev, p.Schema.ID)
 			}
 			partNames[p.GoName] = p.Schema.ID
 		}
 		m.Resources = append(m.Resources, r)
 	}
-	if ms := side.Membership; ms != nil {
+	if ms := side.Membership; ms != nil && ms.Group != "" {
 		var group *Resource
 		for _, r := range m.Resources {
-			if strings.EqualFold(r.Type.Name, ms.Group) {
+			if r.Type.Name == ms.Group {
 				group = r
 			}
 		}
+		ptr := schema.Pointer("membership", "group")
 		switch {
+		case group == nil && set.ResourceType(ms.Group) != nil:
+			// The resource type exists (with a schema in error, or spelled
+			// in another case, which fold reports).
 		case group == nil:
-			fail("membership.group: no resource type named %q", ms.Group)
+			fail(sidecarFile, ptr, "name the resource type whose members attribute lists its members ("+rtNames(set)+")",
+				"no resource type named %q", ms.Group)
 		case group.Type.Core.Attr("members") == nil:
-			fail("membership.group: resource type %q has no \"members\" attribute", ms.Group)
+			fail(sidecarFile, ptr, "add a multi-valued complex \"members\" attribute (value, $ref, type, display) to its schema, or remove membership",
+				"resource type %q has no \"members\" attribute", ms.Group)
 		default:
 			table := ms.Table
 			if table == "" {
 				table = group.Table + "_members"
+			} else if !sqlIdent.MatchString(table) {
+				fail(sidecarFile, schema.Pointer("membership", "table"), "use lower-case letters, digits and '_'", "table name %q is not a plain SQL name", table)
 			}
 			m.Membership = &Membership{Table: table, Group: group}
 			group.Members = group.Type.Core.Attr("members")
@@ -204,20 +230,181 @@ func build(set *schema.Set, side *Sidecar, sidecarFile string) (*Model, error) {
 			}
 		}
 	}
+	names := sqlNames{fail: fail}
 	for _, r := range m.Resources {
 		plan(r)
-		idx := side.ResourceTypes[r.Type.Name].Indexes
-		for _, path := range idx {
-			if !r.markIndex(path) {
-				fail("resourceTypes.%s.indexes: %q is not a stored simple attribute of %s", r.Type.Name, path, r.Type.Name)
+		names.resource(r, sidecarFile)
+		seen := map[string]int{}
+		for i, path := range side.ResourceTypes[r.Type.Name].Indexes {
+			if path == "" {
+				continue // not a name: reported by the parser
 			}
+			ptr := schema.Pointer("resourceTypes", r.Type.Name, "indexes", i)
+			if j, dup := seen[strings.ToLower(path)]; dup {
+				fail(sidecarFile, ptr, "remove it", "%q is listed twice (also at index %d)", path, j)
+				continue
+			}
+			seen[strings.ToLower(path)] = i
+			r.checkIndex(path, sidecarFile, ptr, fail)
 		}
 	}
-	if len(problems) > 0 {
-		sort.Strings(problems)
-		return nil, fmt.Errorf("%s", strings.Join(problems, "\n"))
+	if m.Membership != nil {
+		names.table(m.Membership.Table, "the membership table", sidecarFile, schema.Pointer("membership", "table"), "set membership.table in codegen.yaml")
 	}
-	return m, nil
+	return m, problems
+}
+
+func rtNames(set *schema.Set) string {
+	var names []string
+	for _, rt := range set.ResourceTypes {
+		names = append(names, rt.Name)
+	}
+	return strings.Join(names, ", ")
+}
+
+// fold checks that every sidecar entry names something in the set, spelled
+// as the set spells it (the entries are looked up exactly, so "user:" would
+// otherwise be silently ignored for "User").
+func (side *Sidecar) fold(set *schema.Set, fail func(ptr, fix, format string, args ...any)) {
+	for _, name := range slices.Sorted(maps.Keys(side.ResourceTypes)) {
+		ptr := schema.Pointer("resourceTypes", name)
+		switch rt := set.ResourceType(name); {
+		case rt == nil:
+			fail(ptr, "use one of "+rtNames(set), "no resource type named %q", name)
+		case rt.Name != name:
+			fail(ptr, fmt.Sprintf("write it as %q", rt.Name), "the resource type is spelled %q", rt.Name)
+		}
+	}
+	cores := map[*schema.Schema]*schema.ResourceType{}
+	for _, rt := range set.ResourceTypes {
+		if rt.Core != nil {
+			cores[rt.Core] = rt
+		}
+	}
+	for _, urn := range slices.Sorted(maps.Keys(side.Schemas)) {
+		ptr := schema.Pointer("schemas", urn)
+		s := set.Schema(urn)
+		switch {
+		case s == nil:
+			var ids []string
+			for _, s := range set.Schemas {
+				ids = append(ids, s.ID)
+			}
+			fail(ptr, "use the id of a schema file: "+strings.Join(ids, ", "), "no schema has the id %q", urn)
+		case s.ID != urn:
+			fail(ptr, fmt.Sprintf("write it as %q", s.ID), "the schema id is spelled %q", s.ID)
+		case cores[s] != nil:
+			fail(ptr, fmt.Sprintf("set resourceTypes.%s.goName instead, and remove this entry", cores[s].Name),
+				"%q is the base schema of resource type %q: its Go name comes from the resource type and its columns have no prefix", urn, cores[s].Name)
+		}
+	}
+	if ms := side.Membership; ms != nil && ms.Group != "" {
+		if rt := set.ResourceType(ms.Group); rt != nil && rt.Name != ms.Group {
+			fail(schema.Pointer("membership", "group"), fmt.Sprintf("write it as %q", rt.Name), "the resource type is spelled %q", rt.Name)
+		}
+	}
+}
+
+// checkIndex flags the column behind an index entry for a plain index, or
+// reports why the entry names nothing that can be indexed.
+func (r *Resource) checkIndex(path, file, ptr string, fail func(file, ptr, fix, format string, args ...any)) {
+	if r.markIndex(path) {
+		return
+	}
+	urn, attr, sub := splitPath(r.Type, path)
+	a := r.Type.Lookup(urn, attr, sub)
+	member := func(a *schema.Attribute) bool { return a != nil && (a == r.Members || a == r.Groups) }
+	switch {
+	case a != nil && (member(a) || member(a.Parent)):
+		fail(file, ptr, "remove it", "%q is stored in the membership table, which is indexed already", path)
+	case a == nil:
+		fail(file, ptr, "name an attribute of "+r.Type.Name+", e.g. \"displayName\", \"emails.value\" or \"<extension URN>:employeeNumber\"",
+			"%s has no attribute %q", r.Type.Name, path)
+	case strings.EqualFold(path, "id"):
+		fail(file, ptr, "remove it", "id is the primary key, which is always indexed")
+	case a.Type == schema.Complex:
+		var subs []string
+		for _, s := range a.SubAttributes {
+			subs = append(subs, a.Name+"."+s.Name)
+		}
+		fail(file, ptr, "index one of its sub-attributes: "+strings.Join(subs, ", "), "%q is complex; only simple values can be indexed", path)
+	default:
+		fail(file, ptr, "remove it", "%q is not stored in a column of its own (members, groups and meta are kept elsewhere)", path)
+	}
+}
+
+// splitPath splits an index entry into an optional schema URN, an
+// attribute and an optional sub-attribute: "emails.value",
+// "urn:…:enterprise:2.0:User:manager.value".
+func splitPath(rt *schema.ResourceType, path string) (urn, attr, sub string) {
+	for _, s := range append([]*schema.Schema{rt.Core}, rt.Extensions...) {
+		if len(path) > len(s.ID) && strings.EqualFold(path[:len(s.ID)], s.ID) && path[len(s.ID)] == ':' {
+			urn, path = s.ID, path[len(s.ID)+1:]
+			break
+		}
+	}
+	attr, sub, _ = strings.Cut(path, ".")
+	return urn, attr, sub
+}
+
+// sqlNames finds two things given one SQL name: two tables, or two columns
+// of one table (attribute names that differ only in case or in '-' and
+// '_', a prefix that makes an extension's column a core one's, an attribute
+// named like a fixed column such as "version").
+type sqlNames struct {
+	fail   func(file, ptr, fix, format string, args ...any)
+	tables map[string]string
+}
+
+func (n *sqlNames) table(name, what, file, ptr, fix string) {
+	if n.tables == nil {
+		n.tables = map[string]string{}
+	}
+	if prev, ok := n.tables[name]; ok {
+		n.fail(file, ptr, fix, "SQL table %q would hold both %s and %s", name, prev, what)
+		return
+	}
+	n.tables[name] = what
+}
+
+func (n *sqlNames) resource(r *Resource, sidecarFile string) {
+	n.table(r.Table, "resource type "+r.Type.Name, sidecarFile, schema.Pointer("resourceTypes", r.Type.Name, "table"),
+		fmt.Sprintf("set resourceTypes.%s.table in codegen.yaml", r.Type.Name))
+	fixed := func(names ...string) map[string]string {
+		m := map[string]string{}
+		for _, c := range names {
+			m[c] = "the server's own column " + c
+		}
+		return m
+	}
+	n.columns(r, r.Table, fixed("tenant_id", "id", "version", "created", "last_modified", "doc"), r.Columns)
+	for _, ch := range r.Children {
+		file, ptr := ch.Attr.Location()
+		if file == "" {
+			file = r.Type.File // "schemas", which no attribute can clash with
+		}
+		n.table(ch.Table, "the values of "+ch.Attr.FullPath(), file, ptr, "rename the attribute")
+		n.columns(r, ch.Table, fixed("tenant_id", ch.ParentColumn, "ord"), ch.Columns)
+	}
+}
+
+func (n *sqlNames) columns(r *Resource, table string, taken map[string]string, cols []*Column) {
+	for _, c := range cols {
+		what := "attribute " + c.FilterPath
+		if prev, ok := taken[c.Name]; ok {
+			file, ptr := c.Attr.Location()
+			if file == "" {
+				continue // externalId and schemas: fixed, cannot clash among themselves
+			}
+			fix := "rename the attribute"
+			if p := r.Part(c.Attr); p != nil && p.Extension {
+				fix += fmt.Sprintf(", or set a columnPrefix for %s under schemas: in codegen.yaml", p.Schema.ID)
+			}
+			n.fail(file, ptr+"/name", fix, "column %q of table %s would hold both %s and %s", c.Name, table, prev, what)
+			continue
+		}
+		taken[c.Name] = what
+	}
 }
 
 // schemasAttr describes the "schemas" attribute every resource has (RFC 7643 §3).

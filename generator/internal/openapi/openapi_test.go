@@ -546,6 +546,8 @@ func TestNameClash(t *testing.T) {
 		data, err := fs.ReadFile(src, p)
 		// A resource type named Error clashes with the SCIM Error message.
 		data = bytes.ReplaceAll(data, []byte(`"name": "Team"`), []byte(`"name": "Error"`))
+		// (and references to it follow, as the loader checks referenceTypes)
+		data = bytes.ReplaceAll(data, []byte(`"Team"]`), []byte(`"Error"]`))
 		fsys[filepath.ToSlash(filepath.Join("s", p))] = &fstest.MapFile{Data: data}
 		return err
 	}); err != nil {

@@ -47,12 +47,13 @@ func Emit(m *model.Model) ([]emit.File, error) {
 			jen.If(jen.Id(v).Op("==").Nil()).Block(jen.Return(jen.Nil(), jen.Qual("errors", "New").Call(jen.Lit(fmt.Sprintf("embedded schemas: no resource type %q", r.Type.Name))))),
 			jen.Var().Id("h"+r.GoName).Qual(emit.ResourcePkg, r.GoName+"Hooks").Op("=").Qual(emit.ResourcePkg, "Unimplemented"+r.GoName+"Hooks").Values(),
 			jen.If(jen.Id("hooks").Dot(r.GoName).Op("!=").Nil()).Block(jen.Id("h"+r.GoName).Op("=").Id("hooks").Dot(r.GoName)),
-			jen.Id("s").Dot(field(r)).Op("=").Qual(emit.EnginePkg, "New").Call(jen.Qual(emit.StorePkg, r.GoName+"Descriptor").Call(jen.Id(v)), jen.Id("db"), jen.Id("h"+r.GoName), jen.Id("log")),
+			jen.Id("s").Dot(field(r)).Op("=").Qual(emit.EnginePkg, "New").Call(jen.Qual(emit.StorePkg, r.GoName+"Descriptor").Call(jen.Id(v)), jen.Id("env"), jen.Id("h"+r.GoName)),
 		)
 	}
 	body = append(body, jen.Return(jen.Id("s"), jen.Nil()))
-	f.Comment("NewServer builds the server over an open store.")
-	f.Func().Id("NewServer").Params(jen.Id("db").Op("*").Qual(emit.SqlstorePkg, "DB"), jen.Id("hooks").Id("Hooks"), jen.Id("log").Op("*").Qual("log/slog", "Logger")).
+	f.Comment("NewServer builds the server over an open store (env.DB), with the change feed")
+	f.Comment("env.Feed records into, and the application's hooks.")
+	f.Func().Id("NewServer").Params(jen.Id("env").Op("*").Qual(emit.EnginePkg, "Env"), jen.Id("hooks").Id("Hooks")).
 		Params(jen.Op("*").Id("Server"), jen.Error()).Block(body...)
 
 	var eps []jen.Code

@@ -39,7 +39,7 @@ func Emit(m *model.Model) ([]emit.File, error) {
 		resourceStruct(f, r)
 		complexStructs(f, r, r.Parts[0])
 		methods(f, r)
-		hooks(f, r)
+		hooks(f, r, m.Membership != nil && m.Membership.Group == r)
 		if err := add(dir+naming.Snake(r.GoName)+".gen.go", f); err != nil {
 			return nil, err
 		}
@@ -578,47 +578,54 @@ func immutableChecks(r *model.Resource, p *model.Part) []jen.Code {
 	return guarded(guard, out...)
 }
 
-// hooks emits the typed hook interface and its no-op implementation.
-func hooks(f *jen.File, r *model.Resource) {
+// hooks emits the typed hook interface and its no-op implementation. The
+// group type of the membership also gets the membership hooks.
+func hooks(f *jen.File, r *model.Resource, group bool) {
 	n := r.GoName
-	t := func() *jen.Statement { return jen.Op("*").Id(n) }
+	w := n + "Write"
 	ctx := func() *jen.Statement { return jen.Id("ctx").Qual("context", "Context") }
+	f.Comment(fmt.Sprintf("%s is what %s hooks learn about one write: the transaction (Before hooks),", w, n))
+	f.Comment("the old and the new value, the version, the changed attribute paths (see engine.Write).")
+	f.Type().Id(w).Op("=").Qual(emit.EnginePkg, "Write").Types(jen.Id(n))
 	f.Comment(fmt.Sprintf("%sHooks is what an application implements to add behaviour around %s", n, r.Type.Name))
-	f.Comment("writes without touching generated code. Before hooks may change the value or")
-	f.Comment("reject the request (return a *scimerr.Error to choose the SCIM error; other")
-	f.Comment("errors become a 500). After hooks run once the write has committed; their")
-	f.Comment("errors are logged. Embed Unimplemented" + n + "Hooks to implement only some.")
-	f.Type().Id(n+"Hooks").Interface(
-		jen.Id("BeforeCreate").Params(ctx(), jen.Id("v").Add(t())).Error(),
-		jen.Id("AfterCreate").Params(ctx(), jen.Id("v").Add(t())).Error(),
-		jen.Id("BeforeReplace").Params(ctx(), jen.List(jen.Id("old"), jen.Id("v")).Add(t())).Error(),
-		jen.Id("AfterReplace").Params(ctx(), jen.Id("v").Add(t())).Error(),
-		jen.Id("BeforePatch").Params(ctx(), jen.List(jen.Id("old"), jen.Id("v")).Add(t())).Error(),
-		jen.Id("AfterPatch").Params(ctx(), jen.List(jen.Id("old"), jen.Id("v")).Add(t())).Error(),
-		jen.Id("BeforeDelete").Params(ctx(), jen.Id("id").String()).Error(),
-		jen.Id("AfterDelete").Params(ctx(), jen.Id("id").String()).Error(),
-	)
+	f.Comment("writes without touching generated code. Before hooks run inside the write's")
+	f.Comment("transaction: they may change w.New (it is validated again), reject the write")
+	f.Comment("(return a *scimerr.Error to choose the SCIM error; other errors become a 500),")
+	f.Comment("or write the application's own rows through w.Tx. After hooks run once the")
+	f.Comment("write has committed; their errors are logged. Embed Unimplemented" + n + "Hooks to")
+	f.Comment("implement only some. docs/hooks.md has the whole contract.")
+	type method struct {
+		name  string
+		param jen.Code
+	}
+	var ms []method
+	for _, op := range []string{"Create", "Replace", "Patch", "Delete"} {
+		for _, when := range []string{"Before", "After"} {
+			ms = append(ms, method{when + op, jen.Id("w").Op("*").Id(w)})
+		}
+	}
+	if group {
+		for _, when := range []string{"Before", "After"} {
+			ms = append(ms, method{when + "MembersChange", jen.Id("c").Op("*").Qual(emit.EnginePkg, "MemberChange")})
+		}
+	}
+	var sigs []jen.Code
+	for _, m := range ms {
+		sigs = append(sigs, jen.Id(m.name).Params(ctx(), m.param).Error())
+	}
+	f.Type().Id(n + "Hooks").Interface(sigs...)
 	u := "Unimplemented" + n + "Hooks"
 	f.Comment(fmt.Sprintf("%s does nothing; embed it so that hooks added by later", u))
 	f.Comment("generator versions keep application code compiling.")
 	f.Type().Id(u).Struct()
-	for _, m := range []struct {
-		name   string
-		params []jen.Code
-	}{
-		{"BeforeCreate", []jen.Code{ctx(), jen.Id("v").Add(t())}},
-		{"AfterCreate", []jen.Code{ctx(), jen.Id("v").Add(t())}},
-		{"BeforeReplace", []jen.Code{ctx(), jen.List(jen.Id("old"), jen.Id("v")).Add(t())}},
-		{"AfterReplace", []jen.Code{ctx(), jen.Id("v").Add(t())}},
-		{"BeforePatch", []jen.Code{ctx(), jen.List(jen.Id("old"), jen.Id("v")).Add(t())}},
-		{"AfterPatch", []jen.Code{ctx(), jen.List(jen.Id("old"), jen.Id("v")).Add(t())}},
-		{"BeforeDelete", []jen.Code{ctx(), jen.Id("id").String()}},
-		{"AfterDelete", []jen.Code{ctx(), jen.Id("id").String()}},
-	} {
+	for _, m := range ms {
 		f.Comment(m.name + " does nothing.")
-		f.Func().Params(jen.Id(u)).Id(m.name).Params(m.params...).Error().Block(jen.Return(jen.Nil()))
+		f.Func().Params(jen.Id(u)).Id(m.name).Params(ctx(), m.param).Error().Block(jen.Return(jen.Nil()))
 	}
 	f.Var().Id("_").Qual(emit.EnginePkg, "Hooks").Types(jen.Id(n)).Op("=").Id(u).Values()
+	if group {
+		f.Var().Id("_").Qual(emit.EnginePkg, "MembershipHooks").Op("=").Id(u).Values()
+	}
 }
 
 // wrap breaks a doc comment into lines of about 100 columns (jennifer

@@ -263,23 +263,34 @@ func writers(f *jen.File, r *model.Resource) {
 	if len(secrets) > 0 {
 		hb := []jen.Code{
 			jen.Id("v").Op(":=").Id("rec").Dot("Value"),
-			jen.Id("rec").Dot("Secrets").Op("=").Make(jen.Index().String(), jen.Lit(len(secrets))),
+			jen.Id("in").Op(":=").Make(jen.Index().String(), jen.Lit(len(secrets))),
 		}
 		for i, sc := range secrets {
-			cond := jen.Op(sc.expr).Op("!=").Lit("")
+			set := jen.Id("in").Index(jen.Lit(i)).Op("=").Op(sc.expr)
 			if sc.guard != "" {
-				cond = jen.Op(sc.guard + " && " + sc.expr + ` != ""`)
+				hb = append(hb, jen.If(jen.Op(sc.guard)).Block(set))
+			} else {
+				hb = append(hb, set)
 			}
-			hb = append(hb, jen.If(cond).Block(
-				jen.List(jen.Id("h"), jen.Err()).Op(":=").Qual(emit.SecretPkg, "Hash").Call(jen.Op(sc.expr)),
+		}
+		// A Before hook may change a secret: the engine calls this again
+		// after the hooks, and only a changed input is hashed again.
+		hb = append(hb,
+			jen.If(jen.Id("rec").Dot("SecretInputs").Op("!=").Nil().Op("&&").Qual("slices", "Equal").Call(jen.Id("in"), jen.Id("rec").Dot("SecretInputs"))).Block(jen.Return(jen.Nil())),
+			jen.Id("rec").Dot("Secrets").Op("=").Make(jen.Index().String(), jen.Lit(len(secrets))),
+		)
+		for i, sc := range secrets {
+			hb = append(hb, jen.If(jen.Id("in").Index(jen.Lit(i)).Op("!=").Lit("")).Block(
+				jen.List(jen.Id("h"), jen.Err()).Op(":=").Qual(emit.SecretPkg, "Hash").Call(jen.Id("in").Index(jen.Lit(i))),
 				jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Qual(emit.ScimerrPkg, "BadRequest").Call(
 					jen.Qual(emit.ScimerrPkg, "InvalidValue"), jen.Lit(sc.c.FilterPath+": %v"), jen.Err()))),
 				jen.Id("rec").Dot("Secrets").Index(jen.Lit(i)).Op("=").Id("h"),
 			))
 		}
+		hb = append(hb, jen.Id("rec").Dot("SecretInputs").Op("=").Id("in"))
 		hb = append(hb, jen.Return(jen.Nil()))
 		f.Comment(fmt.Sprintf("hash%sSecrets hashes the secrets a %s carries into rec.Secrets; the engine", r.GoName, r.Type.Name))
-		f.Comment("calls it before the write transaction, never inside it.")
+		f.Comment("calls it before the write transaction (bcrypt is slow), and after Before hooks.")
 		f.Func().Id("hash" + r.GoName + "Secrets").Params(rec()).Error().Block(hb...)
 	}
 
@@ -551,6 +562,7 @@ func membership(f *jen.File, m *model.Model) {
 		jen.Id("Table"):         jen.Lit(ms.Table),
 		jen.Id("GroupTable"):    jen.Lit(ms.Group.Table),
 		jen.Id("GroupEndpoint"): jen.Lit(ms.Group.Type.Endpoint),
+		jen.Id("GroupType"):     jen.Lit(ms.Group.Type.Name),
 		jen.Id("GroupDisplay"):  displayKeys(ms.Group),
 	})
 	var types []jen.Code

@@ -11,9 +11,7 @@ import (
 	store "github.com/scimforge/scimforge/generated/store"
 	discovery "github.com/scimforge/scimforge/scim/discovery"
 	engine "github.com/scimforge/scimforge/scim/engine"
-	sqlstore "github.com/scimforge/scimforge/scim/sqlstore"
 	web "github.com/scimforge/scimforge/scim/web"
-	"log/slog"
 	"net/http"
 )
 
@@ -31,8 +29,9 @@ type Server struct {
 
 var _ StrictServerInterface = (*Server)(nil)
 
-// NewServer builds the server over an open store.
-func NewServer(db *sqlstore.DB, hooks Hooks, log *slog.Logger) (*Server, error) {
+// NewServer builds the server over an open store (env.DB), with the change feed
+// env.Feed records into, and the application's hooks.
+func NewServer(env *engine.Env, hooks Hooks) (*Server, error) {
 	set, err := embedded.Load()
 	if err != nil {
 		return nil, fmt.Errorf("embedded schemas: %w", err)
@@ -46,7 +45,7 @@ func NewServer(db *sqlstore.DB, hooks Hooks, log *slog.Logger) (*Server, error) 
 	if hooks.Device != nil {
 		hDevice = hooks.Device
 	}
-	s.Devices = engine.New(store.DeviceDescriptor(rtDevice), db, hDevice, log)
+	s.Devices = engine.New(store.DeviceDescriptor(rtDevice), env, hDevice)
 	return s, nil
 }
 

@@ -108,20 +108,26 @@ func (v *Device) SetServerAttrs(id string, m engine.MetaValues) {
 	}
 }
 
+// DeviceWrite is what Device hooks learn about one write: the transaction (Before hooks),
+// the old and the new value, the version, the changed attribute paths (see engine.Write).
+type DeviceWrite = engine.Write[Device]
+
 // DeviceHooks is what an application implements to add behaviour around Device
-// writes without touching generated code. Before hooks may change the value or
-// reject the request (return a *scimerr.Error to choose the SCIM error; other
-// errors become a 500). After hooks run once the write has committed; their
-// errors are logged. Embed UnimplementedDeviceHooks to implement only some.
+// writes without touching generated code. Before hooks run inside the write's
+// transaction: they may change w.New (it is validated again), reject the write
+// (return a *scimerr.Error to choose the SCIM error; other errors become a 500),
+// or write the application's own rows through w.Tx. After hooks run once the
+// write has committed; their errors are logged. Embed UnimplementedDeviceHooks to
+// implement only some. docs/hooks.md has the whole contract.
 type DeviceHooks interface {
-	BeforeCreate(ctx context.Context, v *Device) error
-	AfterCreate(ctx context.Context, v *Device) error
-	BeforeReplace(ctx context.Context, old, v *Device) error
-	AfterReplace(ctx context.Context, v *Device) error
-	BeforePatch(ctx context.Context, old, v *Device) error
-	AfterPatch(ctx context.Context, old, v *Device) error
-	BeforeDelete(ctx context.Context, id string) error
-	AfterDelete(ctx context.Context, id string) error
+	BeforeCreate(ctx context.Context, w *DeviceWrite) error
+	AfterCreate(ctx context.Context, w *DeviceWrite) error
+	BeforeReplace(ctx context.Context, w *DeviceWrite) error
+	AfterReplace(ctx context.Context, w *DeviceWrite) error
+	BeforePatch(ctx context.Context, w *DeviceWrite) error
+	AfterPatch(ctx context.Context, w *DeviceWrite) error
+	BeforeDelete(ctx context.Context, w *DeviceWrite) error
+	AfterDelete(ctx context.Context, w *DeviceWrite) error
 }
 
 // UnimplementedDeviceHooks does nothing; embed it so that hooks added by later
@@ -129,42 +135,42 @@ type DeviceHooks interface {
 type UnimplementedDeviceHooks struct{}
 
 // BeforeCreate does nothing.
-func (UnimplementedDeviceHooks) BeforeCreate(ctx context.Context, v *Device) error {
+func (UnimplementedDeviceHooks) BeforeCreate(ctx context.Context, w *DeviceWrite) error {
 	return nil
 }
 
 // AfterCreate does nothing.
-func (UnimplementedDeviceHooks) AfterCreate(ctx context.Context, v *Device) error {
+func (UnimplementedDeviceHooks) AfterCreate(ctx context.Context, w *DeviceWrite) error {
 	return nil
 }
 
 // BeforeReplace does nothing.
-func (UnimplementedDeviceHooks) BeforeReplace(ctx context.Context, old, v *Device) error {
+func (UnimplementedDeviceHooks) BeforeReplace(ctx context.Context, w *DeviceWrite) error {
 	return nil
 }
 
 // AfterReplace does nothing.
-func (UnimplementedDeviceHooks) AfterReplace(ctx context.Context, v *Device) error {
+func (UnimplementedDeviceHooks) AfterReplace(ctx context.Context, w *DeviceWrite) error {
 	return nil
 }
 
 // BeforePatch does nothing.
-func (UnimplementedDeviceHooks) BeforePatch(ctx context.Context, old, v *Device) error {
+func (UnimplementedDeviceHooks) BeforePatch(ctx context.Context, w *DeviceWrite) error {
 	return nil
 }
 
 // AfterPatch does nothing.
-func (UnimplementedDeviceHooks) AfterPatch(ctx context.Context, old, v *Device) error {
+func (UnimplementedDeviceHooks) AfterPatch(ctx context.Context, w *DeviceWrite) error {
 	return nil
 }
 
 // BeforeDelete does nothing.
-func (UnimplementedDeviceHooks) BeforeDelete(ctx context.Context, id string) error {
+func (UnimplementedDeviceHooks) BeforeDelete(ctx context.Context, w *DeviceWrite) error {
 	return nil
 }
 
 // AfterDelete does nothing.
-func (UnimplementedDeviceHooks) AfterDelete(ctx context.Context, id string) error {
+func (UnimplementedDeviceHooks) AfterDelete(ctx context.Context, w *DeviceWrite) error {
 	return nil
 }
 
