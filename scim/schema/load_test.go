@@ -2,7 +2,7 @@ package schema
 
 import (
 	"errors"
-	"os"
+	"github.com/scimforge/scimforge/internal/fixture"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -77,7 +77,7 @@ func TestInvalidJSONHasLine(t *testing.T) {
 }
 
 func TestDefaultsAndLookup(t *testing.T) {
-	set, err := Load(os.DirFS("../.."), "schemas")
+	set, err := Load(fixture.FS, fixture.Root)
 	if err != nil {
 		t.Fatal(err)
 	}
