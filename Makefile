@@ -32,10 +32,10 @@ run: build
 	fi; \
 	exec ./$(BIN) serve
 
-## test: vet, then unit, golden, fuzz-seed and end-to-end tests (end-to-end on SQLite, then on PostgreSQL)
+## test: vet, then unit, golden, fuzz-seed, conformance and end-to-end tests (conformance and end-to-end on SQLite, then on PostgreSQL)
 test: vet
 	$(GO) test -count=1 ./...
-	SCIMFORGE_E2E_ENGINE=postgres $(GO) test -count=1 ./e2e
+	SCIMFORGE_E2E_ENGINE=postgres $(GO) test -count=1 ./e2e ./generated/conformance
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/scimforge/scimforge/generator/internal/emit"
 	"github.com/scimforge/scimforge/generator/internal/emit/api"
+	"github.com/scimforge/scimforge/generator/internal/emit/conformance"
 	"github.com/scimforge/scimforge/generator/internal/emit/discovery"
 	"github.com/scimforge/scimforge/generator/internal/emit/gotypes"
 	"github.com/scimforge/scimforge/generator/internal/emit/store"
@@ -63,6 +64,7 @@ func Render(opt Options) ([]emit.File, error) {
 		},
 		discovery.Emit,
 		api.Emit,
+		conformance.Emit,
 		openAPI,
 	} {
 		out, err := e(m)

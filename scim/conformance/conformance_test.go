@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -32,7 +31,7 @@ func fixture(t *testing.T, wrap func(http.Handler) http.Handler) (conformance.Ta
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	h, err := fixtureserver.Handler(db, slog.New(slog.DiscardHandler))
+	h, err := fixtureserver.Handler(db, conformance.Logger(t))
 	if err != nil {
 		t.Fatal(err)
 	}
