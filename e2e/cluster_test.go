@@ -208,6 +208,7 @@ func TestClusterConcurrentMembership(t *testing.T) {
 func TestClusterETags(t *testing.T) {
 	servers := cluster(t, 2)
 	a, b := servers[0], servers[1]
+	a.needs(t, "User", "title")
 	r := a.do(t, http.MethodPost, "/Users", newUser("etag@example.com")).want(t, http.StatusCreated)
 	id, v1 := str(r.JSON, "id"), r.Header.Get("ETag")
 	if v1 == "" {
