@@ -4,13 +4,18 @@ GO    ?= go
 BIN   := bin/scimforge
 TOKEN_FILE := .scimforge-token
 
-.PHONY: all generate check-generated build run test fuzz bench bench-1m bench-groups bench-sync vet fmt clean
+.PHONY: all generate drop-example check-generated build run test fuzz bench bench-1m bench-groups bench-sync vet fmt clean
 
 all: build
 
 ## generate: regenerate generated/ and openapi.yaml from schemas/
 generate:
 	$(GO) run ./generator/cmd/scimforge-gen
+
+## drop-example: make the scaffold your app: remove the Acme example extension, start the migration
+## history afresh (refused once a database exists; FORCE=1 resets anyway) and regenerate
+drop-example:
+	$(GO) run ./generator/cmd/scimforge-gen drop-example $(if $(FORCE),-force)
 
 ## check-generated: fail if generated/ or openapi.yaml are stale (what CI runs)
 check-generated: generate
