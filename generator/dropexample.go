@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -115,6 +116,20 @@ func DropExample(opt DropOptions) (bool, error) {
 			return true, err
 		}
 		logf("removed %s", rel(opt.Root, path))
+		// The schema folder's README lists the documents in a table;
+		// its row for the example goes with it.
+		readme := filepath.Join(dir, "README.md")
+		name := "`" + strings.TrimPrefix(ex.File, opt.Schemas+"/") + "`"
+		if raw, err := os.ReadFile(readme); err == nil {
+			lines := strings.SplitAfter(string(raw), "\n")
+			kept := slices.DeleteFunc(slices.Clone(lines), func(l string) bool { return strings.HasPrefix(l, "| "+name) })
+			if len(kept) != len(lines) {
+				if err := os.WriteFile(readme, []byte(strings.Join(kept, "")), 0o644); err != nil {
+					return true, err
+				}
+				logf("edited %s", rel(opt.Root, readme))
+			}
+		}
 	}
 	n, err := ResetHistory(opt.Root)
 	if err != nil {
@@ -155,7 +170,7 @@ func checkNoDatabase(opt DropOptions) error {
 	if _, err := os.Stat(path); err == nil {
 		return fmt.Errorf("%s exists: it was migrated with the current migration history, which this command would reset "+
 			"(the new init migration would then fail on it). If its data is disposable, delete it "+
-			"(and its -wal, -shm and .lock files) and run again; to reset anyway, run with -force "+
+			"(and its -wal, -shm and .lock files) and run again; to reset anyway, run with -force (make drop-example FORCE=1) "+
 			"(then delete it before the server starts). To keep it, keep the example extension "+
 			"(a removed attribute cannot be migrated away)", rel(opt.Root, path))
 	}

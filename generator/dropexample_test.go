@@ -47,6 +47,11 @@ func scaffold(t *testing.T) string {
 		}
 	}
 	os.WriteFile(filepath.Join(root, "migrations/migrations.go"), []byte("package migrations\n"), 0o644)
+	readme, err := os.ReadFile("../schemas/README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(root, "schemas/README.md"), readme, 0o644)
 	os.WriteFile(filepath.Join(root, "migrations/history/20260101000000_schema.json"), []byte(`{"changes":[]}`), 0o644)
 	return root
 }
@@ -79,6 +84,9 @@ func TestDropExample(t *testing.T) {
 	t.Logf("%s", log.String())
 	if _, err := os.Stat(filepath.Join(root, "schemas/custom/AcmeUser.json")); !os.IsNotExist(err) {
 		t.Errorf("AcmeUser.json is still there (%v)", err)
+	}
+	if readme, _ := os.ReadFile(filepath.Join(root, "schemas/README.md")); bytes.Contains(readme, []byte("| `custom/AcmeUser.json`")) || !bytes.Contains(readme, []byte("| `extensions/EnterpriseUser.json`")) {
+		t.Errorf("schemas/README.md still lists the example, or lost the rest:\n%s", readme)
 	}
 	// The resource type lost exactly the Acme entry.
 	userAfter, _ := os.ReadFile(filepath.Join(root, "schemas/resourcetypes/User.json"))
