@@ -54,7 +54,10 @@ type reply struct {
 // send issues a request without touching t; safe from any goroutine.
 func (s *server) send(method, target string, body any, hdrs ...string) reply {
 	var rd io.Reader
-	if body != nil {
+	body, _ = requiredBody(method, target, body)
+	if b, ok := body.([]byte); ok {
+		rd = bytes.NewReader(b)
+	} else if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
 			return reply{err: err}

@@ -123,6 +123,7 @@ type exchange struct {
 func (c *contract) send(t *testing.T, x exchange) *response {
 	t.Helper()
 	var raw []byte
+	x.body = withRequired(t, x.method, x.target, x.body)
 	switch b := x.body.(type) {
 	case nil:
 	case string:

@@ -1,12 +1,14 @@
 package e2e
 
 import (
+	"bytes"
 	"fmt"
-	"github.com/scimforge/scimforge/generated/discovery"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/scimforge/scimforge/generated/discovery"
 )
 
 // TestEntraUserSequence replays what Microsoft Entra ID sends for a user
@@ -891,8 +893,8 @@ func TestCountCap(t *testing.T) {
 		go func() {
 			defer func() { done <- struct{}{} }()
 			for i := range work {
-				b := fmt.Sprintf(`{"schemas":["%s"],"userName":"cap.user.%04d@example.com"}`, userURN, i)
-				req, _ := http.NewRequest(http.MethodPost, s.base+"/Users", strings.NewReader(b))
+				b, _ := requiredBody(http.MethodPost, "/Users", fmt.Sprintf(`{"schemas":["%s"],"userName":"cap.user.%04d@example.com"}`, userURN, i))
+				req, _ := http.NewRequest(http.MethodPost, s.base+"/Users", bytes.NewReader(toBytes(b)))
 				req.Header.Set("Authorization", "Bearer "+token)
 				req.Header.Set("Content-Type", scimMedia)
 				resp, err := s.client.Do(req)

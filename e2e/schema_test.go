@@ -1,10 +1,14 @@
 package e2e
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/scimforge/scimforge/generated/discovery"
+	"github.com/scimforge/scimforge/scim/conformance"
 )
 
 // The tests replay what Entra ID and Okta send, and that uses attributes
@@ -123,4 +127,60 @@ var basicUser = []string{"name.givenName", "name.familyName", "emails.value", "e
 func (s *server) has(t *testing.T, typ, path string) bool {
 	t.Helper()
 	return s.served(t).has(typ, path)
+}
+
+// An app may make an attribute required that the requests here (and the
+// clients they replay) do not send; its identity provider would be set up
+// to send it. The tests send a sample value for it
+// (conformance.FillRequiredBody) and say so in the log, so that they test
+// everything else rather than fail on every create.
+
+// appSet is the schema set the server under test was generated from.
+var appSet = sync.OnceValues(discovery.Load)
+
+// requiredBody is body with FillRequiredBody's values when the request
+// creates or replaces a resource (path is relative to the SCIM base);
+// what it added, if anything. Safe on any goroutine.
+func requiredBody(method, path string, body any) (any, []string) {
+	set, err := appSet()
+	if err != nil || body == nil || (method != http.MethodPost && method != http.MethodPut) {
+		return body, nil
+	}
+	var raw []byte
+	switch b := body.(type) {
+	case string:
+		raw = []byte(b)
+	case []byte:
+		raw = b
+	default:
+		if raw, err = json.Marshal(b); err != nil {
+			return body, nil
+		}
+	}
+	out, added := conformance.FillRequiredBody(set, method, path, raw, conformance.ShippedRequired)
+	if out == nil {
+		return body, nil
+	}
+	return out, added
+}
+
+// withRequired is requiredBody, noting in t's log what it added.
+func withRequired(t *testing.T, method, path string, body any) any {
+	t.Helper()
+	if _, err := appSet(); err != nil {
+		t.Fatal(err)
+	}
+	out, added := requiredBody(method, path, body)
+	if len(added) > 0 {
+		t.Logf("%s %s: this app requires %s, which the test does not send: sending sample values", method, path, strings.Join(added, ", "))
+	}
+	return out
+}
+
+// toBytes is a string or []byte body as bytes.
+func toBytes(b any) []byte {
+	if s, ok := b.(string); ok {
+		return []byte(s)
+	}
+	return b.([]byte)
 }
