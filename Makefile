@@ -7,7 +7,7 @@ TOKEN_FILE := .scimforge-token
 # their 1985 npm dates, so they cannot say whether the install is fresh).
 REDOCLY := tools/redocly/node_modules/.package-lock.json
 
-.PHONY: all generate lint-schemas check-generated build run test fuzz bench bench-1m bench-groups bench-sync vet fmt clean
+.PHONY: all generate lint-schemas drop-example check-generated build run test fuzz bench bench-1m bench-groups bench-sync vet fmt clean
 
 all: build
 
@@ -18,6 +18,11 @@ generate:
 ## lint-schemas: check schemas/ and schemas/codegen.yaml, report every problem, write nothing
 lint-schemas:
 	$(GO) run ./generator/cmd/scimforge-gen -check
+
+## drop-example: make the scaffold your app: remove the Acme example extension, start the migration
+## history afresh (refused once a database exists; FORCE=1 resets anyway) and regenerate
+drop-example:
+	$(GO) run ./generator/cmd/scimforge-gen drop-example $(if $(FORCE),-force)
 
 ## check-generated: fail if generated/ or openapi.yaml are stale (what CI runs)
 check-generated: generate
@@ -39,10 +44,10 @@ run: build
 	fi; \
 	exec ./$(BIN) serve
 
-## test: vet, then unit, golden, fuzz-seed and end-to-end tests (end-to-end on SQLite, then on PostgreSQL)
+## test: vet, then unit, golden, fuzz-seed, conformance and end-to-end tests (conformance and end-to-end on SQLite, then on PostgreSQL)
 test: vet $(REDOCLY)
 	$(GO) test -count=1 ./...
-	SCIMFORGE_E2E_ENGINE=postgres $(GO) test -count=1 ./e2e
+	SCIMFORGE_E2E_ENGINE=postgres $(GO) test -count=1 ./e2e ./generated/conformance
 
 # The Redocly CLI that generator/redocly_test.go lints openapi.yaml with,
 # pinned by tools/redocly/package-lock.json. Without npm the test says what
@@ -52,7 +57,9 @@ $(REDOCLY): tools/redocly/package-lock.json
 	else echo "npm not found: the Redocly lint test will fail (apt-get install nodejs npm, or SCIMFORGE_TEST_REDOCLY=skip)"; fi
 
 vet:
-	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	@# Every Go file in the tree, new generated ones included (git ls-files would miss
+	@# those and name the ones make drop-example deleted).
+	@test -z "$$(gofmt -l .)" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
 	$(GO) vet ./...
 
 ## fuzz: run every fuzzer for FUZZTIME (default 30s) each

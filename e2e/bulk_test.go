@@ -73,6 +73,7 @@ func idOf(t *testing.T, location string) string {
 func TestBulk(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)
+	s.needs(t, "User", "active", "groups", "title")
 
 	spc := s.do(t, http.MethodGet, "/ServiceProviderConfig", nil).want(t, http.StatusOK)
 	if at(spc.JSON, "bulk", "supported") != true {

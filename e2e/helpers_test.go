@@ -60,6 +60,9 @@ func (s *server) do(t *testing.T, method, target string, body any, hdrs ...strin
 // carry none, and must have no body).
 func (s *server) doURL(t *testing.T, method, rawURL string, body any, hdrs ...string) *response {
 	t.Helper()
+	if path, ok := strings.CutPrefix(rawURL, s.base); ok {
+		body = withRequired(t, method, path, body)
+	}
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:

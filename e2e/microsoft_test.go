@@ -179,6 +179,7 @@ func employeeEmails() arr {
 func TestMicrosoftPostmanCollection(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)
+	s.needs(t, "User", append(basicUser, "addresses", "phoneNumbers", "preferredLanguage", "roles", "title")...)
 
 	// Folder "Get Token": GET /Token is the reference server's own
 	// token endpoint, not SCIM; scimforge uses a static bearer token
@@ -288,9 +289,15 @@ func msUserTests(t *testing.T, s *server) {
 		body[enterpriseURN] = obj{"Department": "bob", "Manager": obj{"Value": "SuzzyQ"}}
 		r := msSend(t, s, http.MethodPost, "/Users", body)
 		id2 = created(t, r)
-		// Beyond Postman: the capitalised extension attributes are stored.
-		wantStr(t, r, "bob", enterpriseURN, "department")
-		wantStr(t, r, "SuzzyQ", enterpriseURN, "manager", "value")
+		// Beyond Postman: the capitalised extension attributes are stored
+		// (in an app whose User has the enterprise extension; without it
+		// the extension data is ignored, as unknown extensions are).
+		if s.has(t, "User", enterpriseURN+":department") && s.has(t, "User", enterpriseURN+":manager.value") {
+			wantStr(t, r, "bob", enterpriseURN, "department")
+			wantStr(t, r, "SuzzyQ", enterpriseURN, "manager", "value")
+		} else {
+			t.Logf("the app's User has no enterprise department and manager: their storage is not checked")
+		}
 	})
 	if id1 == "" || id2 == "" {
 		t.Fatal("the POSTs failed; the rest of the folder needs their ids")
@@ -657,7 +664,11 @@ func msGarbageTests(t *testing.T, s *server) {
 		enterprise = created(t, r)
 		wantStr(t, r, "enterprise", "userName")
 		wantBool(t, r, true, "active")
-		wantStr(t, r, "some department", enterpriseURN, "department") // beyond Postman
+		if s.has(t, "User", enterpriseURN+":department") { // beyond Postman
+			wantStr(t, r, "some department", enterpriseURN, "department")
+		} else {
+			t.Logf("the app's User has no enterprise department: its storage is not checked")
+		}
 	})
 	t.Run("Patch user omalley new username", func(t *testing.T) {
 		body := obj{"schemas": arr{patchURN}, "Operations": arr{obj{"op": "Replace", "path": "userName", "value": "newusername"}}}
@@ -822,6 +833,7 @@ func msGarbageTests(t *testing.T, s *server) {
 func TestValueFilterProjection(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)
+	s.needs(t, "User", "emails")
 	u := newUser("vf@example.com")
 	u["emails"] = arr{
 		obj{"value": "vf@example.com", "type": "work", "primary": true},

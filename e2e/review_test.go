@@ -18,6 +18,7 @@ import (
 // If-None-Match: * overwrote the resource) and GET ignored If-Match.
 func TestReviewPreconditions(t *testing.T) {
 	s := newServer(t)
+	s.needs(t, "User", "title")
 	u := s.create(t, "/Users", newUser("pre@example.com"))
 	p := "/Users/" + str(u, "id")
 	v1 := str(u, "meta", "version")
@@ -61,6 +62,7 @@ func TestReviewPreconditions(t *testing.T) {
 // behind as {"type":"mobile"}. Before the fix GET returned such entries.
 func TestReviewClearedValuePath(t *testing.T) {
 	s := newServer(t)
+	s.needs(t, "User", "emails", "phoneNumbers")
 	body := newUser("clear@example.com")
 	body["phoneNumbers"] = arr{obj{"type": "work", "value": "+1 555 0100"}, obj{"type": "mobile", "value": "+1 555 0101"}}
 	u := s.create(t, "/Users", body)
@@ -84,6 +86,7 @@ func TestReviewClearedValuePath(t *testing.T) {
 // {"value": id}) must not keep the previous manager's $ref.
 func TestReviewManagerChange(t *testing.T) {
 	s := newServer(t)
+	s.needs(t, "User", enterpriseURN+":manager")
 	m1 := str(s.create(t, "/Users", newUser("m1@example.com")), "id")
 	m2 := str(s.create(t, "/Users", newUser("m2@example.com")), "id")
 	u := s.create(t, "/Users", newUser("report@example.com"))
@@ -113,6 +116,7 @@ func TestReviewManagerChange(t *testing.T) {
 // race more than 8 times answered 409, which a burst of 40 reached.
 func TestReviewConcurrentUserPatches(t *testing.T) {
 	s := newServer(t)
+	s.needs(t, "User", "emails")
 	u := s.create(t, "/Users", newUser("busy@example.com"))
 	p := "/Users/" + str(u, "id")
 	const writers = 40

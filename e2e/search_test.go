@@ -16,6 +16,7 @@ const searchURN = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
 func TestSearch(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)
+	s.needs(t, "User", "emails")
 	c := loadContract(t, s)
 	var users []string
 	for i := range 7 {

@@ -21,6 +21,7 @@ import (
 
 	"github.com/scimforge/scimforge/generator/internal/emit"
 	"github.com/scimforge/scimforge/generator/internal/emit/api"
+	"github.com/scimforge/scimforge/generator/internal/emit/conformance"
 	"github.com/scimforge/scimforge/generator/internal/emit/discovery"
 	"github.com/scimforge/scimforge/generator/internal/emit/gotypes"
 	"github.com/scimforge/scimforge/generator/internal/emit/reference"
@@ -36,6 +37,14 @@ type Options struct {
 	// Now names a new migration (migrations/); zero means the current time.
 	// Tests fix it so their output is reproducible.
 	Now time.Time
+	// FreshHistory renders the migrations as if Root/migrations were empty:
+	// one init migration for the whole schema. For a new app's history
+	// (scimforge-gen drop-example) and for test fixtures.
+	FreshHistory bool
+	// Package is the import path that stands for the repository's
+	// generated/ folder in the generated Go code (emit.GeneratedPkg when
+	// empty). Test fixtures generated into another folder set their own.
+	Package string
 }
 
 // Check validates the schema folder and its sidecar (codegen.yaml) without
@@ -65,10 +74,15 @@ func Render(opt Options) ([]emit.File, error) {
 			if now.IsZero() {
 				now = time.Now()
 			}
-			return store.Emit(m, os.DirFS(opt.Root), now)
+			var prev fs.FS
+			if !opt.FreshHistory {
+				prev = os.DirFS(opt.Root)
+			}
+			return store.Emit(m, prev, now)
 		},
 		discovery.Emit,
 		api.Emit,
+		conformance.Emit,
 		openAPI,
 		reference.Emit,
 	} {
@@ -79,11 +93,27 @@ func Render(opt Options) ([]emit.File, error) {
 		files = append(files, out...)
 	}
 	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
+	if opt.Package != "" && opt.Package != emit.GeneratedPkg {
+		relocate(files, opt.Package)
+	}
 	return files, nil
 }
 
 // DefaultAPIVersion is info.version when the sidecar's openapi section sets none.
 const DefaultAPIVersion = "1.0.0"
+
+// relocate points the generated Go code's imports of generated/ packages
+// at pkg instead. Import paths are quoted strings, so the replacement
+// cannot touch anything else.
+func relocate(files []emit.File, pkg string) {
+	from := []byte(`"` + emit.GeneratedPkg + "/")
+	to := []byte(`"` + pkg + "/")
+	for i, f := range files {
+		if strings.HasSuffix(f.Path, ".go") {
+			files[i].Data = bytes.ReplaceAll(f.Data, from, to)
+		}
+	}
+}
 
 func openAPI(m *model.Model) ([]emit.File, error) {
 	opt, err := openAPIOptions(m)

@@ -148,3 +148,63 @@ func TestWriteRemovesOrphans(t *testing.T) {
 		t.Errorf("second write changed %v (err %v), want nothing", changed, err)
 	}
 }
+
+// fixtureDir is the test fixture's folder (see internal/fixture).
+const fixtureDir = "../internal/fixture"
+
+// fixtureKeeps reports whether a rendered file belongs in the fixture: its
+// Go types, store and embedded documents, and its migrations. The HTTP
+// layer needs oapi-codegen and the conformance tests need app/, so tests
+// that want HTTP wire the fixture's services themselves.
+func fixtureKeeps(path string) bool {
+	for _, p := range []string{"generated/resource/", "generated/store/", "generated/discovery/", "migrations/"} {
+		if strings.HasPrefix(path, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestFixture keeps internal/fixture/generated and its migrations what the
+// generator makes of internal/fixture/schemas (-update rewrites them). The
+// history is rendered fresh, so a changed fixture schema gives one new init
+// migration rather than a growing history.
+func TestFixture(t *testing.T) {
+	files, err := Render(Options{Root: fixtureDir, Schemas: "schemas", FreshHistory: true,
+		Now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Package: emit.Module + "/internal/fixture/generated"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keep []emit.File
+	for _, f := range files {
+		if fixtureKeeps(f.Path) {
+			keep = append(keep, f)
+		}
+	}
+	if *update {
+		for _, d := range []string{"generated", "migrations/history", "migrations/sqlite", "migrations/postgres"} {
+			os.RemoveAll(filepath.Join(fixtureDir, d))
+		}
+		if _, err := Write(fixtureDir, keep, nil); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	seen := map[string]bool{}
+	for _, f := range keep {
+		seen[filepath.ToSlash(filepath.Join(fixtureDir, f.Path))] = true
+		old, err := os.ReadFile(filepath.Join(fixtureDir, f.Path))
+		if err != nil || !bytes.Equal(old, f.Data) {
+			t.Errorf("internal/fixture/%s is stale (go test ./generator -run TestFixture -update)", f.Path)
+		}
+	}
+	for _, d := range []string{"generated", "migrations"} {
+		filepath.Walk(filepath.Join(fixtureDir, d), func(p string, info os.FileInfo, err error) error {
+			p = filepath.ToSlash(p)
+			if err == nil && !info.IsDir() && !seen[p] && !strings.HasSuffix(p, "/migrations/migrations.go") {
+				t.Errorf("%s is no longer generated (go test ./generator -run TestFixture -update)", p)
+			}
+			return nil
+		})
+	}
+}

@@ -17,6 +17,8 @@ import (
 	"github.com/scimforge/scimforge/app/admin"
 	"github.com/scimforge/scimforge/app/config"
 	"github.com/scimforge/scimforge/app/server"
+	"github.com/scimforge/scimforge/generated/discovery"
+	"github.com/scimforge/scimforge/scim/conformance"
 	"github.com/scimforge/scimforge/scim/credential"
 	"github.com/scimforge/scimforge/scim/sqlstore"
 	"github.com/scimforge/scimforge/scim/web"
@@ -46,6 +48,13 @@ func start(t *testing.T, tenancy web.Tenancy) *running {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The test creates users with a userName alone; an app whose schema
+	// requires more gets sample values for it.
+	set, err := discovery.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h = conformance.FillRequiredHandler(set, config.BasePath, conformance.ShippedRequired, h)
 	data, err := server.NewData(db, log)
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/scimforge/scimforge/app/config"
+	"github.com/scimforge/scimforge/generated/discovery"
 )
 
 const fuzzToken = "fuzz-token-0123456789"
@@ -22,13 +23,26 @@ func testHandler(t testing.TB) http.Handler {
 // Whatever the body, the server must answer with a SCIM JSON document, never
 // a 5xx, and never echo a password.
 func FuzzUserBody(f *testing.F) {
-	for _, seed := range []string{
+	seeds := []string{
 		`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"a@b.c","password":"pw"}`,
 		`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"x","active":"False","emails":[{"value":"x@y","type":"work","primary":true}]}`,
-		`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"m","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"manager":"abc"}}`,
-		`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"n","urn:example:params:scim:schemas:extension:acme:2.0:User":{"hireDate":"2020-01-01T00:00:00Z","projects":[{"name":"p","primary":true}],"clearanceLevel":3,"fte":0.5,"tags":["a"]}}`,
 		`{"userName":5}`, `[]`, `null`, `{`, ``, `{"emails":"x"}`, `{"schemas":"x"}`,
+	}
+	// Extension shapes clients send (Entra's bare-string manager; one value
+	// of each type), for the extensions this app's User has.
+	set, err := discovery.Load()
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, ext := range []struct{ urn, seed string }{
+		{"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"m","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"manager":"abc"}}`},
+		{"urn:example:params:scim:schemas:extension:acme:2.0:User", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"n","urn:example:params:scim:schemas:extension:acme:2.0:User":{"hireDate":"2020-01-01T00:00:00Z","projects":[{"name":"p","primary":true}],"clearanceLevel":3,"fte":0.5,"tags":["a"]}}`},
 	} {
+		if rt := set.ResourceType("User"); rt != nil && rt.Extension(ext.urn) != nil {
+			seeds = append(seeds, ext.seed)
+		}
+	}
+	for _, seed := range seeds {
 		f.Add(seed)
 	}
 	h := testHandler(f)

@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"encoding/json"
-	"github.com/uptrace/bun"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -14,10 +13,13 @@ import (
 	"time"
 
 	"github.com/scimforge/scimforge/app/config"
+	"github.com/scimforge/scimforge/generated/discovery"
 	"github.com/scimforge/scimforge/internal/pgtest"
+	"github.com/scimforge/scimforge/scim/conformance"
 	"github.com/scimforge/scimforge/scim/credential"
 	"github.com/scimforge/scimforge/scim/sqlstore"
 	"github.com/scimforge/scimforge/scim/web"
+	"github.com/uptrace/bun"
 )
 
 // tenantHandler serves cfg over a fresh database and returns the handler
@@ -39,7 +41,13 @@ func tenantHandlerOn(t testing.TB, cfg *config.Config, dbURL string) (http.Handl
 	if err != nil {
 		t.Fatal(err)
 	}
-	return h, creds
+	// These tests create users with a userName alone; an app whose
+	// schema requires more gets sample values for it in each request.
+	set, err := discovery.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return conformance.FillRequiredHandler(set, config.BasePath, conformance.ShippedRequired, h), creds
 }
 
 // as sends one request with token as the bearer token and host as Host.
@@ -262,7 +270,7 @@ func testTenantIsolation(t *testing.T, dbURL string) {
 	expect(t, as(h, b, "", "POST", B+"/Groups", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"Eng"}`), 201, "same group name in beta")
 
 	// Every endpoint by id: 404 in beta.
-	patch := `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"active","value":false}]}`
+	patch := `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"displayName","value":"Ann"}]}`
 	for _, c := range []struct{ method, path, body string }{
 		{"GET", B + "/Users/" + uid, ""},
 		{"PUT", B + "/Users/" + uid, userBody("ann@example.com")},

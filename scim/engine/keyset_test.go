@@ -10,7 +10,7 @@ import (
 
 	"github.com/scimforge/scimforge/scim/tenant"
 
-	"github.com/scimforge/scimforge/generated/resource"
+	"github.com/scimforge/scimforge/internal/fixture/generated/resource"
 	"github.com/scimforge/scimforge/scim/engine"
 	"github.com/scimforge/scimforge/scim/sqlstore"
 )

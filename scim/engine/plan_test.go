@@ -6,17 +6,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
-	"log/slog"
 	"os"
 	"strings"
 	"testing"
 
 	"github.com/uptrace/bun"
 
-	"github.com/scimforge/scimforge/generated/api"
-	"github.com/scimforge/scimforge/generated/resource"
+	"github.com/scimforge/scimforge/internal/fixture/generated/resource"
+	history "github.com/scimforge/scimforge/internal/fixture/migrations"
 	"github.com/scimforge/scimforge/internal/pgtest"
-	history "github.com/scimforge/scimforge/migrations"
 	"github.com/scimforge/scimforge/scim/engine"
 	"github.com/scimforge/scimforge/scim/sqlfilter"
 	"github.com/scimforge/scimforge/scim/sqlstore"
@@ -181,18 +179,14 @@ func TestDeepIndexPagePlan(t *testing.T) {
 
 // openServer opens the database at url with the generated schema and
 // serves it with no hooks; both close when t ends.
-func openServer(t *testing.T, url string, opt sqlstore.Options) (*sqlstore.DB, *api.Server) {
+func openServer(t *testing.T, url string, opt sqlstore.Options) (*sqlstore.DB, *fixtureServer) {
 	t.Helper()
 	db, err := sqlstore.Open(context.Background(), url, fs.FS(history.FS), opt)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	srv, err := api.NewServer(&engine.Env{DB: db, Log: slog.New(slog.DiscardHandler)}, api.Hooks{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return db, srv
+	return db, newFixtureServer(t, db)
 }
 
 // explain returns the query plan of q, one line per step.

@@ -8,8 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/scimforge/scimforge/generated/api"
-	"github.com/scimforge/scimforge/generated/resource"
+	"github.com/scimforge/scimforge/internal/fixture/generated/resource"
 	"github.com/scimforge/scimforge/scim/engine"
 	"github.com/scimforge/scimforge/scim/sqlstore"
 	"github.com/scimforge/scimforge/scim/tenant"
@@ -17,7 +16,7 @@ import (
 
 // reindexStore opens a fresh store of engine eng ("sqlite" or "postgres")
 // with the generated services over it.
-func reindexStore(t *testing.T, eng string) (*sqlstore.DB, *api.Server) {
+func reindexStore(t *testing.T, eng string) (*sqlstore.DB, *fixtureServer) {
 	t.Helper()
 	return openServer(t, engineURL(t, eng), sqlstore.Options{})
 }
@@ -26,7 +25,7 @@ func tenantCtx(name string) context.Context {
 	return engine.WithBaseURL(tenant.With(context.Background(), name), "http://x/scim/v2")
 }
 
-func createUser(t *testing.T, ctx context.Context, srv *api.Server, u *resource.User) string {
+func createUser(t *testing.T, ctx context.Context, srv *fixtureServer, u *resource.User) string {
 	t.Helper()
 	u.Schemas = []string{resource.UserSchemaURN}
 	resp, err := srv.Users.Create(ctx, u)
@@ -41,7 +40,7 @@ func createUser(t *testing.T, ctx context.Context, srv *api.Server, u *resource.
 }
 
 // found is the ids a filter finds among the users of ctx's tenant.
-func found(t *testing.T, ctx context.Context, srv *api.Server, filter string) []string {
+func found(t *testing.T, ctx context.Context, srv *fixtureServer, filter string) []string {
 	t.Helper()
 	resp, err := srv.Users.List(ctx, engine.ListParams{Filter: filter})
 	if err != nil {

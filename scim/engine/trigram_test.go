@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
-	"log/slog"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -13,10 +12,9 @@ import (
 	"testing"
 	"testing/fstest"
 
-	"github.com/scimforge/scimforge/generated/api"
-	"github.com/scimforge/scimforge/generated/resource"
+	"github.com/scimforge/scimforge/internal/fixture/generated/resource"
+	history "github.com/scimforge/scimforge/internal/fixture/migrations"
 	"github.com/scimforge/scimforge/internal/pgtest"
-	history "github.com/scimforge/scimforge/migrations"
 	"github.com/scimforge/scimforge/scim/engine"
 	"github.com/scimforge/scimforge/scim/sqlfilter"
 	"github.com/scimforge/scimforge/scim/sqlstore"
@@ -40,19 +38,14 @@ func reverse(s string) string {
 	return string(r)
 }
 
-func openEngine(t *testing.T, eng string, migrations fs.FS, url string) (*sqlstore.DB, *api.Server) {
+func openEngine(t *testing.T, eng string, migrations fs.FS, url string) (*sqlstore.DB, *fixtureServer) {
 	t.Helper()
 	ctx := tenant.With(context.Background(), tenant.Default)
 	db, err := sqlstore.Open(ctx, url, migrations, sqlstore.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := api.NewServer(&engine.Env{DB: db, Log: slog.New(slog.DiscardHandler)}, api.Hooks{})
-	if err != nil {
-		db.Close()
-		t.Fatal(err)
-	}
-	return db, srv
+	return db, newFixtureServer(t, db)
 }
 
 func engineURL(t *testing.T, eng string) string {
@@ -304,18 +297,7 @@ func TestTrigramPlans(t *testing.T) {
 // TestTrigramExistingDatabase: a database created before the trigram
 // migration gets the indexes over the rows it already has.
 func TestTrigramExistingDatabase(t *testing.T) {
-	initOnly := fstest.MapFS{}
-	err := fs.WalkDir(history.FS, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.Contains(p, "_init.") {
-			return err
-		}
-		data, err := fs.ReadFile(history.FS, p)
-		initOnly[p] = &fstest.MapFile{Data: data}
-		return err
-	})
-	if err != nil || len(initOnly) != 3 {
-		t.Fatalf("init migration: %v %v", err, initOnly)
-	}
+	initOnly, withTrigrams := splitTrigrams(t, history.FS)
 	for _, eng := range []string{"sqlite", "postgres"} {
 		t.Run(eng, func(t *testing.T) {
 			url := engineURL(t, eng)
@@ -325,7 +307,7 @@ func TestTrigramExistingDatabase(t *testing.T) {
 				Emails: []resource.UserEmail{{Value: "worm@example.com"}}}))
 			db.Close()
 
-			db, srv = openEngine(t, eng, history.FS, url)
+			db, srv = openEngine(t, eng, withTrigrams, url)
 			defer db.Close()
 			for _, f := range []string{`userName co "BIRD@"`, `emails.value co "worm@"`} {
 				if got := listIDs(t, ctx, srv.Users, f); !slices.Equal(got, []string{id}) {
@@ -334,6 +316,67 @@ func TestTrigramExistingDatabase(t *testing.T) {
 			}
 		})
 	}
+}
+
+// splitTrigrams turns the fixture's one init migration into two: the init
+// without its trigram indexes (a database made before they existed), and
+// the init followed by a migration that adds them. Trigram changes are
+// createTrigramIndex in the history and the statements naming a "_trgm"
+// index (and pg_trgm) in the SQL.
+func splitTrigrams(t *testing.T, hist fs.FS) (before, after fstest.MapFS) {
+	t.Helper()
+	before, after = fstest.MapFS{}, fstest.MapFS{}
+	err := fs.WalkDir(hist, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.Contains(p, "_init.") {
+			return err
+		}
+		data, err := fs.ReadFile(hist, p)
+		if err != nil {
+			return err
+		}
+		later := strings.Replace(p, "_init.", "_trigram.", 1)
+		later = strings.Replace(later, "/2026", "/2027", 1) // sorts after the init
+		var keep, moved string
+		if strings.HasSuffix(p, ".json") {
+			var h struct {
+				Comment string            `json:"comment"`
+				Changes []json.RawMessage `json:"changes"`
+			}
+			if err := json.Unmarshal(data, &h); err != nil {
+				return err
+			}
+			var k, m []json.RawMessage
+			for _, c := range h.Changes {
+				if strings.Contains(string(c), `"createTrigramIndex"`) {
+					m = append(m, c)
+				} else {
+					k = append(k, c)
+				}
+			}
+			kb, _ := json.Marshal(map[string]any{"comment": h.Comment, "changes": k})
+			mb, _ := json.Marshal(map[string]any{"comment": h.Comment, "changes": m})
+			keep, moved = string(kb), string(mb)
+		} else {
+			for i, stmt := range strings.Split(string(data), "--bun:split\n") {
+				switch {
+				case i == 0:
+					keep, moved = stmt, stmt // the header comments
+				case strings.Contains(stmt, "trgm"):
+					moved += "--bun:split\n" + stmt
+				default:
+					keep += "--bun:split\n" + stmt
+				}
+			}
+		}
+		before[p] = &fstest.MapFile{Data: []byte(keep)}
+		after[p] = before[p]
+		after[later] = &fstest.MapFile{Data: []byte(moved)}
+		return nil
+	})
+	if err != nil || len(before) != 3 {
+		t.Fatalf("init migration: %v %v", err, before)
+	}
+	return before, after
 }
 
 // copyRows inserts n copies of table's rows, the k-th with "~k" appended

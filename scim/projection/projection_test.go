@@ -3,8 +3,8 @@ package projection
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/scimforge/scimforge/internal/fixture"
 	"net/http"
-	"os"
 	"reflect"
 	"strings"
 	"sync"
@@ -33,7 +33,7 @@ var (
 func load(t testing.TB) (real, custom *schema.Set) {
 	t.Helper()
 	loadOnce.Do(func() {
-		realSet, loadErr = schema.Load(os.DirFS("../.."), "schemas")
+		realSet, loadErr = schema.Load(fixture.FS, fixture.Root)
 		if loadErr != nil {
 			return
 		}

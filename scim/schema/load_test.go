@@ -1,12 +1,13 @@
 package schema
 
 import (
-	"os"
 	"testing"
+
+	"github.com/scimforge/scimforge/internal/fixture"
 )
 
 func TestDefaultsAndLookup(t *testing.T) {
-	set, err := Load(os.DirFS("../.."), "schemas")
+	set, err := Load(fixture.FS, fixture.Root)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,7 @@ package valuefilter
 import (
 	"encoding/json"
 	"errors"
-	"os"
+	"github.com/scimforge/scimforge/internal/fixture"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -50,7 +50,7 @@ func thingAttrs(t testing.TB) (things, tags, label *schema.Attribute) {
 
 func userAttr(t testing.TB, name string) *schema.Attribute {
 	t.Helper()
-	set, err := schema.Load(os.DirFS("../.."), "schemas")
+	set, err := schema.Load(fixture.FS, fixture.Root)
 	if err != nil {
 		t.Fatal(err)
 	}

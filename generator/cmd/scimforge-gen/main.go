@@ -37,6 +37,13 @@ var codegenRuns = []codegenRun{
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "drop-example" {
+		if err := dropExample(os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, "scimforge-gen drop-example:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	schemas := flag.String("schemas", "schemas", "folder with the RFC 7643 schema documents and codegen.yaml")
 	check := flag.Bool("check", false, "only check the schema folder and codegen.yaml: report every problem, write nothing")
 	stale := flag.Bool("stale", false, "do not write; exit 1 if generated files are stale")
@@ -82,6 +89,26 @@ func checkOnly(schemas string) error {
 	}
 	fmt.Printf("%s: %s, %s, no problems\n", schemas, plural(rts, "resource type"), plural(n, "schema"))
 	return nil
+}
+
+// dropExample removes the example extension and starts the migration
+// history afresh (generator.DropExample), then regenerates.
+func dropExample(args []string) error {
+	fs := flag.NewFlagSet("drop-example", flag.ExitOnError)
+	schemas := fs.String("schemas", "schemas", "folder with the RFC 7643 schema documents and codegen.yaml")
+	force := fs.Bool("force", false, "reset the migration history even if a database may have been migrated with it")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: scimforge-gen drop-example [-force] [-schemas DIR]")
+		fmt.Fprintln(fs.Output(), "Removes the Acme example extension from the schemas and, before any database exists, starts the migration history afresh; then regenerates.")
+		fs.PrintDefaults()
+	}
+	fs.Parse(args)
+	changed, err := generator.DropExample(generator.DropOptions{Root: ".", Schemas: *schemas,
+		DatabaseURL: os.Getenv("SCIMFORGE_DATABASE_URL"), Force: *force, Log: os.Stdout})
+	if err != nil || !changed {
+		return err
+	}
+	return run(*schemas, false)
 }
 
 func run(schemas string, stale bool) error {

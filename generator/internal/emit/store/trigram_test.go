@@ -1,7 +1,7 @@
 package store
 
 import (
-	"os"
+	"github.com/scimforge/scimforge/internal/fixture"
 	"reflect"
 	"strings"
 	"testing"
@@ -12,12 +12,13 @@ import (
 	"github.com/scimforge/scimforge/scim/sqlfilter"
 )
 
-// TestTrigramRule: with the shipped schemas, the folded columns that have
+// TestTrigramRule: with the fixture schemas (internal/fixture), the folded columns that have
 // an index of their own get a trigram index, and nothing else does
 // (externalId and the Acme badge number are caseExact; password is a
-// secret; the membership table holds ids).
+// secret, as is the Asset's secretCode; its serial is caseExact; the
+// membership table holds ids).
 func TestTrigramRule(t *testing.T) {
-	m, err := model.Load(os.DirFS("../../../.."), "schemas")
+	m, err := model.Load(fixture.FS, fixture.Root)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,6 +35,7 @@ func TestTrigramRule(t *testing.T) {
 		"scim_users":       {"user_name", "display_name"},
 		"scim_user_emails": {"value"},
 		"scim_groups":      {"display_name"},
+		"scim_assets":      {"tag"},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("trigram indexes %v, want %v", got, want)
@@ -123,7 +125,7 @@ func TestTrigramMigrations(t *testing.T) {
 // indexes (here with a new table) starts with CREATE EXTENSION pg_trgm,
 // once; SQLite's has no such statement.
 func TestTrigramExtensionOnce(t *testing.T) {
-	m, err := model.Load(os.DirFS("../../../.."), "schemas")
+	m, err := model.Load(fixture.FS, fixture.Root)
 	if err != nil {
 		t.Fatal(err)
 	}
