@@ -32,7 +32,7 @@ check-generated: generate
 
 ## build: compile the server to bin/scimforge
 build:
-	$(GO) build -o $(BIN) ./app/cmd/scimforge
+	$(GO) build -buildvcs=auto -o $(BIN) ./app/cmd/scimforge
 
 ## run: build and start the server; generates a bearer token on first use
 run: build

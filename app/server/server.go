@@ -156,7 +156,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 		stopFeed: startFeed(cfg, events, log),
 		HTTP: &http.Server{
 			Addr:              cfg.Listen,
-			Handler:           h,
+			Handler:           WithHealth(h, db),
 			ReadHeaderTimeout: 10 * time.Second,
 			ReadTimeout:       30 * time.Second,
 			WriteTimeout:      55 * time.Second, // Azure AD and Okta give up after 60 s

@@ -447,3 +447,14 @@ func (db *DB) RunInTx(ctx context.Context, fn func(ctx context.Context, tx bun.T
 	}
 	return db.commits.run(context.WithValue(ctx, inTxKey{}, db), fn)
 }
+
+// Ping checks that the database answers (readiness probes).
+func (db *DB) Ping(ctx context.Context) error {
+	if db.single {
+		// One connection shared with the writer: a trivial read through the
+		// read path waits its turn like any request would.
+		var one int
+		return db.Read.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+	}
+	return db.Read.PingContext(ctx)
+}

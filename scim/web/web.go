@@ -5,7 +5,10 @@
 package web
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"io"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -44,7 +47,45 @@ func WriteResponse(w http.ResponseWriter, r *exchange.Response) error {
 // RequestError handles errors oapi-codegen reports before a handler runs:
 // undecodable bodies and malformed parameters.
 func RequestError(w http.ResponseWriter, r *http.Request, err error) {
-	scimerr.Write(w, classify(err))
+	e := classify(err)
+	if e.Status == http.StatusBadRequest && e.ScimType == scimerr.InvalidValue {
+		if p := paramError(r, err.Error()); p != nil {
+			e = p
+		}
+	}
+	scimerr.Write(w, e)
+}
+
+// paramError rewrites oapi-codegen's parameter errors, whose text carries
+// Go internals ("strconv.ParseInt: parsing …"), into a sentence naming the
+// parameter, what it must be, and what was sent; nil for other errors.
+func paramError(r *http.Request, msg string) *scimerr.Error {
+	if rest, ok := strings.CutPrefix(msg, "Invalid format for parameter "); ok {
+		name, detail, _ := strings.Cut(rest, ":")
+		want := "a valid value"
+		switch {
+		case strings.Contains(detail, "ParseInt"), strings.Contains(detail, "Atoi"), strings.Contains(detail, "ParseUint"):
+			want = "a whole number"
+		case strings.Contains(detail, "ParseBool"):
+			want = "true or false"
+		case strings.Contains(detail, "ParseFloat"):
+			want = "a number"
+		}
+		got := r.URL.Query().Get(name)
+		if len(got) > 64 {
+			got = got[:64] + "…"
+		}
+		return scimerr.BadRequest(scimerr.InvalidValue, "the %s parameter must be %s; got %q", name, want, got)
+	}
+	if rest, ok := strings.CutPrefix(msg, "Expected one value for "); ok {
+		name, _, _ := strings.Cut(rest, ",")
+		return scimerr.BadRequest(scimerr.InvalidValue, "the %s parameter was sent more than once; send it once", name)
+	}
+	if rest, ok := strings.CutPrefix(msg, "Query argument "); ok {
+		name, _, _ := strings.Cut(rest, " ")
+		return scimerr.BadRequest(scimerr.InvalidValue, "the %s parameter is required", name)
+	}
+	return nil
 }
 
 // classify maps what oapi-codegen reports: body decoding errors (wrapped
@@ -121,7 +162,18 @@ func Edge(base, path string, log *slog.Logger, next http.Handler, limits ...Body
 					return
 				}
 			}
-			r.Body = http.MaxBytesReader(w, r.Body, bodyLimit(r.URL.Path, limits))
+			data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, bodyLimit(r.URL.Path, limits)))
+			if err != nil {
+				scimerr.Write(w, classify(err)) // 413 over the limit
+				return
+			}
+			if at := trailingData(data); at >= 0 {
+				// json.Decoder, as the handlers use it, would stop after the
+				// first value and silently drop the rest.
+				scimerr.Write(w, scimerr.BadRequest(scimerr.InvalidSyntax, "the request body continues after its JSON value (at byte %d); send exactly one JSON object", at))
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(data))
 		}
 		ctx := exchange.WithBaseURL(r.Context(), b)
 		if c := exchange.ConditionsOf(r.Header); c != (exchange.Conditions{}) {
@@ -129,6 +181,22 @@ func Edge(base, path string, log *slog.Logger, next http.Handler, limits ...Body
 		}
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+// trailingData returns the offset of what follows the first JSON value of
+// data other than white space, or -1 when nothing does or when data does
+// not start with a valid value (the handler reports that, as it always has).
+func trailingData(data []byte) int64 {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	var v json.RawMessage
+	if err := dec.Decode(&v); err != nil {
+		return -1
+	}
+	end := dec.InputOffset()
+	if len(bytes.TrimSpace(data[end:])) == 0 {
+		return -1
+	}
+	return end + int64(len(data[end:])-len(bytes.TrimLeft(data[end:], " \t\r\n")))
 }
 
 func bodyLimit(p string, limits []BodyLimit) int64 {

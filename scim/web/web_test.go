@@ -47,6 +47,23 @@ func TestClassify(t *testing.T) {
 	}
 }
 
+// TestParamErrorsNameTheParameter: a malformed query parameter is answered
+// in words, never with Go's parser messages.
+func TestParamErrorsNameTheParameter(t *testing.T) {
+	for _, c := range []struct{ target, err, want string }{
+		{"/Users?startIndex=abc", `Invalid format for parameter startIndex: error binding string parameter: strconv.ParseInt: parsing "abc": invalid syntax`, `the startIndex parameter must be a whole number; got "abc"`},
+		{"/Users?count=1&count=2", "Expected one value for count, got 2", "the count parameter was sent more than once; send it once"},
+		{"/Users", "Query argument filter is required, but not found", "the filter parameter is required"},
+	} {
+		rec := httptest.NewRecorder()
+		RequestError(rec, httptest.NewRequest("GET", c.target, nil), errors.New(c.err))
+		var got struct{ Detail, ScimType string }
+		if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil || rec.Code != 400 || got.Detail != c.want || got.ScimType != "invalidValue" {
+			t.Errorf("%s: %d %s, want 400 invalidValue %q", c.target, rec.Code, rec.Body, c.want)
+		}
+	}
+}
+
 func TestBearerAuth(t *testing.T) {
 	// The authenticator accepts one token of tenant acme.
 	auth := AuthenticatorFunc(func(ctx context.Context, tn, tok string) (string, bool, error) {
@@ -122,6 +139,43 @@ func TestCanonicalPaths(t *testing.T) {
 		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", in, nil))
 		if got != want {
 			t.Errorf("%s routed as %s, want %s", in, got, want)
+		}
+	}
+}
+
+// TestTrailingDataRefused: a body with anything after its JSON value is a
+// 400 invalidSyntax before any handler runs; white space after it is fine.
+func TestTrailingDataRefused(t *testing.T) {
+	reached := 0
+	h := Edge("", "/scim/v2", slog.New(slog.DiscardHandler), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		reached++
+		b, _ := io.ReadAll(r.Body)
+		w.Write(b)
+	}))
+	for _, c := range []struct {
+		body   string
+		status int
+	}{
+		{`{"userName":"a"}`, 200},
+		{"{\"userName\":\"a\"}\n\t ", 200},
+		{`{"userName":"a"}{"userName":"b"}`, 400},
+		{`{"userName":"a"} x`, 400},
+		{`{"userName":"a"}]`, 400},
+		{`{"userName":`, 200}, // malformed: the handler's decoder reports it
+	} {
+		before := reached
+		req := httptest.NewRequest("POST", "/scim/v2/Users", strings.NewReader(c.body))
+		req.Header.Set("Content-Type", "application/scim+json")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != c.status {
+			t.Errorf("%q: %d %s, want %d", c.body, rec.Code, rec.Body, c.status)
+		}
+		if c.status == 400 && (reached != before || !strings.Contains(rec.Body.String(), "invalidSyntax")) {
+			t.Errorf("%q: reached the handler or wrong error: %s", c.body, rec.Body)
+		}
+		if c.status == 200 && rec.Body.String() != c.body {
+			t.Errorf("%q: the handler read %q", c.body, rec.Body)
 		}
 	}
 }

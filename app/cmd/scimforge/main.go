@@ -1,6 +1,7 @@
 // Command scimforge is the SCIM 2.0 server and its tenant and token tools.
 //
 //	scimforge serve                 start the server (configuration: SCIMFORGE_* variables or flags)
+//	scimforge version
 //	scimforge tenant add|list|remove
 //	scimforge token create|list|revoke|generate
 //	scimforge reindex [--check]
@@ -33,6 +34,7 @@ import (
 
 const usage = `usage:
   scimforge serve [flags]            start the SCIM server (scimforge serve -h lists the flags)
+  scimforge version                  print the version, the commit it was built from and Go's version
 ` + admin.Usage + `The tenant, token, reindex, backup and events commands read SCIMFORGE_DATABASE_URL and SCIMFORGE_TENANCY
 as the server does, and work while it runs (a SQLite server runs them through PATH.admin.sock).
 `
@@ -48,6 +50,8 @@ func main() {
 			fmt.Fprintln(os.Stderr, "scimforge:", err)
 			os.Exit(1)
 		}
+	case "version", "-version", "--version":
+		fmt.Println(versionLine())
 	case "tenant", "token", "reindex", "backup", "events":
 		if err := manage(os.Args[1:]); err != nil {
 			var ue *admin.UsageError
@@ -65,6 +69,47 @@ func main() {
 		fmt.Fprint(os.Stderr, usage)
 		os.Exit(2)
 	}
+}
+
+// version is the release, set at build time with
+// -ldflags "-X main.version=v1.2.3"; empty for a development build, whose
+// line then names the commit the binary was built from.
+var version string
+
+// versionLine is what scimforge version prints: the release (or "devel"),
+// the commit and its time (from the Go build information when built
+// inside a git checkout; "+dirty" for uncommitted changes), and Go's version.
+func versionLine() string {
+	v := version
+	if v == "" {
+		v = "devel"
+	}
+	line := "scimforge " + v
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return line
+	}
+	var rev, at, dirty string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.time":
+			at = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				dirty = "+dirty"
+			}
+		}
+	}
+	if rev != "" {
+		line += " (commit " + rev[:min(12, len(rev))] + dirty
+		if at != "" {
+			line += ", " + at
+		}
+		line += ")"
+	}
+	return line + " " + bi.GoVersion
 }
 
 // manage runs a tenant or token command.
