@@ -37,9 +37,13 @@ build:
 ## run: build and start the server; generates a bearer token on first use
 run: build
 	@if [ -z "$$SCIMFORGE_TOKEN" ]; then \
-		[ -s $(TOKEN_FILE) ] || ./$(BIN) token generate > $(TOKEN_FILE); \
-		echo "SCIMFORGE_TOKEN not set; using the token in $(TOKEN_FILE):"; \
-		echo "    $$(cat $(TOKEN_FILE))"; \
+		if [ -s $(TOKEN_FILE) ]; then \
+			echo "SCIMFORGE_TOKEN not set; using the token in $(TOKEN_FILE) (TOKEN=\$$(cat $(TOKEN_FILE)))"; \
+		else \
+			(umask 077 && ./$(BIN) token generate > $(TOKEN_FILE)); \
+			echo "SCIMFORGE_TOKEN not set; generated a token into $(TOKEN_FILE) (shown once):"; \
+			echo "    $$(cat $(TOKEN_FILE))"; \
+		fi; \
 		export SCIMFORGE_TOKEN=$$(cat $(TOKEN_FILE)); \
 	fi; \
 	exec ./$(BIN) serve
