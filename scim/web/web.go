@@ -105,6 +105,13 @@ func classify(err error) *scimerr.Error {
 // ResponseError handles errors returned by handlers.
 func ResponseError(log *slog.Logger) func(w http.ResponseWriter, r *http.Request, err error) {
 	return func(w http.ResponseWriter, r *http.Request, err error) {
+		if hw, ok := w.(interface{ HeaderWritten() bool }); ok && hw.HeaderWritten() {
+			// The status and part of the body are already on their way (the
+			// client went away, or the write timed out): nothing can be sent
+			// any more, and the request did what its status says.
+			log.Warn("response not completed", "method", r.Method, "path", r.URL.Path, "err", err)
+			return
+		}
 		if e := scimerr.As(err); e != nil {
 			scimerr.Write(w, e)
 			return
@@ -213,12 +220,31 @@ func bodyLimit(p string, limits []BodyLimit) int64 {
 type statusRecorder struct {
 	http.ResponseWriter
 	status int
+	wrote  bool
 }
 
+// WriteHeader passes on the first status only: the one the client got.
+// A later call (a handler reporting an error after the response started)
+// would be refused by net/http with "superfluous response.WriteHeader
+// call" and must not be what the access log reports.
 func (s *statusRecorder) WriteHeader(code int) {
-	s.status = code
+	if s.wrote {
+		return
+	}
+	s.status, s.wrote = code, true
 	s.ResponseWriter.WriteHeader(code)
 }
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	s.wrote = true // an implicit 200
+	return s.ResponseWriter.Write(b)
+}
+
+// HeaderWritten says whether the response has started (see ResponseError).
+func (s *statusRecorder) HeaderWritten() bool { return s.wrote }
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
 // AccessLog logs one line per request. It logs the path, the tenant and the
 // id of the token that authenticated it (never the token), but not the query

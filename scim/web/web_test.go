@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -177,5 +178,27 @@ func TestTrailingDataRefused(t *testing.T) {
 		if c.status == 200 && rec.Body.String() != c.body {
 			t.Errorf("%q: the handler read %q", c.body, rec.Body)
 		}
+	}
+}
+
+// TestErrorAfterResponseStarted: a handler that fails after its 201 went
+// out (the client hung up mid-body) is logged as such; the access log keeps
+// the 201 and nothing tries to send a second status.
+func TestErrorAfterResponseStarted(t *testing.T) {
+	var logs bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	onErr := ResponseError(log)
+	h := AccessLog(log, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusCreated)
+		onErr(w, r, errors.New("write tcp: broken pipe"))
+	}))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("POST", "/scim/v2/Users", nil))
+	if rec.Code != http.StatusCreated || rec.Body.Len() != 0 {
+		t.Fatalf("client got %d %q", rec.Code, rec.Body)
+	}
+	out := logs.String()
+	if !strings.Contains(out, "status=201") || strings.Contains(out, "status=500") || !strings.Contains(out, "response not completed") {
+		t.Fatalf("log:\n%s", out)
 	}
 }
