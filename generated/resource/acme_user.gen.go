@@ -33,7 +33,7 @@ type AcmeUser struct {
 // AcmeUserProject is a value of the "projects" attribute of AcmeUser.
 type AcmeUserProject struct {
 	// Name: The name of the project, e.g., 'Rocket Skates'. REQUIRED. (required; case-insensitive)
-	Name string `json:"name,omitempty" validate:"required"`
+	Name string `json:"name,omitempty" validate:"required,scim_notblank"`
 	// Role: The User's role in the project. Canonical values are 'lead', 'member', and 'reviewer'.
 	// (case-insensitive; one of lead, member, reviewer (any case))
 	Role string `json:"role,omitempty" validate:"omitempty,scim_canonical=lead member reviewer"`

@@ -26,7 +26,7 @@ type User struct {
 	// the service provider. Each User MUST include a non-empty userName value. This identifier MUST be
 	// unique across the service provider's entire set of Users. REQUIRED. (required; uniqueness
 	// server; case-insensitive)
-	UserName string `json:"userName,omitempty" validate:"required"`
+	UserName string `json:"userName,omitempty" validate:"required,scim_notblank"`
 	// Name: The components of the user's real name. Providers MAY return just the full name as a
 	// single string in the formatted sub-attribute, or they MAY return just the individual component
 	// attributes using the other sub-attributes, or they MAY return both. If both variants are

@@ -30,6 +30,11 @@ func New() *validator.Validate {
 		}
 		return name
 	})
+	// A required string of only white space ("   ") is as absent as "":
+	// stored, it would be a userName nobody can type or find.
+	must(v.RegisterValidation("scim_notblank", func(fl validator.FieldLevel) bool {
+		return strings.TrimSpace(fl.Field().String()) != ""
+	}))
 	must(v.RegisterValidation("scim_datetime", func(fl validator.FieldLevel) bool {
 		_, err := time.Parse(time.RFC3339Nano, fl.Field().String())
 		return err == nil
@@ -103,6 +108,8 @@ func message(p string, fe validator.FieldError) string {
 	switch fe.Tag() {
 	case "required":
 		return p + " is required"
+	case "scim_notblank":
+		return p + " is required and may not be blank (only white space)"
 	case "scim_datetime":
 		return fmt.Sprintf("%s: %q is not an xsd:dateTime (RFC 3339, e.g. 2024-05-01T12:00:00Z)", p, fe.Value())
 	case "scim_binary":

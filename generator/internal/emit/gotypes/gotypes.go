@@ -206,6 +206,9 @@ func validateTag(a *schema.Attribute) string {
 	var rules []string
 	if a.Required && a.Mutability != schema.ReadOnly {
 		rules = append(rules, "required")
+		if a.Type == schema.String && !a.MultiValued {
+			rules = append(rules, "scim_notblank")
+		}
 	} else {
 		rules = append(rules, "omitempty")
 	}

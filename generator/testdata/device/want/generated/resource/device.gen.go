@@ -23,7 +23,7 @@ type Device struct {
 	// Meta is maintained by the server (readOnly).
 	Meta *scimtype.Meta `json:"meta,omitempty"`
 	// SerialNumber: Manufacturer serial number. (required; immutable; uniqueness server; case-exact)
-	SerialNumber string `json:"serialNumber,omitempty" validate:"required"`
+	SerialNumber string `json:"serialNumber,omitempty" validate:"required,scim_notblank"`
 	// DisplayName: Name shown to administrators. (case-insensitive)
 	DisplayName string `json:"displayName,omitempty"`
 	// Enrolled: Whether the device is enrolled.
@@ -37,7 +37,7 @@ type Device struct {
 // DevicePort is a value of the "ports" attribute of Device.
 type DevicePort struct {
 	// Name: Port name. (required; case-insensitive)
-	Name string `json:"name,omitempty" validate:"required"`
+	Name string `json:"name,omitempty" validate:"required,scim_notblank"`
 	// Speed: Speed in Mbit/s.
 	Speed *int64 `json:"speed,omitempty"`
 	// Primary: The main port.
