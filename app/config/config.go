@@ -127,7 +127,9 @@ func Load(args []string) (*Config, error) {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.StringVar(&c.Listen, "listen", env("SCIMFORGE_LISTEN", DefaultListen), "address to listen on (SCIMFORGE_LISTEN)")
 	fs.StringVar(&c.DatabaseURL, "database-url", env("SCIMFORGE_DATABASE_URL", DefaultDB), "sqlite://PATH (SCIMFORGE_DATABASE_URL)")
-	fs.StringVar(&c.Token, "token", env("SCIMFORGE_TOKEN", ""), "bearer token clients must send (SCIMFORGE_TOKEN)")
+	// No -token flag: a secret on the command line is visible to every
+	// user of the machine (ps, /proc/PID/cmdline). The environment or a file.
+	tokenFile := fs.String("token-file", env("SCIMFORGE_TOKEN_FILE", ""), "file holding the bearer token clients must send (SCIMFORGE_TOKEN_FILE; or SCIMFORGE_TOKEN)")
 	fs.StringVar(&c.BaseURL, "base-url", env("SCIMFORGE_BASE_URL", ""), "public base URL for meta.location, e.g. https://scim.example.com/scim/v2 (SCIMFORGE_BASE_URL; default: from each request)")
 	rowCache := fs.String("row-cache", env("SCIMFORGE_ROW_CACHE", DefaultRowCache), "memory for resources kept for GET by id, e.g. 64MiB; 0 disables (SCIMFORGE_ROW_CACHE; SQLite only)")
 	domains := fs.String("allowed-domains", env("SCIMFORGE_ALLOWED_DOMAINS", ""), "comma-separated userName domains to accept (SCIMFORGE_ALLOWED_DOMAINS; default: all)")
@@ -168,6 +170,9 @@ func Load(args []string) (*Config, error) {
 	}
 	// A missing SCIMFORGE_TOKEN is checked at start (server.New), where the
 	// stored tokens are known.
+	if c.Token, err = secret("SCIMFORGE_TOKEN", "SCIMFORGE_TOKEN_FILE", *tokenFile); err != nil {
+		return nil, err
+	}
 	if c.Token != "" && len(c.Token) < 16 {
 		return nil, fmt.Errorf("SCIMFORGE_TOKEN is %d characters; use at least 16 (e.g. openssl rand -hex 32)", len(c.Token))
 	}
@@ -178,18 +183,29 @@ func Load(args []string) (*Config, error) {
 	return c, nil
 }
 
+// secret reads a secret from the environment variable name, or from the
+// file path (named by fileName), not both; a trailing newline in the file
+// is not part of it.
+func secret(name, fileName, path string) (string, error) {
+	v := Env(name, "")
+	if path == "" {
+		return v, nil
+	}
+	if v != "" {
+		return "", fmt.Errorf("set %s or %s, not both", name, fileName)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("%s: %v", fileName, err)
+	}
+	return strings.TrimRight(string(b), "\r\n"), nil
+}
+
 // loadWebhook checks the webhook URL and reads its secret.
 func (c *Config) loadWebhook(secretFile string) error {
-	secret := Env("SCIMFORGE_WEBHOOK_SECRET", "")
-	if secretFile != "" {
-		if secret != "" {
-			return fmt.Errorf("set SCIMFORGE_WEBHOOK_SECRET or SCIMFORGE_WEBHOOK_SECRET_FILE, not both")
-		}
-		b, err := os.ReadFile(secretFile)
-		if err != nil {
-			return fmt.Errorf("SCIMFORGE_WEBHOOK_SECRET_FILE: %v", err)
-		}
-		secret = strings.TrimRight(string(b), "\r\n")
+	secret, err := secret("SCIMFORGE_WEBHOOK_SECRET", "SCIMFORGE_WEBHOOK_SECRET_FILE", secretFile)
+	if err != nil {
+		return err
 	}
 	if c.WebhookURL == "" {
 		return nil

@@ -28,7 +28,7 @@ func TestLoadTenancy(t *testing.T) {
 	for _, args := range [][]string{
 		{"-tenancy", "subdomain"},
 		{"-base-url", "https://scim.example.com/scim/v2"}, // path tenancy without {tenant}
-		{"-tenancy", "none", "-token", "short"},
+		{"-token", "on-the-command-line-0123456789"},      // no secrets in flags
 	} {
 		if _, err := Load(args); err == nil {
 			t.Errorf("%v accepted", args)
@@ -119,5 +119,41 @@ func TestEventsAndWebhook(t *testing.T) {
 	}
 	if _, err := Load([]string{"-webhook-url", "ftp://x/y"}); err == nil {
 		t.Fatal("ftp URL accepted")
+	}
+}
+
+// TestTokenFromFile: the static token comes from SCIMFORGE_TOKEN or a file,
+// never a flag; both at once, a short one or a missing file are refused
+// naming the setting.
+func TestTokenFromFile(t *testing.T) {
+	t.Setenv("SCIMFORGE_TOKEN", "")
+	t.Setenv("SCIMFORGE_TOKEN_FILE", "")
+	path := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(path, []byte("from-a-file-0123456789\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load([]string{"-token-file", path})
+	if err != nil || c.Token != "from-a-file-0123456789" {
+		t.Fatalf("-token-file: %q %v", c.Token, err)
+	}
+	t.Setenv("SCIMFORGE_TOKEN_FILE", path)
+	if c, err := Load(nil); err != nil || c.Token != "from-a-file-0123456789" {
+		t.Fatalf("SCIMFORGE_TOKEN_FILE: %v", err)
+	}
+	t.Setenv("SCIMFORGE_TOKEN", "from-the-environment-0123")
+	if _, err := Load(nil); err == nil || !strings.Contains(err.Error(), "not both") {
+		t.Fatalf("both set: %v", err)
+	}
+	t.Setenv("SCIMFORGE_TOKEN_FILE", "")
+	if c, err := Load(nil); err != nil || c.Token != "from-the-environment-0123" {
+		t.Fatalf("SCIMFORGE_TOKEN: %v", err)
+	}
+	t.Setenv("SCIMFORGE_TOKEN", "")
+	if _, err := Load([]string{"-token-file", path + ".missing"}); err == nil || !strings.Contains(err.Error(), "SCIMFORGE_TOKEN_FILE") {
+		t.Fatalf("missing file: %v", err)
+	}
+	os.WriteFile(path, []byte("short\n"), 0o600)
+	if _, err := Load([]string{"-token-file", path}); err == nil || !strings.Contains(err.Error(), "16") {
+		t.Fatalf("short token from a file: %v", err)
 	}
 }
