@@ -187,7 +187,7 @@ func serve(args []string) error {
 		return err
 	}
 	defer stopProfile()
-	logOut := logbuf.New(os.Stderr, 100*time.Millisecond)
+	logOut := logbuf.New(os.Stderr)
 	defer logOut.Close()
 	log := slog.New(slog.NewTextHandler(logOut, nil))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
