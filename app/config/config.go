@@ -37,6 +37,10 @@ type Config struct {
 	// AllowedDomains restricts userName domains (SCIMFORGE_ALLOWED_DOMAINS,
 	// comma-separated; empty allows all). Enforced by app/hooks.
 	AllowedDomains []string
+	// TLSCertFile and TLSKeyFile serve HTTPS from a PEM certificate chain
+	// and key (SCIMFORGE_TLS_CERT_FILE, SCIMFORGE_TLS_KEY_FILE; both or
+	// neither), reloaded when they change.
+	TLSCertFile, TLSKeyFile string
 	// SQLiteShared lets other processes use the SQLite file while the
 	// server runs (SCIMFORGE_SQLITE_SHARED; see sqlstore.Options.Shared).
 	SQLiteShared bool
@@ -129,6 +133,8 @@ func Load(args []string) (*Config, error) {
 	fs.StringVar(&c.DatabaseURL, "database-url", env("SCIMFORGE_DATABASE_URL", DefaultDB), "sqlite://PATH (SCIMFORGE_DATABASE_URL)")
 	// No -token flag: a secret on the command line is visible to every
 	// user of the machine (ps, /proc/PID/cmdline). The environment or a file.
+	fs.StringVar(&c.TLSCertFile, "tls-cert-file", env("SCIMFORGE_TLS_CERT_FILE", ""), "PEM certificate chain to serve HTTPS with (SCIMFORGE_TLS_CERT_FILE; with SCIMFORGE_TLS_KEY_FILE)")
+	fs.StringVar(&c.TLSKeyFile, "tls-key-file", env("SCIMFORGE_TLS_KEY_FILE", ""), "PEM private key of the certificate (SCIMFORGE_TLS_KEY_FILE)")
 	tokenFile := fs.String("token-file", env("SCIMFORGE_TOKEN_FILE", ""), "file holding the bearer token clients must send (SCIMFORGE_TOKEN_FILE; or SCIMFORGE_TOKEN)")
 	fs.StringVar(&c.BaseURL, "base-url", env("SCIMFORGE_BASE_URL", ""), "public base URL for meta.location, e.g. https://scim.example.com/scim/v2 (SCIMFORGE_BASE_URL; default: from each request)")
 	rowCache := fs.String("row-cache", env("SCIMFORGE_ROW_CACHE", DefaultRowCache), "memory for resources kept for GET by id, e.g. 64MiB; 0 disables (SCIMFORGE_ROW_CACHE; SQLite only)")
@@ -170,6 +176,9 @@ func Load(args []string) (*Config, error) {
 	}
 	// A missing SCIMFORGE_TOKEN is checked at start (server.New), where the
 	// stored tokens are known.
+	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
+		return nil, fmt.Errorf("set both SCIMFORGE_TLS_CERT_FILE and SCIMFORGE_TLS_KEY_FILE to serve HTTPS, or neither")
+	}
 	if c.Token, err = secret("SCIMFORGE_TOKEN", "SCIMFORGE_TOKEN_FILE", *tokenFile); err != nil {
 		return nil, err
 	}

@@ -157,3 +157,15 @@ func TestTokenFromFile(t *testing.T) {
 		t.Fatalf("short token from a file: %v", err)
 	}
 }
+
+func TestTLSFilesBothOrNeither(t *testing.T) {
+	t.Setenv("SCIMFORGE_TLS_CERT_FILE", "")
+	t.Setenv("SCIMFORGE_TLS_KEY_FILE", "")
+	if _, err := Load([]string{"-tls-cert-file", "/x/cert.pem"}); err == nil || !strings.Contains(err.Error(), "SCIMFORGE_TLS_KEY_FILE") {
+		t.Fatalf("cert without key: %v", err)
+	}
+	c, err := Load([]string{"-tls-cert-file", "/x/cert.pem", "-tls-key-file", "/x/key.pem"})
+	if err != nil || c.TLSCertFile != "/x/cert.pem" || c.TLSKeyFile != "/x/key.pem" {
+		t.Fatalf("both: %+v %v", c, err)
+	}
+}

@@ -92,6 +92,9 @@ func ParseURL(raw string) (Location, error) {
 
 var userinfo = regexp.MustCompile(`://([^:/@]*):[^@]*@`)
 
+// Redact hides a password in a database URL, for logs and messages.
+func Redact(raw string) string { return redact(raw) }
+
 // redact hides a password in a URL before it reaches an error message.
 func redact(raw string) string {
 	u, err := url.Parse(raw)

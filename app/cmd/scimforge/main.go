@@ -201,16 +201,32 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
-	base := "http://" + ln.Addr().String() + config.BasePath
+	scheme := "http"
+	if cfg.TLSCertFile != "" {
+		certs, err := server.NewCertReloader(cfg.TLSCertFile, cfg.TLSKeyFile, log)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		srv.HTTP.TLSConfig = certs.TLSConfig()
+		scheme = "https"
+	}
+	base := scheme + "://" + ln.Addr().String() + config.BasePath
 	switch cfg.Tenancy {
 	case web.TenancyPath:
-		base = "http://" + ln.Addr().String() + "/t/{tenant}" + config.BasePath
+		base = scheme + "://" + ln.Addr().String() + "/t/{tenant}" + config.BasePath
 	case web.TenancyHost:
-		base = "http://{tenant}.HOST" + config.BasePath
+		base = scheme + "://{tenant}.HOST" + config.BasePath
 	}
-	log.Info("scimforge serving", "url", base, "listen", ln.Addr().String(), "tenancy", cfg.Tenancy, "database", cfg.DatabaseURL)
+	log.Info("scimforge serving", "url", base, "listen", ln.Addr().String(), "tenancy", cfg.Tenancy, "database", sqlstore.Redact(cfg.DatabaseURL))
 	errc := make(chan error, 1)
-	go func() { errc <- srv.HTTP.Serve(ln) }()
+	go func() {
+		if scheme == "https" {
+			errc <- srv.HTTP.ServeTLS(ln, "", "") // the certificate comes from TLSConfig.GetCertificate
+		} else {
+			errc <- srv.HTTP.Serve(ln)
+		}
+	}()
 	select {
 	case err := <-errc:
 		if !errors.Is(err, http.ErrServerClosed) {
