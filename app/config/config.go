@@ -5,6 +5,7 @@ package config
 import (
 	"flag"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 	"strconv"
@@ -37,6 +38,10 @@ type Config struct {
 	// AllowedDomains restricts userName domains (SCIMFORGE_ALLOWED_DOMAINS,
 	// comma-separated; empty allows all). Enforced by app/hooks.
 	AllowedDomains []string
+	// LogFormat is "text" or "json" (SCIMFORGE_LOG_FORMAT); LogLevel is
+	// debug, info, warn or error (SCIMFORGE_LOG_LEVEL).
+	LogFormat string
+	LogLevel  slog.Level
 	// TLSCertFile and TLSKeyFile serve HTTPS from a PEM certificate chain
 	// and key (SCIMFORGE_TLS_CERT_FILE, SCIMFORGE_TLS_KEY_FILE; both or
 	// neither), reloaded when they change.
@@ -133,6 +138,8 @@ func Load(args []string) (*Config, error) {
 	fs.StringVar(&c.DatabaseURL, "database-url", env("SCIMFORGE_DATABASE_URL", DefaultDB), "sqlite://PATH (SCIMFORGE_DATABASE_URL)")
 	// No -token flag: a secret on the command line is visible to every
 	// user of the machine (ps, /proc/PID/cmdline). The environment or a file.
+	fs.StringVar(&c.LogFormat, "log-format", env("SCIMFORGE_LOG_FORMAT", "text"), "log lines as text (key=value) or json (SCIMFORGE_LOG_FORMAT)")
+	level := fs.String("log-level", env("SCIMFORGE_LOG_LEVEL", "info"), "debug, info, warn or error (SCIMFORGE_LOG_LEVEL)")
 	fs.StringVar(&c.TLSCertFile, "tls-cert-file", env("SCIMFORGE_TLS_CERT_FILE", ""), "PEM certificate chain to serve HTTPS with (SCIMFORGE_TLS_CERT_FILE; with SCIMFORGE_TLS_KEY_FILE)")
 	fs.StringVar(&c.TLSKeyFile, "tls-key-file", env("SCIMFORGE_TLS_KEY_FILE", ""), "PEM private key of the certificate (SCIMFORGE_TLS_KEY_FILE)")
 	tokenFile := fs.String("token-file", env("SCIMFORGE_TOKEN_FILE", ""), "file holding the bearer token clients must send (SCIMFORGE_TOKEN_FILE; or SCIMFORGE_TOKEN)")
@@ -176,6 +183,12 @@ func Load(args []string) (*Config, error) {
 	}
 	// A missing SCIMFORGE_TOKEN is checked at start (server.New), where the
 	// stored tokens are known.
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return nil, fmt.Errorf("SCIMFORGE_LOG_FORMAT %q: want text or json", c.LogFormat)
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(*level)); err != nil {
+		return nil, fmt.Errorf("SCIMFORGE_LOG_LEVEL %q: want debug, info, warn or error", *level)
+	}
 	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
 		return nil, fmt.Errorf("set both SCIMFORGE_TLS_CERT_FILE and SCIMFORGE_TLS_KEY_FILE to serve HTTPS, or neither")
 	}

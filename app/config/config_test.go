@@ -1,6 +1,7 @@
 package config
 
 import (
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -167,5 +168,22 @@ func TestTLSFilesBothOrNeither(t *testing.T) {
 	c, err := Load([]string{"-tls-cert-file", "/x/cert.pem", "-tls-key-file", "/x/key.pem"})
 	if err != nil || c.TLSCertFile != "/x/cert.pem" || c.TLSKeyFile != "/x/key.pem" {
 		t.Fatalf("both: %+v %v", c, err)
+	}
+}
+
+func TestLogSettings(t *testing.T) {
+	t.Setenv("SCIMFORGE_LOG_FORMAT", "")
+	t.Setenv("SCIMFORGE_LOG_LEVEL", "")
+	c, err := Load(nil)
+	if err != nil || c.LogFormat != "text" || c.LogLevel != slog.LevelInfo {
+		t.Fatalf("defaults: %+v %v", c, err)
+	}
+	if c, err := Load([]string{"-log-format", "json", "-log-level", "warn"}); err != nil || c.LogFormat != "json" || c.LogLevel != slog.LevelWarn {
+		t.Fatalf("json warn: %+v %v", c, err)
+	}
+	for _, args := range [][]string{{"-log-format", "xml"}, {"-log-level", "loud"}} {
+		if _, err := Load(args); err == nil || !strings.Contains(err.Error(), "SCIMFORGE_LOG_") {
+			t.Errorf("%v: %v", args, err)
+		}
 	}
 }

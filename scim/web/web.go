@@ -7,6 +7,8 @@ package web
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -221,6 +223,7 @@ type statusRecorder struct {
 	http.ResponseWriter
 	status int
 	wrote  bool
+	bytes  int64
 }
 
 // WriteHeader passes on the first status only: the one the client got.
@@ -237,7 +240,9 @@ func (s *statusRecorder) WriteHeader(code int) {
 
 func (s *statusRecorder) Write(b []byte) (int, error) {
 	s.wrote = true // an implicit 200
-	return s.ResponseWriter.Write(b)
+	n, err := s.ResponseWriter.Write(b)
+	s.bytes += int64(n)
+	return n, err
 }
 
 // HeaderWritten says whether the response has started (see ResponseError).
@@ -248,14 +253,24 @@ func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter 
 
 // AccessLog logs one line per request. It logs the path, the tenant and the
 // id of the token that authenticated it (never the token), but not the query
-// string or bodies: filters and resources carry personal data.
+// string or bodies: filters and resources carry personal data. Each request
+// has an id: the client's X-Request-Id when it is a plausible one (up to
+// 128 letters, digits, '.', '_', '-'), else a new random one; it is sent
+// back in X-Request-Id and logged as request_id, so a client's report can
+// be found in the log.
 func AccessLog(log *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		id := r.Header.Get("X-Request-Id")
+		if !plausibleID(id) {
+			id = newRequestID()
+		}
+		w.Header().Set("X-Request-Id", id)
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		note := &logNote{}
 		next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), logNoteKey{}, note)))
-		attrs := []any{"method", r.Method, "path", r.URL.Path, "status", rec.status, "duration", time.Since(start)}
+		attrs := []any{"request_id", id, "method", r.Method, "path", r.URL.Path, "status", rec.status,
+			"duration", time.Since(start), "bytes", rec.bytes, "client", r.RemoteAddr}
 		if note.tenant != "" {
 			attrs = append(attrs, "tenant", note.tenant)
 		}
@@ -264,6 +279,24 @@ func AccessLog(log *slog.Logger, next http.Handler) http.Handler {
 		}
 		log.Info("request", attrs...)
 	})
+}
+
+func plausibleID(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	for _, c := range id {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+func newRequestID() string {
+	var b [12]byte
+	rand.Read(b[:]) // never fails (crypto/rand)
+	return hex.EncodeToString(b[:])
 }
 
 // CanonicalPaths accepts endpoint names in any case and a trailing slash

@@ -202,3 +202,33 @@ func TestErrorAfterResponseStarted(t *testing.T) {
 		t.Fatalf("log:\n%s", out)
 	}
 }
+
+// TestRequestID: a plausible client id is kept, anything else replaced;
+// either way it is answered and logged with the status and bytes, and the
+// query string is not logged.
+func TestRequestID(t *testing.T) {
+	var logs bytes.Buffer
+	h := AccessLog(slog.New(slog.NewJSONHandler(&logs, nil)), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("hello"))
+	}))
+	for _, c := range []struct{ sent, keep string }{{"abc-123_x.y", "abc-123_x.y"}, {"bad id\n", ""}, {"", ""}} {
+		logs.Reset()
+		req := httptest.NewRequest("GET", "/scim/v2/Users?filter=userName%20eq%20%22secret%22", nil)
+		if c.sent != "" {
+			req.Header.Set("X-Request-Id", c.sent)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		id := rec.Header().Get("X-Request-Id")
+		if c.keep != "" && id != c.keep || c.keep == "" && (len(id) != 24 || id == c.sent) {
+			t.Errorf("sent %q, answered %q", c.sent, id)
+		}
+		var line map[string]any
+		if err := json.Unmarshal(logs.Bytes(), &line); err != nil {
+			t.Fatal(err)
+		}
+		if line["request_id"] != id || line["bytes"] != float64(5) || line["status"] != float64(200) || strings.Contains(logs.String(), "secret") {
+			t.Errorf("log line %s", logs.String())
+		}
+	}
+}

@@ -189,7 +189,11 @@ func serve(args []string) error {
 	defer stopProfile()
 	logOut := logbuf.New(os.Stderr)
 	defer logOut.Close()
-	log := slog.New(slog.NewTextHandler(logOut, nil))
+	var handler slog.Handler = slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: cfg.LogLevel})
+	if cfg.LogFormat == "json" {
+		handler = slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: cfg.LogLevel})
+	}
+	log := slog.New(handler)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	srv, err := server.New(ctx, cfg, log)
