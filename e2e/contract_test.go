@@ -530,6 +530,11 @@ func TestContract(t *testing.T) {
 	t.Run("400 malformed query parameters", func(t *testing.T) {
 		r := c.send(t, exchange{method: http.MethodGet, target: "/Users?startIndex=abc", status: http.StatusBadRequest, badRequest: true})
 		r.wantError(t, http.StatusBadRequest)
+		// The words come from web.paramError, which reads oapi-codegen's
+		// error text: this catches a generator upgrade that changes it.
+		if d, _ := r.JSON["detail"].(string); d != `the startIndex parameter must be a whole number; got "abc"` {
+			t.Errorf("detail %q: want the parameter named in words, no Go internals", d)
+		}
 	})
 	t.Run("413 body too large", func(t *testing.T) {
 		big := newUser("contract.big@example.com")

@@ -147,9 +147,9 @@ func Append(ctx context.Context, tx bun.IDB, dialect sqlfilter.Dialect, evs ...*
 	return nil
 }
 
-// sqliteHeadSQL is a tenant's last seq on SQLite: the highest stored event,
-// or the head row, which Prune raises to the highest event it deletes.
-const sqliteHeadSQL = `SELECT COALESCE(MAX(s), 0) FROM (SELECT MAX(seq) AS s FROM scimforge_events WHERE tenant_id = ? ` +
+// lastSeqSQL is a tenant's last seq on either engine: the highest stored
+// event, or the head row (on SQLite raised only by Prune and tenant removal).
+const lastSeqSQL = `SELECT COALESCE(MAX(s), 0) FROM (SELECT MAX(seq) AS s FROM scimforge_events WHERE tenant_id = ? ` +
 	`UNION ALL SELECT seq FROM scimforge_event_heads WHERE tenant_id = ?) AS h`
 
 // sqliteLastSQL is appendSQLite's read: the highest stored event and the
@@ -341,7 +341,7 @@ func Head(ctx context.Context, db bun.IDB, tenant string) (int64, error) {
 	var seq int64
 	// The SQLite head row only moves at Prune (see appendSQLite); on
 	// PostgreSQL it is always the highest seq, so the query is right for both.
-	err := db.QueryRowContext(ctx, sqliteHeadSQL, tenant, tenant).Scan(&seq)
+	err := db.QueryRowContext(ctx, lastSeqSQL, tenant, tenant).Scan(&seq)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}

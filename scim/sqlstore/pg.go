@@ -54,7 +54,7 @@ func pgOpen(ctx context.Context, rawURL string, maxConns int) (*sql.DB, error) {
 	db.SetConnMaxLifetime(30 * time.Minute)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("connect to %s: %w", redact(rawURL), err)
+		return nil, fmt.Errorf("connect to %s: %w", Redact(rawURL), err)
 	}
 	return db, nil
 }
@@ -62,11 +62,11 @@ func pgOpen(ctx context.Context, rawURL string, maxConns int) (*sql.DB, error) {
 // pgConfig parses rawURL and applies the TLS policy and the query mode.
 func pgConfig(rawURL string) (*pgx.ConnConfig, error) {
 	if !strings.HasPrefix(rawURL, "postgres://") && !strings.HasPrefix(rawURL, "postgresql://") {
-		return nil, fmt.Errorf("database URL %q: want postgres://", redact(rawURL))
+		return nil, fmt.Errorf("database URL %q: want postgres://", Redact(rawURL))
 	}
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		return nil, fmt.Errorf("database URL %q: %v", redact(rawURL), redactErr(err, rawURL))
+		return nil, fmt.Errorf("database URL %q: %v", Redact(rawURL), redactErr(err, rawURL))
 	}
 	q := u.Query()
 	mode, given := q.Get("sslmode"), q.Has("sslmode")
@@ -74,7 +74,7 @@ func pgConfig(rawURL string) (*pgx.ConnConfig, error) {
 		mode, given = "require", true // libpq's alias
 	}
 	if given && mode == "" {
-		return nil, fmt.Errorf("database URL %q: empty sslmode; use verify-full, verify-ca or disable", redact(rawURL))
+		return nil, fmt.Errorf("database URL %q: empty sslmode; use verify-full, verify-ca or disable", Redact(rawURL))
 	}
 	if !given {
 		mode = os.Getenv("PGSSLMODE") // what pgx would use next
@@ -84,7 +84,7 @@ func pgConfig(rawURL string) (*pgx.ConnConfig, error) {
 		// the hosts; it builds TLS settings but opens nothing.
 		probe, err := pgx.ParseConfig(rawURL)
 		if err != nil {
-			return nil, fmt.Errorf("database URL %q: %v", redact(rawURL), redactErr(err, rawURL))
+			return nil, fmt.Errorf("database URL %q: %v", Redact(rawURL), redactErr(err, rawURL))
 		}
 		mode = "verify-full"
 		if allLoopback(probe) {
@@ -101,18 +101,18 @@ func pgConfig(rawURL string) (*pgx.ConnConfig, error) {
 	case "prefer", "allow", "require":
 		return nil, fmt.Errorf("database URL %q: sslmode=%s encrypts without verifying the server's certificate; "+
 			"use sslmode=verify-full (with sslrootcert=PATH to the server's CA, or sslrootcert=system), "+
-			"or sslmode=disable for a loopback or private connection", redact(rawURL), mode)
+			"or sslmode=disable for a loopback or private connection", Redact(rawURL), mode)
 	default:
-		return nil, fmt.Errorf("database URL %q: unknown sslmode %q; use verify-full, verify-ca or disable", redact(rawURL), mode)
+		return nil, fmt.Errorf("database URL %q: unknown sslmode %q; use verify-full, verify-ca or disable", Redact(rawURL), mode)
 	}
 	cfg, err := pgx.ParseConfig(rawURL)
 	if err != nil {
-		return nil, fmt.Errorf("database URL %q: %v", redact(rawURL), redactErr(err, rawURL))
+		return nil, fmt.Errorf("database URL %q: %v", Redact(rawURL), redactErr(err, rawURL))
 	}
 	// The mode's name was checked; check what pgx built from it too, since
 	// other parameters (sslnegotiation, sslrootcert) change it.
 	if err := tlsVerified(&cfg.Config); err != nil {
-		return nil, fmt.Errorf("database URL %q: %v", redact(rawURL), err)
+		return nil, fmt.Errorf("database URL %q: %v", Redact(rawURL), err)
 	}
 	// bun sends finished SQL text with the arguments inlined, so the
 	// default statement cache would prepare every distinct text (one extra

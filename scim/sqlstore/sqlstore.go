@@ -83,20 +83,17 @@ func ParseURL(raw string) (Location, error) {
 	case strings.HasPrefix(raw, "postgres://"), strings.HasPrefix(raw, "postgresql://"):
 		u, err := url.Parse(raw)
 		if err != nil {
-			return Location{}, fmt.Errorf("database URL %q is not a valid URL (postgres://USER:PASSWORD@HOST:PORT/DB)", redact(raw))
+			return Location{}, fmt.Errorf("database URL %q is not a valid URL (postgres://USER:PASSWORD@HOST:PORT/DB)", Redact(raw))
 		}
 		return Location{Driver: "postgres", Path: u.Host + u.Path}, nil
 	}
-	return Location{}, fmt.Errorf("database URL %q: want sqlite://PATH or postgres://USER@HOST/DB", redact(raw))
+	return Location{}, fmt.Errorf("database URL %q: want sqlite://PATH or postgres://USER@HOST/DB", Redact(raw))
 }
 
 var userinfo = regexp.MustCompile(`://([^:/@]*):[^@]*@`)
 
 // Redact hides a password in a database URL, for logs and messages.
-func Redact(raw string) string { return redact(raw) }
-
-// redact hides a password in a URL before it reaches an error message.
-func redact(raw string) string {
+func Redact(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return userinfo.ReplaceAllString(raw, "://$1:xxxxx@")

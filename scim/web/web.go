@@ -10,6 +10,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"mime"
@@ -195,17 +196,23 @@ func Edge(base, path string, log *slog.Logger, next http.Handler, limits ...Body
 // trailingData returns the offset of what follows the first JSON value of
 // data other than white space, or -1 when nothing does or when data does
 // not start with a valid value (the handler reports that, as it always has).
+// The value is scanned into an empty struct: nothing is kept or copied, and
+// a value of another shape (an array) is still consumed whole.
 func trailingData(data []byte) int64 {
 	dec := json.NewDecoder(bytes.NewReader(data))
-	var v json.RawMessage
+	var v struct{}
 	if err := dec.Decode(&v); err != nil {
-		return -1
+		var te *json.UnmarshalTypeError
+		if !errors.As(err, &te) {
+			return -1
+		}
 	}
 	end := dec.InputOffset()
-	if len(bytes.TrimSpace(data[end:])) == 0 {
+	rest := bytes.TrimLeft(data[end:], " \t\r\n")
+	if len(rest) == 0 {
 		return -1
 	}
-	return end + int64(len(data[end:])-len(bytes.TrimLeft(data[end:], " \t\r\n")))
+	return int64(len(data) - len(rest))
 }
 
 func bodyLimit(p string, limits []BodyLimit) int64 {

@@ -163,6 +163,8 @@ func TestTrailingDataRefused(t *testing.T) {
 		{`{"userName":"a"} x`, 400},
 		{`{"userName":"a"}]`, 400},
 		{`{"userName":`, 200}, // malformed: the handler's decoder reports it
+		{`[1] [2]`, 400},
+		{`[1,2]`, 200},
 	} {
 		before := reached
 		req := httptest.NewRequest("POST", "/scim/v2/Users", strings.NewReader(c.body))
