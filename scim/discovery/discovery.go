@@ -17,6 +17,35 @@ import (
 // Docs holds the documents of one schema set.
 type Docs struct {
 	set *schema.Set
+	// spc replaces the set's ServiceProviderConfig once EditServiceProviderConfig ran.
+	spc []byte
+}
+
+// EditServiceProviderConfig changes the served ServiceProviderConfig: edit
+// receives its top-level members (authenticationSchemes, filter, bulk…)
+// and changes them in place. The schemas' document is what the schema
+// author wrote; the parts that depend on how the server is configured
+// (which credentials it accepts, the limits it enforces) are set here at
+// start, so the document never announces what the server does not do.
+// Not safe to call while requests are served.
+func (d *Docs) EditServiceProviderConfig(edit func(doc map[string]json.RawMessage) error) error {
+	raw := d.spc
+	if raw == nil {
+		raw = d.set.ServiceProviderConfig
+	}
+	var doc map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		return err
+	}
+	if err := edit(doc); err != nil {
+		return err
+	}
+	out, err := json.Marshal(doc)
+	if err != nil {
+		return err
+	}
+	d.spc = out
+	return nil
 }
 
 // New returns the discovery documents of set.
@@ -78,6 +107,9 @@ func list(items [][]byte) []byte {
 
 // ServiceProviderConfig returns the RFC 7643 §5 document.
 func (d *Docs) ServiceProviderConfig(base string) ([]byte, error) {
+	if d.spc != nil {
+		return withLocation(d.spc, base)
+	}
 	return withLocation(d.set.ServiceProviderConfig, base)
 }
 

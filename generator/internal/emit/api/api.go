@@ -65,6 +65,12 @@ func Emit(m *model.Model) ([]emit.File, error) {
 	f.Func().Params(jen.Id("s").Op("*").Id("Server")).Id("Endpoints").Params().Index().Qual(emit.EnginePkg, "Endpoint").Block(
 		jen.Return(jen.Index().Qual(emit.EnginePkg, "Endpoint").Values(eps...)))
 
+	f.Comment("Discovery returns the discovery documents the server serves, for the")
+	f.Comment("application to adjust what depends on its configuration (the")
+	f.Comment("ServiceProviderConfig's authenticationSchemes and limits).")
+	f.Func().Params(jen.Id("s").Op("*").Id("Server")).Id("Discovery").Params().Op("*").Qual(discoveryRuntime, "Docs").Block(
+		jen.Return(jen.Id("s").Dot("discovery")))
+
 	// The raw response implements every operation's response interface.
 	f.Comment("response sends a body the engine composed; it implements every")
 	f.Comment("operation's response interface, so handlers skip a decode/encode round trip.")

@@ -55,6 +55,13 @@ func (s *Server) Endpoints() []engine.Endpoint {
 	return []engine.Endpoint{s.Devices}
 }
 
+// Discovery returns the discovery documents the server serves, for the
+// application to adjust what depends on its configuration (the
+// ServiceProviderConfig's authenticationSchemes and limits).
+func (s *Server) Discovery() *discovery.Docs {
+	return s.discovery
+}
+
 // response sends a body the engine composed; it implements every
 // operation's response interface, so handlers skip a decode/encode round trip.
 type response struct {
