@@ -22,7 +22,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
@@ -161,25 +160,6 @@ func (v *Verifier) Ready(ctx context.Context) error {
 		return fmt.Errorf("no signing keys loaded from the JWKS URL: %w", last)
 	}
 	return errors.New("no signing keys loaded from the JWKS URL yet")
-}
-
-// LooksLikeJWT reports whether s has a JWS compact serialization's shape:
-// three base64url parts separated by dots (the last may be empty only for
-// "none", which the parser then refuses). Opaque tokens (scimforge's
-// sfg_… tokens) have no dots.
-func LooksLikeJWT(s string) bool {
-	parts := strings.Split(s, ".")
-	if len(parts) != 3 || parts[0] == "" || parts[1] == "" {
-		return false
-	}
-	for _, p := range parts {
-		for _, c := range p {
-			if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 // keyCache is the JWK storage keyfunc reads: memory, with KeyRead

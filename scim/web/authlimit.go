@@ -1,0 +1,124 @@
+package web
+
+import (
+	"crypto/sha256"
+	"net"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/golang-lru/v2/expirable"
+	"golang.org/x/time/rate"
+)
+
+// FailureLimiter slows clients that keep failing authentication: each
+// client address has a bucket of Max failures that refills over Window;
+// once it is empty, the address's requests are answered 429 with
+// Retry-After before their credentials are looked at (neither the
+// database nor a signature check is spent on them, and guessing runs at
+// the refill rate).
+//
+// Counting is per address, so an attacker cannot lock out a client on
+// another address. A client on the attacker's address (a shared NAT or
+// egress) keeps working with a credential that succeeded within the last
+// hour: such a credential (its hash with the tenant) bypasses the block
+// and is checked as usual, which gives an attacker nothing as it needs a
+// valid credential to begin with. A success does not refill the bucket:
+// a client with a valid token of one tenant must not reset its count of
+// guesses at another tenant's.
+type FailureLimiter struct {
+	max    int
+	window time.Duration
+	now    func() time.Time
+
+	mu   sync.Mutex
+	by   *expirable.LRU[string, *rate.Limiter]
+	seen *expirable.LRU[[32]byte, struct{}]
+}
+
+// Bounds of the limiter's memory: addresses with recent failures (an
+// evicted address starts again with a full bucket, so an attacker must
+// spread over this many addresses to gain from eviction) and recently
+// successful credentials.
+const (
+	maxFailingAddrs = 65536
+	maxGoodCreds    = 4096
+	goodCredTTL     = time.Hour
+)
+
+// NewFailureLimiter allows max failures per window from one address.
+func NewFailureLimiter(max int, window time.Duration) *FailureLimiter {
+	return &FailureLimiter{
+		max: max, window: window, now: time.Now,
+		by:   expirable.NewLRU[string, *rate.Limiter](maxFailingAddrs, nil, window),
+		seen: expirable.NewLRU[[32]byte, struct{}](maxGoodCreds, nil, goodCredTTL),
+	}
+}
+
+// blocked reports whether addr has no failures left, and how long until
+// it has one.
+func (f *FailureLimiter) blocked(addr string) (time.Duration, bool) {
+	lim, ok := f.by.Peek(addr)
+	if !ok {
+		return 0, false
+	}
+	tokens := lim.TokensAt(f.now())
+	if tokens >= 1 {
+		return 0, false
+	}
+	return time.Duration((1 - tokens) * float64(f.window) / float64(f.max)), true
+}
+
+// fail counts a failure of addr.
+func (f *FailureLimiter) fail(addr string) {
+	f.mu.Lock()
+	lim, ok := f.by.Get(addr)
+	if !ok {
+		lim = rate.NewLimiter(rate.Every(f.window/time.Duration(f.max)), f.max)
+	}
+	// Adding again restarts the entry's expiry: it goes a window after
+	// the last failure, when its bucket is full again anyway.
+	f.by.Add(addr, lim)
+	f.mu.Unlock()
+	lim.AllowN(f.now(), 1)
+}
+
+func credKey(tn, raw string) [32]byte { return sha256.Sum256([]byte(tn + "\x00" + raw)) }
+
+func (f *FailureLimiter) good(tn, raw string) { f.seen.Add(credKey(tn, raw), struct{}{}) }
+
+func (f *FailureLimiter) recentlyGood(tn, raw string) bool {
+	return raw != "" && f.seen.Contains(credKey(tn, raw))
+}
+
+// retrySeconds is a Retry-After value: whole seconds, at least 1.
+func retrySeconds(d time.Duration) int {
+	s := int((d + time.Second - 1) / time.Second)
+	return max(s, 1)
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// authClientAddr is the address failures are counted by: the peer's
+// address, an IPv6 one as its /64 (one host usually has the whole
+// prefix). Behind a reverse proxy every client shares the proxy's
+// address; when trusted-proxy handling provides the client's address,
+// this is the one function to switch to it.
+func authClientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return host
+	}
+	ip = ip.Unmap().WithZone("")
+	if ip.Is6() {
+		p, _ := ip.Prefix(64)
+		return p.String()
+	}
+	return ip.String()
+}
