@@ -63,6 +63,8 @@ type Config struct {
 	// WebhookSecret signs them (SCIMFORGE_WEBHOOK_SECRET, or the file
 	// SCIMFORGE_WEBHOOK_SECRET_FILE names); required with WebhookURL.
 	WebhookSecret string
+	// Auth is how clients authenticate (app/config/auth.go).
+	Auth Auth
 }
 
 // BasePath is where the SCIM API is mounted (under /t/{tenant} with path
@@ -152,6 +154,7 @@ func Load(args []string) (*Config, error) {
 	fs.StringVar(&c.WebhookURL, "webhook-url", env("SCIMFORGE_WEBHOOK_URL", ""), "deliver the change feed as signed POSTs to this URL (SCIMFORGE_WEBHOOK_URL)")
 	secretFile := fs.String("webhook-secret-file", env("SCIMFORGE_WEBHOOK_SECRET_FILE", ""), "file holding the webhook signing secret (SCIMFORGE_WEBHOOK_SECRET_FILE; or SCIMFORGE_WEBHOOK_SECRET)")
 	tenancy := fs.String("tenancy", env("SCIMFORGE_TENANCY", string(web.TenancyNone)), "how a request names its tenant: none, path (/t/{tenant}/scim/v2) or host (first label of the host name) (SCIMFORGE_TENANCY)")
+	checkAuthFlags := authFlags(fs, c)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -201,6 +204,9 @@ func Load(args []string) (*Config, error) {
 	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
 	if c.Tenancy != web.TenancyNone && c.BaseURL != "" && !strings.Contains(c.BaseURL, web.TenantPlaceholder) {
 		return nil, fmt.Errorf("SCIMFORGE_BASE_URL %q: with SCIMFORGE_TENANCY=%s it must contain %s, e.g. %s", c.BaseURL, c.Tenancy, web.TenantPlaceholder, exampleBase[c.Tenancy])
+	}
+	if err := checkAuthFlags(); err != nil {
+		return nil, err
 	}
 	return c, nil
 }
