@@ -3,8 +3,17 @@ package server
 import (
 	"context"
 	"crypto/subtle"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
 
+	"go.yaml.in/yaml/v3"
+
+	"github.com/scimforge/scimforge/app/config"
 	"github.com/scimforge/scimforge/scim/credential"
+	"github.com/scimforge/scimforge/scim/oauth"
 	"github.com/scimforge/scimforge/scim/tenant"
 	"github.com/scimforge/scimforge/scim/web"
 )
@@ -23,9 +32,229 @@ func authenticator(static string, creds *credential.Store) web.Authenticator {
 			return StaticTokenID, true, nil
 		}
 		name, id, ok, err := creds.Authenticate(ctx, presented)
-		if err != nil || !ok || name != reqTenant {
+		switch {
+		case err != nil:
 			return "", false, err
+		case !ok:
+			return "", false, fmt.Errorf("%w: not a live token (unknown, revoked or malformed)", web.ErrRefused)
+		case name != reqTenant:
+			return "", false, fmt.Errorf("%w: token %s of tenant %q presented for tenant %q", web.ErrRefused, id, name, reqTenant)
 		}
 		return id, true, nil
 	})
+}
+
+// newOAuth returns the JWT verifier cfg asks for (nil when oauth is off).
+// It starts fetching the keys; Ready says when they are loaded.
+func newOAuth(cfg *config.Config, log *slog.Logger) (*oauth.Verifier, error) {
+	a := &cfg.Auth
+	if !a.Has(config.SchemeOAuth) {
+		return nil, nil
+	}
+	return oauth.New(oauth.Config{
+		Issuer: a.OAuthIssuer, Audiences: a.OAuthAudiences, JWKSURL: a.OAuthJWKSURL, Leeway: a.OAuthLeeway, Log: log,
+	})
+}
+
+// jwtAuthenticator adapts v: a JWT opens the default tenant only (the
+// configuration refuses oauth with path or host tenancy). The token id in
+// logs is "oauth:" and the token's subject.
+func jwtAuthenticator(v *oauth.Verifier) web.Authenticator {
+	return web.AuthenticatorFunc(func(ctx context.Context, reqTenant, token string) (string, bool, error) {
+		if reqTenant != tenant.Default {
+			return "", false, fmt.Errorf("%w: a JWT for tenant %q (oauth serves the default tenant only)", web.ErrRefused, reqTenant)
+		}
+		sub, err := v.Verify(ctx, token)
+		if err != nil {
+			return "", false, fmt.Errorf("%w: JWT: %v", web.ErrRefused, err)
+		}
+		return "oauth:" + sub, true, nil
+	})
+}
+
+// authOptions is web.Auth's configuration from cfg; v is the JWT verifier
+// (nil without oauth).
+func authOptions(cfg *config.Config, creds *credential.Store, v *oauth.Verifier, log *slog.Logger) (web.AuthOptions, error) {
+	a := &cfg.Auth
+	static := cfg.Token
+	if tenancy(cfg) != web.TenancyNone {
+		static = ""
+	}
+	o := web.AuthOptions{
+		Tokens:    authenticator(static, creds),
+		Bearer:    a.Has(config.SchemeBearer),
+		Basic:     a.Has(config.SchemeBasic),
+		BasicUser: a.BasicUser,
+		Log:       log,
+	}
+	if o.BasicUser == "" {
+		o.BasicUser = config.DefaultBasicUser
+	}
+	if a.Has(config.SchemeHeader) {
+		o.Header = a.Header
+	}
+	if a.Has(config.SchemeOAuth) {
+		if v == nil {
+			return o, fmt.Errorf("oauth is enabled but no verifier was built")
+		}
+		o.JWT = jwtAuthenticator(v)
+	}
+	if a.PublicDiscovery {
+		o.Public = publicDiscovery
+	}
+	if a.MaxFailures > 0 {
+		o.Failures = web.NewFailureLimiter(a.MaxFailures, a.FailureWindow)
+	}
+	return o, nil
+}
+
+// discoveryEndpoints are the endpoints SCIMFORGE_PUBLIC_DISCOVERY opens,
+// lower-cased (web.CanonicalPaths, which runs after authentication, takes
+// any case), with Microsoft's alias.
+var discoveryEndpoints = map[string]bool{"serviceproviderconfig": true, "schemas": true, "resourcetypes": true, "serviceconfiguration": true}
+
+// publicDiscovery: GET or HEAD of a discovery endpoint or one of its
+// documents (/Schemas/{id}, /ResourceTypes/{name}).
+func publicDiscovery(r *http.Request) bool {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return false
+	}
+	rest, ok := strings.CutPrefix(r.URL.Path, config.BasePath+"/")
+	if !ok {
+		return false
+	}
+	first, _, _ := strings.Cut(strings.TrimSuffix(rest, "/"), "/")
+	return discoveryEndpoints[strings.ToLower(first)]
+}
+
+// docsURI documents the schemes for /ServiceProviderConfig readers.
+const docsURI = "https://github.com/scimforge/scimforge/blob/main/docs/auth.md"
+
+// authenticationSchemes are the RFC 7643 §5 entries of the configured
+// schemes, in SCIMFORGE_AUTH_SCHEMES order, the first primary. The
+// custom header has no RFC 7643 type: it is "apikey", as OpenAPI calls a
+// key in a header of its own.
+func authenticationSchemes(a *config.Auth) []map[string]any {
+	schemes := a.Schemes
+	if len(schemes) == 0 {
+		schemes = []string{config.SchemeBearer}
+	}
+	var out []map[string]any
+	for _, s := range schemes {
+		var e map[string]any
+		switch s {
+		case config.SchemeBearer:
+			e = map[string]any{"type": "oauthbearertoken", "name": "OAuth Bearer Token",
+				"description": "A token sent as \"Authorization: Bearer <token>\": one created with scimforge token create, or the server's configured token.",
+				"specUri":     "https://www.rfc-editor.org/info/rfc6750"}
+		case config.SchemeOAuth:
+			e = map[string]any{"type": "oauth2", "name": "OAuth 2.0 access token (JWT)",
+				"description": fmt.Sprintf("A JWT access token sent as \"Authorization: Bearer <token>\", issued by %s for audience %s, signed with RS256 or ES256 by a key the issuer publishes.", a.OAuthIssuer, strings.Join(a.OAuthAudiences, " or ")),
+				"specUri":     "https://www.rfc-editor.org/info/rfc6750"}
+		case config.SchemeBasic:
+			e = map[string]any{"type": "httpbasic", "name": "HTTP Basic",
+				"description": "\"Authorization: Basic\" with the configured user name and a token as the password.",
+				"specUri":     "https://www.rfc-editor.org/info/rfc7617"}
+		case config.SchemeHeader:
+			e = map[string]any{"type": "apikey", "name": "API key header",
+				"description": fmt.Sprintf("A token sent as the value of the %s header.", a.Header)}
+		default:
+			continue
+		}
+		e["documentationUri"] = docsURI
+		if len(out) == 0 {
+			e["primary"] = true
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// setAuthenticationSchemes writes them into a ServiceProviderConfig.
+func setAuthenticationSchemes(a *config.Auth) func(doc map[string]json.RawMessage) error {
+	return func(doc map[string]json.RawMessage) error {
+		raw, err := json.Marshal(authenticationSchemes(a))
+		if err != nil {
+			return err
+		}
+		doc["authenticationSchemes"] = raw
+		return nil
+	}
+}
+
+// specSecurity rewrites the served OpenAPI document's security to the
+// configured schemes (the committed openapi.yaml declares bearer only), and
+// with public discovery marks the discovery operations as open.
+func specSecurity(a *config.Auth) func(doc *yaml.Node) error {
+	return func(doc *yaml.Node) error {
+		schemes := map[string]any{}
+		var req []map[string][]string
+		for _, e := range authenticationSchemes(a) {
+			var name string
+			var s map[string]any
+			desc := fmt.Sprint(e["name"], ": ", e["description"])
+			switch e["type"] {
+			case "oauthbearertoken":
+				name, s = "bearerAuth", map[string]any{"type": "http", "scheme": "bearer", "description": desc}
+			case "oauth2":
+				name, s = "oauthJWT", map[string]any{"type": "http", "scheme": "bearer", "bearerFormat": "JWT", "description": desc}
+			case "httpbasic":
+				name, s = "basicAuth", map[string]any{"type": "http", "scheme": "basic", "description": desc}
+			case "apikey":
+				name, s = "headerAuth", map[string]any{"type": "apiKey", "in": "header", "name": a.Header, "description": desc}
+			}
+			schemes[name] = s
+			req = append(req, map[string][]string{name: {}})
+		}
+		var security, securitySchemes yaml.Node
+		if err := security.Encode(req); err != nil {
+			return err
+		}
+		if err := securitySchemes.Encode(schemes); err != nil {
+			return err
+		}
+		if !yamlSet(doc, "security", &security) {
+			return fmt.Errorf("openapi.yaml: no security")
+		}
+		components := yamlGet(doc, "components")
+		if components == nil || !yamlSet(components, "securitySchemes", &securitySchemes) {
+			return fmt.Errorf("openapi.yaml: no components.securitySchemes")
+		}
+		if !a.PublicDiscovery {
+			return nil
+		}
+		paths := yamlGet(doc, "paths")
+		for i := 0; paths != nil && i+1 < len(paths.Content); i += 2 {
+			first, _, _ := strings.Cut(strings.TrimPrefix(paths.Content[i].Value, "/"), "/")
+			if !discoveryEndpoints[strings.ToLower(first)] {
+				continue
+			}
+			if get := yamlGet(paths.Content[i+1], "get"); get != nil {
+				open := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Style: yaml.FlowStyle}
+				if !yamlSet(get, "security", open) {
+					get.Content = append(get.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: "security"}, open)
+				}
+			}
+		}
+		return nil
+	}
+}
+
+func yamlGet(m *yaml.Node, key string) *yaml.Node {
+	for i := 0; m.Kind == yaml.MappingNode && i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1]
+		}
+	}
+	return nil
+}
+
+func yamlSet(m *yaml.Node, key string, v *yaml.Node) bool {
+	for i := 0; m.Kind == yaml.MappingNode && i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			m.Content[i+1] = v
+			return true
+		}
+	}
+	return false
 }

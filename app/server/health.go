@@ -15,8 +15,9 @@ import (
 //	GET /healthz  200 while the process serves requests (liveness)
 //	GET /readyz   200 when the database answers within 2 s, else 503
 //	              (readiness; migrations were applied before the server
-//	              started listening, or it would not have started)
-func WithHealth(h http.Handler, db *sqlstore.DB) http.Handler {
+//	              started listening, or it would not have started),
+//	              and every check in ready passes (OAuth signing keys loaded)
+func WithHealth(h http.Handler, db *sqlstore.DB, ready ...func(context.Context) error) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		probe(w, http.StatusOK, "ok")
@@ -27,6 +28,12 @@ func WithHealth(h http.Handler, db *sqlstore.DB) http.Handler {
 		if err := db.Ping(ctx); err != nil {
 			probe(w, http.StatusServiceUnavailable, "the database does not answer")
 			return
+		}
+		for _, check := range ready {
+			if err := check(ctx); err != nil {
+				probe(w, http.StatusServiceUnavailable, err.Error()) // a fixed text (see New)
+				return
+			}
 		}
 		probe(w, http.StatusOK, "ok")
 	})

@@ -39,7 +39,7 @@ const specPlaceholder = "scimforge-openapi-base-url-placeholder"
 // specDocs are the document in both forms, servers set to specPlaceholder.
 type specDocs struct{ yaml, json []byte }
 
-func loadSpec(src []byte) (*specDocs, error) {
+func loadSpec(src []byte, edits ...func(doc *yaml.Node) error) (*specDocs, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(src, &root); err != nil {
 		return nil, fmt.Errorf("openapi.yaml: %w", err)
@@ -70,6 +70,11 @@ func loadSpec(src []byte) (*specDocs, error) {
 	if !found {
 		return nil, errors.New("openapi.yaml: no servers")
 	}
+	for _, edit := range edits {
+		if err := edit(doc); err != nil {
+			return nil, err
+		}
+	}
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)
@@ -91,9 +96,10 @@ func loadSpec(src []byte) (*specDocs, error) {
 }
 
 // serveSpec answers GET and HEAD {basePath}/openapi.yaml and .json, and
-// passes every other request to next (authentication, the API).
-func serveSpec(basePath string, next http.Handler) (http.Handler, error) {
-	docs, err := loadSpec(scimforge.OpenAPI)
+// passes every other request to next (authentication, the API). edits
+// adjust the document to the configuration (its security schemes).
+func serveSpec(basePath string, next http.Handler, edits ...func(doc *yaml.Node) error) (http.Handler, error) {
+	docs, err := loadSpec(scimforge.OpenAPI, edits...)
 	if err != nil {
 		return nil, err
 	}

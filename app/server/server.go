@@ -24,6 +24,7 @@ import (
 	"github.com/scimforge/scimforge/scim/credential"
 	"github.com/scimforge/scimforge/scim/engine"
 	"github.com/scimforge/scimforge/scim/feed"
+	"github.com/scimforge/scimforge/scim/oauth"
 	"github.com/scimforge/scimforge/scim/sqlstore"
 	"github.com/scimforge/scimforge/scim/tenant"
 	"github.com/scimforge/scimforge/scim/web"
@@ -115,10 +116,26 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 		db.Close()
 		return nil, err
 	}
-	h, err := Handler(cfg, db, creds, log)
+	verifier, err := newOAuth(cfg, log)
 	if err != nil {
 		db.Close()
 		return nil, err
+	}
+	h, err := HandlerWith(cfg, db, creds, log, Parts{OAuth: verifier})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	var ready []func(context.Context) error
+	if verifier != nil {
+		ready = append(ready, func(ctx context.Context) error {
+			// The probe is public: why the keys are missing goes to the log
+			// (each failed fetch is logged), not into the answer.
+			if verifier.Ready(ctx) != nil {
+				return errors.New("the OAuth signing keys are not loaded")
+			}
+			return nil
+		})
 	}
 	events := NewFeed(cfg, db)
 	var adm *admin.Listener
@@ -156,7 +173,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 		stopFeed: startFeed(cfg, events, log),
 		HTTP: &http.Server{
 			Addr:              cfg.Listen,
-			Handler:           WithHealth(h, db),
+			Handler:           WithHealth(h, db, ready...),
 			ReadHeaderTimeout: 10 * time.Second,
 			ReadTimeout:       30 * time.Second,
 			WriteTimeout:      55 * time.Second, // Azure AD and Okta give up after 60 s
@@ -182,7 +199,7 @@ func checkAuth(ctx context.Context, cfg *config.Config, creds *credential.Store,
 		}
 		return nil
 	}
-	if cfg.Token != "" {
+	if cfg.Token != "" || cfg.Auth.Has(config.SchemeOAuth) {
 		return nil
 	}
 	has, err := creds.HasActiveTokens(ctx, tenant.Default)
@@ -209,6 +226,9 @@ type Parts struct {
 	// Feed records every committed write; nil: the change feed in the
 	// database (see docs/events.md).
 	Feed engine.Recorder
+	// OAuth verifies JWT bearer tokens when cfg enables oauth; nil: one
+	// is built from cfg (New passes its own, for /readyz).
+	OAuth *oauth.Verifier
 }
 
 // HandlerWith is Handler with parts supplied by the application.
@@ -245,13 +265,22 @@ func HandlerWith(cfg *config.Config, db *sqlstore.DB, creds *credential.Store, l
 		return nil, err
 	}
 	var h http.Handler = web.CanonicalPaths(config.BasePath, endpoints, aliases, mux)
-	static := cfg.Token
-	if tenancy(cfg) != web.TenancyNone {
-		static = ""
+	// Authentication (app/server/auth.go, docs/auth.md).
+	if p.OAuth == nil {
+		if p.OAuth, err = newOAuth(cfg, log); err != nil {
+			return nil, err
+		}
 	}
-	h = web.BearerAuth(authenticator(static, creds), log, h)
-	// The OpenAPI document is public (see openapi.go): before BearerAuth.
-	if h, err = serveSpec(config.BasePath, h); err != nil {
+	auth, err := authOptions(cfg, creds, p.OAuth, log)
+	if err != nil {
+		return nil, err
+	}
+	if err := srv.Discovery().EditServiceProviderConfig(setAuthenticationSchemes(&cfg.Auth)); err != nil {
+		return nil, err
+	}
+	h = web.Auth(auth, h)
+	// The OpenAPI document is public (see openapi.go): before web.Auth.
+	if h, err = serveSpec(config.BasePath, h, specSecurity(&cfg.Auth)); err != nil {
 		return nil, err
 	}
 	h = web.Edge(cfg.BaseURL, config.BasePath, log, h, limits...)
