@@ -131,7 +131,7 @@ func Auth(o AuthOptions, next http.Handler) http.Handler {
 		c := o.credential(r)
 		if o.Failures != nil {
 			if wait, blocked := o.Failures.blocked(addr); blocked && !o.Failures.recentlyGood(tn, c.raw) {
-				o.Log.Info("authentication slowed: too many failures from this address", "client", addr, "tenant", tn, "retry_after", wait)
+				o.Log.Debug("authentication slowed: too many failures from this address", "client", addr, "tenant", tn, "retry_after", wait)
 				e := scimerr.New(http.StatusTooManyRequests, "", "too many failed authentication attempts from this address; retry after %d s", retrySeconds(wait))
 				e.Header = http.Header{"Retry-After": {itoa(retrySeconds(wait))}}
 				scimerr.Write(w, e)
