@@ -239,3 +239,26 @@ func TestLooksLikeJWT(t *testing.T) {
 		}
 	}
 }
+
+// TestAuthLogsReasonNotSecret: the log says why a credential failed and
+// never contains the credential.
+func TestAuthLogsReasonNotSecret(t *testing.T) {
+	var buf strings.Builder
+	h, id := authFixture(AuthOptions{Bearer: true, Basic: true, BasicUser: "scim", JWT: AuthenticatorFunc(nil), Log: slog.New(slog.NewTextHandler(&buf, nil))})
+	runAuth(t, h, id, []authCase{
+		{"another tenant's", "Authorization", "Bearer other-tenant-token-000", 401, ""},
+		{"bad jwt", "Authorization", "Bearer aGVhZA.cGF5bG9hZA.YmFk", 401, ""},
+		{"basic, wrong user", "Authorization", basic("mallory", "secret-password-xyz"), 401, ""},
+	})
+	log := buf.String()
+	for _, want := range []string{"token of tenant other", "bad signature", "wrong Basic user name", "client=192.0.2.1", "tenant=acme"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("log lacks %q:\n%s", want, log)
+		}
+	}
+	for _, secret := range []string{"other-tenant-token-000", "YmFk", "secret-password-xyz", base64.StdEncoding.EncodeToString([]byte("mallory:secret-password-xyz"))} {
+		if strings.Contains(log, secret) {
+			t.Errorf("log shows %q:\n%s", secret, log)
+		}
+	}
+}
