@@ -41,6 +41,7 @@ type Server struct {
 	*httptest.Server
 	mu      sync.Mutex
 	keys    []Key
+	extra   []map[string]string
 	n       int
 	down    bool
 	hold    chan struct{}
@@ -65,6 +66,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	down, hold := s.down, s.hold
 	keys := append([]Key(nil), s.keys...)
+	extra := append([]map[string]string(nil), s.extra...)
 	s.mu.Unlock()
 	if hold != nil {
 		<-hold
@@ -77,6 +79,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	for _, k := range keys {
 		out = append(out, jwk(k))
 	}
+	out = append(out, extra...)
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(map[string]any{"keys": out})
 }
@@ -103,6 +106,23 @@ func (s *Server) AddRSA(t testing.TB) Key {
 		t.Fatal(err)
 	}
 	return s.add(priv)
+}
+
+// AddRSABits publishes a new RSA key of the given size (weak ones too).
+func (s *Server) AddRSABits(t testing.TB, bits int) Key {
+	t.Helper()
+	priv, err := rsa.GenerateKey(rand.Reader, bits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s.add(priv)
+}
+
+// AddRaw publishes a JWK as given (other key types).
+func (s *Server) AddRaw(jwk map[string]string) {
+	s.mu.Lock()
+	s.extra = append(s.extra, jwk)
+	s.mu.Unlock()
 }
 
 // AddEC publishes a new P-256 key and returns it.

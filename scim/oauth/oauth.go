@@ -16,6 +16,7 @@ package oauth
 
 import (
 	"context"
+	"crypto/rsa"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -184,28 +185,33 @@ func (k *keyCache) start() {
 }
 
 // KeyRead returns the cached key, or fetches the JWKS once when kid is
-// unknown and the unknown-kid limiter allows it.
+// unknown and the unknown-kid limiter allows it. A fetch already running
+// (scheduled, or started by another request) is waited for first; if it
+// was not ours and the key is still missing, one of our own may follow.
 func (k *keyCache) KeyRead(ctx context.Context, kid string) (jwkset.JWK, error) {
 	jwk, err := k.Storage.KeyRead(ctx, kid)
-	if !errors.Is(err, jwkset.ErrKeyNotFound) {
-		return jwk, err
-	}
-	k.mu.Lock()
-	done := k.inflight
-	if done == nil {
-		if !k.unknownKID.AllowN(k.cfg.Now(), 1) {
-			k.mu.Unlock()
-			return jwkset.JWK{}, fmt.Errorf("key %q not in the JWKS (refreshed less than %s ago)", kid, k.cfg.UnknownKIDEvery)
+	for attempt := 0; attempt < 2 && errors.Is(err, jwkset.ErrKeyNotFound); attempt++ {
+		k.mu.Lock()
+		done, ours := k.inflight, false
+		if done == nil {
+			if !k.unknownKID.AllowN(k.cfg.Now(), 1) {
+				k.mu.Unlock()
+				return jwkset.JWK{}, fmt.Errorf("key %q not in the JWKS (refreshed less than %s ago)", kid, k.cfg.UnknownKIDEvery)
+			}
+			done, ours = k.fetchLocked(), true
 		}
-		done = k.fetchLocked()
+		k.mu.Unlock()
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return jwkset.JWK{}, fmt.Errorf("key %q: waiting for the JWKS: %w", kid, ctx.Err())
+		}
+		jwk, err = k.Storage.KeyRead(ctx, kid)
+		if ours {
+			break
+		}
 	}
-	k.mu.Unlock()
-	select {
-	case <-done:
-	case <-ctx.Done():
-		return jwkset.JWK{}, fmt.Errorf("key %q: waiting for the JWKS: %w", kid, ctx.Err())
-	}
-	return k.Storage.KeyRead(ctx, kid)
+	return jwk, err
 }
 
 // maybeRefresh starts a fetch when one is due and none runs.
@@ -275,11 +281,21 @@ func (k *keyCache) fetch() error {
 	}
 	keys := make([]jwkset.JWK, 0, len(set.Keys))
 	for _, m := range set.Keys {
-		// Public parts only; a key the library cannot use (another key
-		// type, a bad encoding) is skipped, not fatal for the others.
+		// Only the key types of the accepted algorithms: a symmetric
+		// ("oct") key in the set must never become a verification key.
+		if m.KTY != jwkset.KtyRSA && m.KTY != jwkset.KtyEC {
+			k.cfg.Log.Debug("oauth: skipping a JWKS key of another type", "kid", m.KID, "kty", m.KTY)
+			continue
+		}
+		// Public parts only; a key the library cannot use (a bad
+		// encoding) is skipped, not fatal for the others.
 		jwk, err := jwkset.NewJWKFromMarshal(m, jwkset.JWKMarshalOptions{}, jwkset.JWKValidateOptions{})
 		if err != nil {
 			k.cfg.Log.Debug("oauth: skipping a JWKS key", "kid", m.KID, "err", err)
+			continue
+		}
+		if pub, ok := jwk.Key().(*rsa.PublicKey); ok && pub.N.BitLen() < 2048 {
+			k.cfg.Log.Debug("oauth: skipping an RSA key under 2048 bits", "kid", m.KID, "bits", pub.N.BitLen())
 			continue
 		}
 		keys = append(keys, jwk)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rsa"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/pem"
 	"strings"
 	"sync/atomic"
@@ -37,6 +38,9 @@ func waitReady(t *testing.T, v *Verifier) {
 			t.Fatalf("keys not loaded: %v", v.Ready(context.Background()))
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+	for busy(v) { // the fetch that stored them is still finishing
+		time.Sleep(time.Millisecond)
 	}
 }
 
@@ -196,6 +200,11 @@ func TestJWKSDown(t *testing.T) {
 		c.RefreshInterval = time.Minute
 		c.Now = func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
 	})
+	// The first fetch stores the keys before it schedules the next one:
+	// wait for it to end, or the skew below would move that schedule too.
+	for v.keys.lastError() != nil || busy(v) {
+		time.Sleep(time.Millisecond)
+	}
 	s.SetDown(true)
 	fetched := s.Fetches.Load()
 	skew.Store(int64(2 * time.Minute)) // the refresh is due
@@ -206,8 +215,13 @@ func TestJWKSDown(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if s.Fetches.Load() == fetched {
-		t.Fatal("no refresh was tried while the JWKS was down")
+	for deadline := time.Now().Add(5 * time.Second); s.Fetches.Load() == fetched; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no refresh was tried while the JWKS was down")
+		}
+	}
+	if _, err := v.Verify(context.Background(), tok); err != nil {
+		t.Fatalf("after a failed refresh, a cached key was refused: %v", err)
 	}
 	if err := v.Ready(context.Background()); err != nil {
 		t.Fatalf("cached keys but not ready: %v", err)
@@ -244,4 +258,43 @@ func TestJWKSDown(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// TestUnusableKeysSkipped: a symmetric key and a weak RSA key in the JWKS
+// are never used, and do not stop the others from loading.
+func TestUnusableKeysSkipped(t *testing.T) {
+	s := jwkstest.New(t)
+	secret := []byte("a-shared-secret-that-must-not-verify")
+	s.AddRaw(map[string]string{"kty": "oct", "kid": "sym", "k": base64.RawURLEncoding.EncodeToString(secret)})
+	weak := s.AddRSABits(t, 1024)
+	strong := s.AddRSA(t)
+	v := newVerifier(t, s, nil)
+	ctx := context.Background()
+	if _, err := v.Verify(ctx, jwkstest.Sign(t, strong, jwkstest.Claims())); err != nil {
+		t.Fatalf("the good key: %v", err)
+	}
+	if _, err := v.Verify(ctx, jwkstest.Sign(t, weak, jwkstest.Claims())); err == nil {
+		t.Error("a 1024-bit RSA key was used")
+	}
+	for _, m := range []jwt.SigningMethod{jwt.SigningMethodHS256, jwt.SigningMethodRS256} {
+		tok := jwt.NewWithClaims(m, jwkstest.Claims())
+		tok.Header["kid"] = "sym"
+		var key any = secret
+		if m == jwt.SigningMethodRS256 {
+			key = strong.Priv
+		}
+		raw, err := tok.SignedString(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := v.Verify(ctx, raw); err == nil {
+			t.Errorf("%s under the symmetric key's kid was accepted", m.Alg())
+		}
+	}
+}
+
+func busy(v *Verifier) bool {
+	v.keys.mu.Lock()
+	defer v.keys.mu.Unlock()
+	return v.keys.inflight != nil
 }
