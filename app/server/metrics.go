@@ -93,13 +93,11 @@ func NewMetrics(db *sqlstore.DB) *Metrics {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.requests, m.latency, m.inFlight, m.authFailed, m.rateLimited, m.overloaded, m.dbRead, m.dbTx, m.dbStmt)
 	if db != nil {
-		// One pool on PostgreSQL; on SQLite a write connection and, unless
-		// both are one connection, a read pool.
-		pools := map[*sql.DB]string{db.Write.DB: "write"}
-		if db.Read != nil {
-			if _, same := pools[db.Read]; !same {
-				pools[db.Read] = "read"
-			}
+		// One pool ("main") on PostgreSQL and on a SQLite file this server
+		// holds (one connection); "write" and "read" pools otherwise.
+		pools := map[*sql.DB]string{db.Write.DB: "main"}
+		if db.Read != nil && db.Read != db.Write.DB {
+			pools[db.Write.DB], pools[db.Read] = "write", "read"
 		}
 		for p, name := range pools {
 			reg.MustRegister(collectors.NewDBStatsCollector(p, name))

@@ -139,7 +139,7 @@ func TestMetrics(t *testing.T) {
 	if m[`scimforge_db_read_duration_seconds_count`] < 1 { // the list (the GETs may come from the row cache)
 		t.Errorf("reads timed: %v", m[`scimforge_db_read_duration_seconds_count`])
 	}
-	if _, ok := m[`go_sql_open_connections{db_name="write"}`]; !ok {
+	if _, ok := m[`go_sql_open_connections{db_name="main"}`]; !ok {
 		t.Error("no database pool statistics")
 	}
 	if _, ok := m[`scimforge_feed_oldest_waiting_seconds`]; !ok {
