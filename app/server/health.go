@@ -15,14 +15,23 @@ import (
 //	GET /healthz  200 while the process serves requests (liveness)
 //	GET /readyz   200 when the database answers within 2 s, else 503
 //	              (readiness; migrations were applied before the server
-//	              started listening, or it would not have started),
-//	              and every check in ready passes (OAuth signing keys loaded)
+//	              started listening, or it would not have started);
+//	              503 too once a graceful shutdown began (Ops.Drain), or
+//	              while a check in ready fails (OAuth signing keys loaded)
 func WithHealth(h http.Handler, db *sqlstore.DB, ready ...func(context.Context) error) http.Handler {
+	return withHealth(h, db, nil, ready...)
+}
+
+func withHealth(h http.Handler, db *sqlstore.DB, draining func() bool, ready ...func(context.Context) error) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		probe(w, http.StatusOK, "ok")
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if draining != nil && draining() {
+			probe(w, http.StatusServiceUnavailable, "draining: shutting down")
+			return
+		}
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		if err := db.Ping(ctx); err != nil {

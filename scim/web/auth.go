@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/scimforge/scimforge/scim/scimerr"
@@ -133,7 +134,7 @@ func Auth(o AuthOptions, next http.Handler) http.Handler {
 			if wait, blocked := o.Failures.blocked(addr); blocked && !o.Failures.recentlyGood(tn, c.raw) {
 				o.Log.Debug("authentication slowed: too many failures from this address", "client", addr, "tenant", tn, "retry_after", wait)
 				e := scimerr.New(http.StatusTooManyRequests, "", "too many failed authentication attempts from this address; retry after %d s", retrySeconds(wait))
-				e.Header = http.Header{"Retry-After": {itoa(retrySeconds(wait))}}
+				e.Header = http.Header{"Retry-After": {strconv.Itoa(retrySeconds(wait))}}
 				scimerr.Write(w, e)
 				return
 			}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"slices"
 	"strings"
 	"testing"
@@ -260,5 +261,43 @@ func TestAuthLogsReasonNotSecret(t *testing.T) {
 		if strings.Contains(log, secret) {
 			t.Errorf("log shows %q:\n%s", secret, log)
 		}
+	}
+}
+
+// TestFailureLimiterBehindProxy: behind a trusted proxy the failures are
+// counted per client (X-Forwarded-For), not for the proxy's address; an
+// untrusted peer's X-Forwarded-For is ignored.
+func TestFailureLimiterBehindProxy(t *testing.T) {
+	o := AuthOptions{Bearer: true, Failures: NewFailureLimiter(2, time.Minute)}
+	o.Tokens = AuthenticatorFunc(func(ctx context.Context, tn, tok string) (string, bool, error) {
+		return "t", tok == "good-token-0123456789", nil
+	})
+	h := Proxies([]netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}, Tenants(TenancyNone, Auth(o, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) }))))
+	send := func(peer, xff, token string) int {
+		r := httptest.NewRequest("GET", "/scim/v2/Users", nil)
+		r.RemoteAddr = peer
+		if xff != "" {
+			r.Header.Set("X-Forwarded-For", xff)
+		}
+		r.Header.Set("Authorization", "Bearer "+token)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		return rec.Code
+	}
+	for i := 0; i < 3; i++ {
+		send("10.0.0.1:1234", "203.0.113.66", "guess")
+	}
+	if code := send("10.0.0.1:1234", "203.0.113.66", "guess"); code != 429 {
+		t.Errorf("the attacker behind the proxy: %d", code)
+	}
+	if code := send("10.0.0.1:1234", "198.51.100.5", "good-token-0123456789"); code != 204 {
+		t.Errorf("another client behind the same proxy: %d", code)
+	}
+	// An untrusted peer cannot pick a fresh address per request.
+	for i := 0; i < 3; i++ {
+		send("192.0.2.9:1", fmt.Sprintf("203.0.113.%d", i), "guess")
+	}
+	if code := send("192.0.2.9:1", "203.0.113.99", "guess"); code != 429 {
+		t.Errorf("X-Forwarded-For of an untrusted peer was believed: %d", code)
 	}
 }

@@ -2,10 +2,7 @@ package web
 
 import (
 	"crypto/sha256"
-	"net"
 	"net/http"
-	"net/netip"
-	"strconv"
 	"sync"
 	"time"
 
@@ -93,32 +90,18 @@ func (f *FailureLimiter) recentlyGood(tn, raw string) bool {
 	return raw != "" && f.seen.Contains(credKey(tn, raw))
 }
 
-// retrySeconds is a Retry-After value: whole seconds, at least 1.
-func retrySeconds(d time.Duration) int {
-	s := int((d + time.Second - 1) / time.Second)
-	return max(s, 1)
-}
-
-func itoa(n int) string { return strconv.Itoa(n) }
-
-// authClientAddr is the address failures are counted by: the peer's
-// address, an IPv6 one as its /64 (one host usually has the whole
-// prefix). Behind a reverse proxy every client shares the proxy's
-// address; when trusted-proxy handling provides the client's address,
-// this is the one function to switch to it.
+// authClientAddr is the address failures are counted by: the client's
+// (ClientAddr: the peer, or what a trusted proxy said), an IPv6 one as its
+// /64 (one host usually has the whole prefix).
 func authClientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
+	a := clientAddr(r)
+	if !a.IsValid() {
+		return r.RemoteAddr
 	}
-	ip, err := netip.ParseAddr(host)
-	if err != nil {
-		return host
-	}
-	ip = ip.Unmap().WithZone("")
-	if ip.Is6() {
-		p, _ := ip.Prefix(64)
+	a = a.Unmap().WithZone("")
+	if a.Is6() {
+		p, _ := a.Prefix(64)
 		return p.String()
 	}
-	return ip.String()
+	return a.String()
 }
