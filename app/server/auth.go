@@ -149,7 +149,9 @@ func authenticationSchemes(a *config.Auth) []map[string]any {
 				"specUri":     "https://www.rfc-editor.org/info/rfc6750"}
 		case config.SchemeOAuth:
 			e = map[string]any{"type": "oauth2", "name": "OAuth 2.0 access token (JWT)",
-				"description": fmt.Sprintf("A JWT access token sent as \"Authorization: Bearer <token>\", issued by %s for audience %s, signed with RS256 or ES256 by a key the issuer publishes.", a.OAuthIssuer, strings.Join(a.OAuthAudiences, " or ")),
+				// Not the issuer or audience: with public discovery anyone would
+				// learn the identity provider's directory id.
+				"description": "A JWT access token sent as \"Authorization: Bearer <token>\" from the configured issuer and for the configured audience, signed with RS256 or ES256 by a key the issuer publishes.",
 				"specUri":     "https://www.rfc-editor.org/info/rfc6750"}
 		case config.SchemeBasic:
 			e = map[string]any{"type": "httpbasic", "name": "HTTP Basic",
