@@ -298,3 +298,30 @@ func busy(v *Verifier) bool {
 	defer v.keys.mu.Unlock()
 	return v.keys.inflight != nil
 }
+
+// BenchmarkVerify: the cost a JWT adds to a request (keys cached).
+func BenchmarkVerify(b *testing.B) {
+	s := jwkstest.New(b)
+	for _, k := range []jwkstest.Key{s.Key(), s.AddEC(b)} {
+		cfg := Config{Issuer: jwkstest.Issuer, Audiences: []string{jwkstest.Audience}, JWKSURL: s.JWKSURL()}
+		v, err := New(cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		tok := jwkstest.Sign(b, k, jwkstest.Claims())
+		for v.Ready(context.Background()) != nil {
+			time.Sleep(time.Millisecond)
+		}
+		name := "RS256"
+		if strings.HasPrefix(k.ID, "kid-2") {
+			name = "ES256"
+		}
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := v.Verify(context.Background(), tok); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
