@@ -63,6 +63,9 @@ type Config struct {
 	// WebhookSecret signs them (SCIMFORGE_WEBHOOK_SECRET, or the file
 	// SCIMFORGE_WEBHOOK_SECRET_FILE names); required with WebhookURL.
 	WebhookSecret string
+
+	// Limits bound requests (limits.go, docs/limits.md).
+	Limits Limits
 }
 
 // BasePath is where the SCIM API is mounted (under /t/{tenant} with path
@@ -152,7 +155,11 @@ func Load(args []string) (*Config, error) {
 	fs.StringVar(&c.WebhookURL, "webhook-url", env("SCIMFORGE_WEBHOOK_URL", ""), "deliver the change feed as signed POSTs to this URL (SCIMFORGE_WEBHOOK_URL)")
 	secretFile := fs.String("webhook-secret-file", env("SCIMFORGE_WEBHOOK_SECRET_FILE", ""), "file holding the webhook signing secret (SCIMFORGE_WEBHOOK_SECRET_FILE; or SCIMFORGE_WEBHOOK_SECRET)")
 	tenancy := fs.String("tenancy", env("SCIMFORGE_TENANCY", string(web.TenancyNone)), "how a request names its tenant: none, path (/t/{tenant}/scim/v2) or host (first label of the host name) (SCIMFORGE_TENANCY)")
+	checkLimits := limitFlags(fs, c)
 	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if err := checkLimits(); err != nil {
 		return nil, err
 	}
 	if c.Tenancy, err = web.ParseTenancy(*tenancy); err != nil {

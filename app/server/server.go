@@ -222,8 +222,11 @@ func HandlerWith(cfg *config.Config, db *sqlstore.DB, creds *credential.Store, l
 	if rec == nil {
 		rec = feedRecorder{dialect: db.Dialect}
 	}
-	srv, err := api.NewServer(&engine.Env{DB: db, Log: log, Feed: rec}, *hk)
+	srv, err := api.NewServer(&engine.Env{DB: db, Log: log, Feed: rec, Limits: engineLimits(cfg)}, *hk)
 	if err != nil {
+		return nil, err
+	}
+	if err := advertiseLimits(srv, cfg); err != nil {
 		return nil, err
 	}
 	mux := http.NewServeMux()
@@ -244,7 +247,7 @@ func HandlerWith(cfg *config.Config, db *sqlstore.DB, creds *credential.Store, l
 	if err != nil {
 		return nil, err
 	}
-	var h http.Handler = web.CanonicalPaths(config.BasePath, endpoints, aliases, mux)
+	var h http.Handler = web.CanonicalPaths(config.BasePath, endpoints, aliases, strictAttributes(srv, cfg, mux))
 	static := cfg.Token
 	if tenancy(cfg) != web.TenancyNone {
 		static = ""
@@ -254,7 +257,7 @@ func HandlerWith(cfg *config.Config, db *sqlstore.DB, creds *credential.Store, l
 	if h, err = serveSpec(config.BasePath, h); err != nil {
 		return nil, err
 	}
-	h = web.Edge(cfg.BaseURL, config.BasePath, log, h, limits...)
+	h = web.Edge(cfg.BaseURL, config.BasePath, log, h, append(bodyLimits(cfg), limits...)...)
 	h = web.Tenants(tenancy(cfg), h)
 	return web.AccessLog(log, h), nil
 }
@@ -302,14 +305,14 @@ func fallbacks(mux *http.ServeMux) ([]string, error) {
 }
 
 // routeBulk adds POST /Bulk over every resource type's engine service, with
-// the limits /ServiceProviderConfig advertises, and returns the edge's body
-// limit for the route.
+// the limits /ServiceProviderConfig advertises (as served: see
+// advertiseLimits), and returns the edge's body limit for the route.
 func routeBulk(mux *http.ServeMux, srv *api.Server, log *slog.Logger) ([]web.BodyLimit, error) {
-	set, err := discovery.Load()
+	spc, err := srv.Discovery().ServiceProviderConfig("")
 	if err != nil {
 		return nil, err
 	}
-	supported, limits, err := bulk.Config(set.ServiceProviderConfig)
+	supported, limits, err := bulk.Config(spc)
 	if err != nil {
 		return nil, err
 	}

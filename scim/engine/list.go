@@ -14,9 +14,10 @@ import (
 	"github.com/scimforge/scimforge/scim/tenant"
 )
 
-// Paging limits (RFC 7644 §3.4.2.4, RFC 9865 §4). MaxResults is what
-// /ServiceProviderConfig advertises as filter.maxResults and
-// pagination.maxPageSize, DefaultCount as pagination.defaultPageSize.
+// Paging limits (RFC 7644 §3.4.2.4, RFC 9865 §4). MaxResults is the
+// default of Limits.MaxResults, which /ServiceProviderConfig advertises as
+// filter.maxResults and pagination.maxPageSize; DefaultCount is
+// pagination.defaultPageSize.
 const (
 	DefaultCount = 100
 	MaxResults   = 1000
@@ -105,7 +106,7 @@ func (s *Service[T]) plan(p ListParams, across bool) (*plan, error) {
 		}
 	}
 	if strings.TrimSpace(p.Filter) != "" {
-		expr, err := filter.Parse(p.Filter)
+		expr, err := filter.ParseLimited(p.Filter, s.lim.filter())
 		if err != nil {
 			return nil, scimerr.BadRequest(scimerr.InvalidFilter, "filter %q: %v", p.Filter, err)
 		}
@@ -163,9 +164,9 @@ func (s *Service[T]) List(ctx context.Context, p ListParams) (*Response, error) 
 		return nil, err
 	}
 	if p.Cursor != nil {
-		return cursorPage(ctx, []typedPlan{{s, pl}}, s.scope(p), *p.Cursor, p.Count)
+		return cursorPage(ctx, []typedPlan{{s, pl}}, s.scope(p), *p.Cursor, p.Count, s.lim.MaxResults)
 	}
-	startIndex, count := p.window()
+	startIndex, count := p.window(s.lim.MaxResults)
 	var rows []keyedRow
 	if count > 0 {
 		if rows, err = s.rows(ctx, pl, window{offset: startIndex - 1, limit: count}); err != nil {
@@ -268,14 +269,15 @@ func (l *loaded) fragment(batch map[string][]byte) []byte {
 
 // window is the 1-based start index and the page size of index paging
 // (RFC 7644 §3.4.2.4): a start below 1 is 1, a count is capped to
-// [0, MaxResults], and no count means DefaultCount.
-func (p ListParams) window() (startIndex, count int) {
-	startIndex, count = 1, DefaultCount
+// [0, maxResults], and no count means DefaultCount (or maxResults when
+// that is lower).
+func (p ListParams) window(maxResults int) (startIndex, count int) {
+	startIndex, count = 1, min(DefaultCount, maxResults)
 	if p.StartIndex != nil && *p.StartIndex > 1 {
 		startIndex = *p.StartIndex
 	}
 	if p.Count != nil {
-		count = max(0, min(*p.Count, MaxResults))
+		count = max(0, min(*p.Count, maxResults))
 	}
 	return startIndex, count
 }
