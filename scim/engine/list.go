@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/scimforge/scimforge/scim/filter"
 	"github.com/scimforge/scimforge/scim/projection"
@@ -100,7 +101,7 @@ func (s *Service[T]) plan(p ListParams, across bool) (*plan, error) {
 		pl.sortKey, err = s.d.Mapping.SortKey(p.SortBy, s.db.Dialect)
 		if err != nil {
 			if !across || !isUnknown(err) {
-				return nil, scimerr.BadRequest(scimerr.InvalidValue, "sortBy %q: %v", p.SortBy, err)
+				return nil, scimerr.BadRequest(scimerr.InvalidValue, "sortBy %q: %v", clipText(p.SortBy), err)
 			}
 			pl.sortKey, pl.desc, pl.sortUnknown = "", false, true
 		}
@@ -108,11 +109,11 @@ func (s *Service[T]) plan(p ListParams, across bool) (*plan, error) {
 	if strings.TrimSpace(p.Filter) != "" {
 		expr, err := filter.ParseLimited(p.Filter, s.lim.filter())
 		if err != nil {
-			return nil, scimerr.BadRequest(scimerr.InvalidFilter, "filter %q: %v", p.Filter, err)
+			return nil, scimerr.BadRequest(scimerr.InvalidFilter, "filter %q: %v", clipText(p.Filter), err)
 		}
 		pl.where, pl.args, err = s.d.Mapping.Compile(expr, s.db.Dialect)
 		if err != nil {
-			e := scimerr.BadRequest(scimerr.InvalidFilter, "filter %q: %v", p.Filter, err)
+			e := scimerr.BadRequest(scimerr.InvalidFilter, "filter %q: %v", clipText(p.Filter), err)
 			if !across || !isUnknown(err) {
 				return nil, e
 			}
@@ -280,4 +281,18 @@ func (p ListParams) window(maxResults int) (startIndex, count int) {
 		count = max(0, min(*p.Count, maxResults))
 	}
 	return startIndex, count
+}
+
+// clipText shortens what a client sent for quoting in an error: a filter
+// may be kilobytes long, and the detail only needs to say which it was.
+func clipText(s string) string {
+	const max = 100
+	if len(s) <= max {
+		return s
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }

@@ -67,6 +67,9 @@ func RequestError(w http.ResponseWriter, r *http.Request, err error) {
 func paramError(r *http.Request, msg string) *scimerr.Error {
 	if rest, ok := strings.CutPrefix(msg, "Invalid format for parameter "); ok {
 		name, detail, _ := strings.Cut(rest, ":")
+		if strings.Contains(detail, "multiple values") {
+			return scimerr.BadRequest(scimerr.InvalidValue, "the %s parameter was sent more than once; send it once", name)
+		}
 		want := "a valid value"
 		switch {
 		case strings.Contains(detail, "ParseInt"), strings.Contains(detail, "Atoi"), strings.Contains(detail, "ParseUint"):
