@@ -177,6 +177,9 @@ func (l Limits) walk(path, sep string, v any) (string, string) {
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
+			if path == "" && k == "schemas" {
+				continue // set by Encode from the resource type, not the client's
+			}
 			p, childSep := path+sep+k, "."
 			if path == "" && strings.HasPrefix(k, "urn:") {
 				// An extension's attributes: urn:…:User:department.

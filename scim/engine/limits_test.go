@@ -1,0 +1,61 @@
+package engine
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+func TestCheckDoc(t *testing.T) {
+	l := Limits{MaxValueLength: 5, MaxValues: 3}.WithDefaults()
+	for _, c := range []struct {
+		doc, old string
+		want     string // "" : accepted; else words of the error
+	}{
+		{`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"abcde"}`, "", ""},
+		{`{"userName":"abcdef"}`, "", "attribute userName: the value is 6 characters"},
+		{`{"userName":"ééééé"}`, "", ""},                  // 10 bytes, 5 characters
+		{`{"userName":"\u00e9\u00e9\u00e9"}`, "", ""},     // escapes are longer than what they stand for
+		{`{"userName":"a\"b\\c"}`, "", ""},                // escaped quote does not end the string
+		{`{"name":{"givenName":"abcdefg"}}`, "", "attribute name.givenName"},
+		{`{"emails":[{"value":"a"},{"value":"b"},{"value":"c"}]}`, "", ""},
+		{`{"emails":[{"value":"a"},{"value":"b"},{"value":"c"},{"value":"d"}]}`, "", "attribute emails: 4 values"},
+		{`{"emails":[{"value":"a"},{"value":"abcdefgh"}]}`, "", "attribute emails.value"},
+		{`{"tags":[[1,2],[3],[4],[5]]}`, "", "attribute tags: 4 values"},
+		{`{"tags":[[1,2,3],[4,5,6]]}`, "", ""}, // nested arrays count apart
+		{`{"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"department":"abcdefgh"}}`, "", "attribute urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department"},
+		{`{"urn:x:2.0:User":{"manager":{"value":"abcdefgh"}}}`, "", "attribute urn:x:2.0:User:manager.value"},
+		// What was stored before a lower limit can still be changed elsewhere…
+		{`{"userName":"abcdefgh","title":"x"}`, `{"userName":"abcdefgh"}`, ""},
+		// …but not grown into another violation.
+		{`{"userName":"ab","title":"abcdefgh"}`, `{"userName":"abcdefgh"}`, "attribute title"},
+	} {
+		var old []byte
+		if c.old != "" {
+			old = []byte(c.old)
+		}
+		err := l.checkDoc([]byte(c.doc), old)
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%s: %v", c.doc, err)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("%s: %v, want %q", c.doc, err, c.want)
+		}
+	}
+}
+
+// The byte scan never lets through what the decoding walk refuses.
+func TestCheckDocScanAgreesWithWalk(t *testing.T) {
+	l := Limits{MaxValueLength: 4, MaxValues: 2}.WithDefaults()
+	docs := []string{`{"a":"abcd"}`, `{"a":"abcde"}`, `{"a":["x","y"]}`, `{"a":["x","y","z"]}`, `{"a":[{"b":["1","2","3"]}]}`,
+		`{"a":"\n\n\n\n\n"}`, `{"a":[ "x" , "y" ]}`, `{"a":[]}`, `{"a":[[],[],[]]}`}
+	for i := 0; i < 50; i++ {
+		docs = append(docs, fmt.Sprintf(`{"a":%q}`, strings.Repeat("é", i%7)))
+	}
+	for _, d := range docs {
+		p, _ := l.violation([]byte(d))
+		if p != "" && !l.suspect([]byte(d)) {
+			t.Errorf("%s: the walk finds %s, the scan nothing", d, p)
+		}
+	}
+}
