@@ -108,7 +108,9 @@ func TestDefaultLimitsLetBigGroupsThrough(t *testing.T) {
 	var ids []string
 	for b := 0; b < batches; b++ {
 		rec := as(h, tok, "", "POST", "/scim/v2/Bulk", `{"schemas":["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],"Operations":[`+strings.Join(ops[b*per:(b+1)*per], ",")+`]}`)
-		var resp struct{ Operations []struct{ Location, Status string } }
+		var resp struct {
+			Operations []struct{ Location, Status string }
+		}
 		if rec.Code != 200 || json.Unmarshal(rec.Body.Bytes(), &resp) != nil {
 			t.Fatalf("bulk: %d %.300s", rec.Code, rec.Body)
 		}

@@ -14,9 +14,9 @@ func TestCheckDoc(t *testing.T) {
 	}{
 		{`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"abcde"}`, "", ""},
 		{`{"userName":"abcdef"}`, "", "attribute userName: the value is 6 characters"},
-		{`{"userName":"ééééé"}`, "", ""},                  // 10 bytes, 5 characters
-		{`{"userName":"\u00e9\u00e9\u00e9"}`, "", ""},     // escapes are longer than what they stand for
-		{`{"userName":"a\"b\\c"}`, "", ""},                // escaped quote does not end the string
+		{`{"userName":"ééééé"}`, "", ""},              // 10 bytes, 5 characters
+		{`{"userName":"\u00e9\u00e9\u00e9"}`, "", ""}, // escapes are longer than what they stand for
+		{`{"userName":"a\"b\\c"}`, "", ""},            // escaped quote does not end the string
 		{`{"name":{"givenName":"abcdefg"}}`, "", "attribute name.givenName"},
 		{`{"emails":[{"value":"a"},{"value":"b"},{"value":"c"}]}`, "", ""},
 		{`{"emails":[{"value":"a"},{"value":"b"},{"value":"c"},{"value":"d"}]}`, "", "attribute emails: 4 values"},
