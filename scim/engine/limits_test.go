@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -58,4 +59,23 @@ func TestCheckDocScanAgreesWithWalk(t *testing.T) {
 			t.Errorf("%s: the walk finds %s, the scan nothing", d, p)
 		}
 	}
+}
+
+// FuzzCheckDoc: for any JSON document, the byte scan flags every document
+// the decoding walk finds over a limit (the scan is the only thing standing
+// between a request and the walk), and neither panics.
+func FuzzCheckDoc(f *testing.F) {
+	for _, s := range []string{`{"a":"abcde"}`, `{"a":["x","y","z"]}`, `{"a":[{"b":"\u00e9\u00e9\u00e9\u00e9\u00e9"}]}`, `{"urn:x:User":{"d":"abcdef"}}`, `[[],[[]],"\\\""]`, `"é"`} {
+		f.Add(s, 3, 2)
+	}
+	f.Fuzz(func(t *testing.T, doc string, maxLen, maxValues int) {
+		if !json.Valid([]byte(doc)) || maxLen < 1 || maxValues < 1 || maxLen > 64 || maxValues > 64 {
+			return
+		}
+		l := Limits{MaxValueLength: maxLen, MaxValues: maxValues}.WithDefaults()
+		if p, _ := l.violation([]byte(doc)); p != "" && !l.suspect([]byte(doc)) {
+			t.Fatalf("%s: the walk finds %s over the limits %d/%d, the scan nothing", doc, p, maxLen, maxValues)
+		}
+		_ = l.checkDoc([]byte(doc), []byte(doc))
+	})
 }
