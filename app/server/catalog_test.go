@@ -187,6 +187,10 @@ func catalog() []badRequest {
 		{name: "strict unknown on PUT", strict: true, method: "PUT", path: U + "/{uid}", body: user("alice@example.com", `"shoeSize":42`), status: 400, scimType: syntax, words: []string{"shoeSize"}},
 		{name: "strict unknown on group", strict: true, method: "POST", path: G, body: group(`"displayName":"s7","owner":"me"`), status: 400, scimType: syntax, words: []string{"owner"}},
 		{name: "strict unknown member sub-attribute", strict: true, method: "POST", path: G, body: group(`"displayName":"s8","members":[{"value":"{uid}","role":"admin"}]`), status: 400, scimType: syntax, words: []string{"members.role"}},
+		{name: "strict PATCH unknown sub-attribute", strict: true, method: "PATCH", path: U + "/{uid}", body: patchOps(`{"op":"add","value":{"name":{"middleNames":"x"}}}`), status: 400, scimType: syntax, words: []string{"name.middleNames"}},
+		{name: "strict PATCH unknown in multi-valued value", strict: true, method: "PATCH", path: U + "/{uid}", body: patchOps(`{"op":"add","path":"emails","value":[{"value":"a@b.c","label":"x"}]}`), status: 400, scimType: syntax, words: []string{"emails.label"}},
+		{name: "strict PATCH unknown in complex value", strict: true, method: "PATCH", path: U + "/{uid}", body: patchOps(`{"op":"replace","path":"name","value":{"nick":"x"}}`), status: 400, scimType: syntax, words: []string{"name.nick"}},
+		{name: "PATCH path-less unknown attribute", method: "PATCH", path: U + "/{uid}", body: patchOps(`{"op":"replace","value":{"shoeSize":1}}`), status: 400, scimType: path, words: []string{"shoeSize"}},
 		{name: "strict unknown in bulk", strict: true, method: "POST", path: "/scim/v2/Bulk", body: bulkCreate(user("s9", `"hatSize":3`)), bulk: true, status: 400, scimType: syntax, words: []string{"hatSize"}},
 
 		// Invalid UTF-8.

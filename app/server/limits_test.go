@@ -162,5 +162,22 @@ func TestStrictAttributesSetting(t *testing.T) {
 	ok := `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User","http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/User"],` +
 		`"USERNAME":"ok@example.com","externalId":"e1","meta":{"resourceType":"User"},"Name":{"GivenName":"O"},"emails":[{"value":"ok@example.com","Type":"work","primary":true}],` +
 		`"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"department":"D","manager":{"value":"m"}}}`
-	expect(t, as(strict, fuzzToken, "", "POST", "/scim/v2/Users", ok), 201, "strict, known attributes")
+	id := expect(t, as(strict, fuzzToken, "", "POST", "/scim/v2/Users", ok), 201, "strict, known attributes")["id"].(string)
+
+	// PATCH values: an unknown sub-attribute is dropped without the
+	// setting and refused with it; what Entra ID and Okta send passes.
+	unknown := patchOps(`{"op":"add","value":{"name":{"middleNames":"x"}}}`)
+	laxID := expect(t, as(lax, fuzzToken, "", "POST", "/scim/v2/Users", user("l@example.com", "")), 201, "lax user")["id"].(string)
+	expect(t, as(lax, fuzzToken, "", "PATCH", "/scim/v2/Users/"+laxID, unknown), 204, "lax PATCH")
+	expect(t, as(strict, fuzzToken, "", "PATCH", "/scim/v2/Users/"+id, unknown), 400, "strict PATCH")
+	for _, ops := range []string{
+		`{"op":"Add","path":"emails[type eq \"work\"].value","value":"new@example.com"}`,
+		`{"op":"Replace","value":{"name.givenName":"N","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department":"E","active":false}}`,
+		`{"op":"replace","path":"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager","value":{"value":"m2"}}`,
+		`{"op":"add","path":"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User","value":{"costCenter":"C"}}`,
+		`{"op":"add","value":{"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"division":"D"},"phoneNumbers":[{"value":"1","type":"work"}]}}`,
+		`{"op":"replace","path":"name","value":{"familyName":"F"}}`,
+	} {
+		expect(t, as(strict, fuzzToken, "", "PATCH", "/scim/v2/Users/"+id, patchOps(ops)), 204, "strict PATCH "+ops)
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/scimforge/scimforge/scim/filter"
+	"github.com/scimforge/scimforge/scim/patch"
 	"github.com/scimforge/scimforge/scim/schema"
 	"github.com/scimforge/scimforge/scim/scimerr"
 )
@@ -256,11 +257,17 @@ func checkObject(prefix string, attr func(string) *schema.Attribute, raw json.Ra
 // checkSubs checks the keys of a complex attribute's value (or each value
 // of a multi-valued one) against its sub-attributes.
 func checkSubs(prefix string, a *schema.Attribute, raw json.RawMessage) error {
+	return checkElems(prefix, a, raw, a.MultiValued)
+}
+
+// checkElems is checkSubs with the shape given: raw is an array of
+// values when multi is set, else one value.
+func checkElems(prefix string, a *schema.Attribute, raw json.RawMessage, multi bool) error {
 	if a.Type != schema.Complex {
 		return nil
 	}
 	var elems []json.RawMessage
-	if a.MultiValued {
+	if multi {
 		if json.Unmarshal(raw, &elems) != nil {
 			return nil
 		}
@@ -307,4 +314,103 @@ func (s *Service[T]) CheckAttributes(body []byte) error {
 		return nil
 	}
 	return checkAttributes(s.d.Type, body)
+}
+
+// checkPatchValues is CheckAttributes for a PatchOp (see checkPatch).
+func (s *Service[T]) checkPatchValues(req *patch.Request) error {
+	if !s.lim.StrictAttributes || req == nil {
+		return nil
+	}
+	return checkPatch(s.d.Type, req)
+}
+
+// checkPatch is checkAttributes for the values of a PatchOp's operations:
+// patch.Apply writes only what the schema defines, so an unknown
+// sub-attribute in a value would otherwise vanish without a word. Unknown
+// attributes named by a path, or by a key of a path-less value, are
+// refused by Apply whatever the setting (invalidPath); paths Apply
+// resolves in other ways (dotted or URN-qualified keys) are left to it.
+func checkPatch(rt *schema.ResourceType, req *patch.Request) error {
+	for _, op := range req.Operations {
+		if !op.HasValue || op.Value == nil {
+			continue
+		}
+		raw, err := json.Marshal(op.Value)
+		if err != nil {
+			continue
+		}
+		if strings.TrimSpace(op.Path) == "" {
+			obj, ok := op.Value.(map[string]any)
+			if !ok {
+				continue
+			}
+			for _, k := range sortedAny(obj) {
+				b, _ := json.Marshal(obj[k])
+				if ext := rt.SchemaByURN(k); ext != nil && ext != rt.Core {
+					if err := checkObject(k+":", ext.Attr, b); err != nil {
+						return err
+					}
+				} else if a := topAttr(rt, k); a != nil {
+					if err := checkValue("", a, b); err != nil {
+						return err
+					}
+				}
+			}
+			continue
+		}
+		p, err := filter.ParsePath(op.Path)
+		if err != nil {
+			continue // Apply reports it
+		}
+		if p.Attr.Name != "" && p.Attr.Sub == "" && p.Sub == "" {
+			if ext := rt.SchemaByURN(p.Attr.URN + ":" + p.Attr.Name); p.Attr.URN != "" && ext != nil && ext != rt.Core {
+				if err := checkObject(ext.ID+":", ext.Attr, raw); err != nil {
+					return err
+				}
+				continue
+			}
+		}
+		sub := p.Attr.Sub
+		if p.Sub != "" {
+			sub = p.Sub
+		}
+		a := rt.Lookup(p.Attr.URN, p.Attr.Name, sub)
+		if a == nil {
+			continue // Apply reports it
+		}
+		prefix := ""
+		if a.Schema != nil && a.Schema != rt.Core {
+			prefix = a.Schema.ID + ":"
+		}
+		if a.Parent != nil {
+			prefix += a.Parent.Name + "."
+		}
+		if err := checkValue(prefix, a, raw); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkValue checks a value for complex attribute a, one object or an
+// array of them (a PATCH value for a multi-valued attribute may be either).
+func checkValue(prefix string, a *schema.Attribute, raw json.RawMessage) error {
+	b := bytes.TrimSpace(raw)
+	return checkElems(prefix, a, raw, len(b) > 0 && b[0] == '[')
+}
+
+func topAttr(rt *schema.ResourceType, k string) *schema.Attribute {
+	if a := schema.Common(k); a != nil {
+		return a
+	}
+	return rt.Core.Attr(k)
+}
+
+func sortedAny(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

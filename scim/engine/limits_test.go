@@ -79,3 +79,16 @@ func FuzzCheckDoc(f *testing.F) {
 		_ = l.checkDoc([]byte(doc), []byte(doc))
 	})
 }
+
+// BenchmarkCheckDoc is the cost every write pays: a typical Entra user's
+// document within the limits.
+func BenchmarkCheckDoc(b *testing.B) {
+	doc := []byte(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],"userName":"ann.example@contoso.onmicrosoft.com","externalId":"0f3c5e8a-1d2b-4c6d-9e7f-8a9b0c1d2e3f","name":{"formatted":"Ann Example","familyName":"Example","givenName":"Ann"},"displayName":"Ann Example","title":"Senior Engineer","active":true,"emails":[{"value":"ann@contoso.com","type":"work","primary":true}],"phoneNumbers":[{"value":"+1 555 0100","type":"work"},{"value":"+1 555 0101","type":"mobile"}],"addresses":[{"type":"work","streetAddress":"1 Main St","locality":"Redmond","region":"WA","postalCode":"98052","country":"US","primary":true}],"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"employeeNumber":"1234","department":"Engineering","manager":{"value":"9a8b7c6d"}}}`)
+	l := Limits{}.WithDefaults()
+	b.SetBytes(int64(len(doc)))
+	for b.Loop() {
+		if err := l.checkDoc(doc, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
