@@ -318,6 +318,10 @@ func (b *bench) startServer(ctx context.Context, bin, dir, dbURL string) error {
 		fmt.Sprintf("SCIMFORGE_LISTEN=127.0.0.1:%d", port),
 		"SCIMFORGE_DATABASE_URL="+dbURL,
 		"SCIMFORGE_TOKEN="+b.token,
+		// The bench measures what one server can do; the per-credential
+		// rate limit (250/s by default, docs/operations.md) would measure
+		// the limit instead.
+		"SCIMFORGE_RATE_LIMIT=0",
 	)
 	if b.o.rowCache != "" {
 		cmd.Env = append(cmd.Env, "SCIMFORGE_ROW_CACHE="+b.o.rowCache)

@@ -178,6 +178,9 @@ func tryStart(t *testing.T, dbPath string, env []string) (*server, error) {
 	}
 	cmd := exec.Command(binPath, "serve")
 	cmd.Env = append(os.Environ(),
+		// Tests send as fast as loopback allows with one token; the rate
+		// limit has tests of its own (TestRateLimitOverHTTP sets it).
+		"SCIMFORGE_RATE_LIMIT=0",
 		"SCIMFORGE_LISTEN="+addr,
 		"SCIMFORGE_DATABASE_URL="+dbPath,
 		"SCIMFORGE_TOKEN="+token,

@@ -64,6 +64,8 @@ type Config struct {
 	// SCIMFORGE_WEBHOOK_SECRET_FILE names); required with WebhookURL.
 	WebhookSecret string
 
+	Ops // proxies, limits, timeouts, shutdown, metrics (ops.go)
+
 	// Limits bound requests (limits.go, docs/limits.md).
 	Limits Limits
 }
@@ -156,7 +158,11 @@ func Load(args []string) (*Config, error) {
 	secretFile := fs.String("webhook-secret-file", env("SCIMFORGE_WEBHOOK_SECRET_FILE", ""), "file holding the webhook signing secret (SCIMFORGE_WEBHOOK_SECRET_FILE; or SCIMFORGE_WEBHOOK_SECRET)")
 	tenancy := fs.String("tenancy", env("SCIMFORGE_TENANCY", string(web.TenancyNone)), "how a request names its tenant: none, path (/t/{tenant}/scim/v2) or host (first label of the host name) (SCIMFORGE_TENANCY)")
 	checkLimits := limitFlags(fs, c)
+	checkOps := c.Ops.opsFlags(fs)
 	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if err := checkOps(); err != nil {
 		return nil, err
 	}
 	if err := checkLimits(); err != nil {

@@ -15,13 +15,22 @@ import (
 //	GET /healthz  200 while the process serves requests (liveness)
 //	GET /readyz   200 when the database answers within 2 s, else 503
 //	              (readiness; migrations were applied before the server
-//	              started listening, or it would not have started)
+//	              started listening, or it would not have started);
+//	              503 too once a graceful shutdown began (Ops.Drain)
 func WithHealth(h http.Handler, db *sqlstore.DB) http.Handler {
+	return withHealth(h, db, nil)
+}
+
+func withHealth(h http.Handler, db *sqlstore.DB, draining func() bool) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		probe(w, http.StatusOK, "ok")
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if draining != nil && draining() {
+			probe(w, http.StatusServiceUnavailable, "draining: shutting down")
+			return
+		}
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		if err := db.Ping(ctx); err != nil {

@@ -12,7 +12,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/scimforge/scimforge/app/admin"
 	"github.com/scimforge/scimforge/app/config"
@@ -41,6 +40,8 @@ type Server struct {
 	// delivery run until Close.
 	Feed     *feed.Feed
 	stopFeed func()
+	// Ops holds the limits, metrics and draining state (ops.go).
+	Ops *Ops
 }
 
 // PurgeTenant deletes a tenant's SCIM resources and its change feed when
@@ -115,7 +116,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 		db.Close()
 		return nil, err
 	}
-	h, err := Handler(cfg, db, creds, log)
+	ops := NewOps(cfg, db, log)
+	h, err := HandlerWith(cfg, db, creds, log, Parts{Ops: ops})
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -154,13 +156,14 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 		Admin:    adm,
 		Feed:     events,
 		stopFeed: startFeed(cfg, events, log),
+		Ops:      ops,
 		HTTP: &http.Server{
 			Addr:              cfg.Listen,
-			Handler:           WithHealth(h, db),
-			ReadHeaderTimeout: 10 * time.Second,
-			ReadTimeout:       30 * time.Second,
-			WriteTimeout:      55 * time.Second, // Azure AD and Okta give up after 60 s
-			IdleTimeout:       120 * time.Second,
+			Handler:           ops.serveOps(withHealth(h, db, ops.Draining)),
+			ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+			ReadTimeout:       cfg.ReadTimeout,
+			WriteTimeout:      cfg.WriteTimeout, // Azure AD and Okta give up after 60 s
+			IdleTimeout:       cfg.IdleTimeout,
 		},
 	}, nil
 }
@@ -209,6 +212,9 @@ type Parts struct {
 	// Feed records every committed write; nil: the change feed in the
 	// database (see docs/events.md).
 	Feed engine.Recorder
+	// Ops are the limits and metrics around the handler; nil: the limits
+	// of cfg without metrics.
+	Ops *Ops
 }
 
 // HandlerWith is Handler with parts supplied by the application.
@@ -247,19 +253,24 @@ func HandlerWith(cfg *config.Config, db *sqlstore.DB, creds *credential.Store, l
 	if err != nil {
 		return nil, err
 	}
-	var h http.Handler = web.CanonicalPaths(config.BasePath, endpoints, aliases, strictAttributes(srv, cfg, mux))
+	ops := p.Ops
+	if ops == nil {
+		ops = NewOps(cfg, nil, log)
+	}
+	var h http.Handler = ops.afterAuth(strictAttributes(srv, cfg, mux))
 	static := cfg.Token
 	if tenancy(cfg) != web.TenancyNone {
 		static = ""
 	}
 	h = web.BearerAuth(authenticator(static, creds), log, h)
+	h = web.CanonicalPaths(config.BasePath, endpoints, aliases, web.Routes(mux, h))
 	// The OpenAPI document is public (see openapi.go): before BearerAuth.
 	if h, err = serveSpec(config.BasePath, h); err != nil {
 		return nil, err
 	}
 	h = web.Edge(cfg.BaseURL, config.BasePath, log, h, append(bodyLimits(cfg), limits...)...)
 	h = web.Tenants(tenancy(cfg), h)
-	return web.AccessLog(log, h), nil
+	return ops.outer(log, h), nil
 }
 
 // aliases are endpoint names served beyond RFC 7644 (client quirks):

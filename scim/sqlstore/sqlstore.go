@@ -56,6 +56,8 @@ type DB struct {
 
 	stopOptimizer func() // ends the periodic PRAGMA optimize (optimize.go)
 	borrowed      bool   // the handle is the application's (OpenDB): Close leaves it open
+
+	timing atomic.Pointer[Timing] // SetTiming (timing.go)
 }
 
 // Location describes where a database URL points, for logs.
@@ -356,6 +358,9 @@ func notInTx(ctx context.Context) {
 // numbered and the text sent with its values (see pgOpen for why not prepared).
 func (db *DB) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	notInTx(ctx)
+	if done := db.timed("read"); done != nil {
+		defer done()
+	}
 	if db.Dialect == sqlfilter.Postgres {
 		return db.Read.QueryContext(ctx, rebindPostgres(query), args...)
 	}
@@ -372,6 +377,9 @@ func (db *DB) Query(ctx context.Context, query string, args ...any) (*sql.Rows, 
 // QueryRow is Query for one row.
 func (db *DB) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
 	notInTx(ctx)
+	if done := db.timed("read"); done != nil {
+		defer done()
+	}
 	if db.Dialect == sqlfilter.Postgres {
 		return db.Read.QueryRowContext(ctx, rebindPostgres(query), args...)
 	}
@@ -441,6 +449,9 @@ func IsBusy(err error) bool {
 func (db *DB) RunInTx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
 	if ctx.Value(inTxKey{}) != nil {
 		panic("sqlstore: RunInTx inside RunInTx; use the transaction you have")
+	}
+	if done := db.timed("transaction"); done != nil {
+		defer done()
 	}
 	if db.Dialect == sqlfilter.Postgres {
 		return db.runPostgres(context.WithValue(ctx, inTxKey{}, db), fn)

@@ -94,8 +94,8 @@ func hostTenant(host string) string {
 }
 
 // baseURL is the SCIM base URL of r: the configured one with the tenant in
-// place of {tenant}, or the request's origin, the path tenancy prefix and
-// path.
+// place of {tenant}, or the request's origin (scheme and host as Proxies
+// found them), the path tenancy prefix and path.
 func baseURL(r *http.Request, configured, path string) string {
 	if configured != "" {
 		if strings.Contains(configured, TenantPlaceholder) {
@@ -104,16 +104,12 @@ func baseURL(r *http.Request, configured, path string) string {
 		}
 		return configured
 	}
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
 	prefix, _ := r.Context().Value(prefixKey{}).(string)
-	return scheme + "://" + r.Host + prefix + path
+	return requestScheme(r) + "://" + r.Host + prefix + path
 }
 
 // logNote is what inner handlers tell the access log about a request.
-type logNote struct{ tenant, tokenID string }
+type logNote struct{ tenant, tokenID, route string }
 
 type logNoteKey struct{}
 

@@ -124,6 +124,11 @@ func ResponseError(log *slog.Logger) func(w http.ResponseWriter, r *http.Request
 			scimerr.Write(w, e)
 			return
 		}
+		if e := deadlineError(r, err); e != nil {
+			log.Warn("request timed out", "method", r.Method, "path", r.URL.Path, "err", err)
+			scimerr.Write(w, e)
+			return
+		}
 		log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 		scimerr.Write(w, scimerr.Internal())
 	}
@@ -333,8 +338,10 @@ func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter 
 // has an id: the client's X-Request-Id when it is a plausible one (up to
 // 128 letters, digits, '.', '_', '-'), else a new random one; it is sent
 // back in X-Request-Id and logged as request_id, so a client's report can
-// be found in the log.
-func AccessLog(log *slog.Logger, next http.Handler) http.Handler {
+// be found in the log. It logs the route template and operation when
+// Routes ran, and the client address as ClientAddr finds it (Proxies).
+// Each observer is called with the request's outcome (metrics).
+func AccessLog(log *slog.Logger, next http.Handler, observers ...func(*http.Request, Outcome)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := r.Header.Get("X-Request-Id")
@@ -345,8 +352,10 @@ func AccessLog(log *slog.Logger, next http.Handler) http.Handler {
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		note := &logNote{}
 		next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), logNoteKey{}, note)))
-		attrs := []any{"request_id", id, "method", r.Method, "path", r.URL.Path, "status", rec.status,
-			"duration", time.Since(start), "bytes", rec.bytes, "client", r.RemoteAddr}
+		o := Outcome{Route: note.route, Method: r.Method, Status: rec.status, Duration: time.Since(start), Bytes: rec.bytes}
+		o.Operation = Operation(r.Method, o.Route)
+		attrs := []any{"request_id", id, "method", r.Method, "path", r.URL.Path, "route", o.Route, "op", o.Operation,
+			"status", rec.status, "duration", o.Duration, "bytes", rec.bytes, "client", ClientAddr(r)}
 		if note.tenant != "" {
 			attrs = append(attrs, "tenant", note.tenant)
 		}
@@ -354,6 +363,9 @@ func AccessLog(log *slog.Logger, next http.Handler) http.Handler {
 			attrs = append(attrs, "token_id", note.tokenID)
 		}
 		log.Info("request", attrs...)
+		for _, f := range observers {
+			f(r, o)
+		}
 	})
 }
 

@@ -15,13 +15,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"runtime/debug"
 	"runtime/pprof"
+	"sync"
 	"syscall"
-	"time"
 
 	"github.com/scimforge/scimforge/app/admin"
 	"github.com/scimforge/scimforge/app/config"
@@ -200,7 +199,8 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
-	defer srv.Close()
+	closeSrv := sync.OnceValue(srv.Close)
+	defer closeSrv()
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return err
@@ -223,24 +223,19 @@ func serve(args []string) error {
 		base = scheme + "://{tenant}.HOST" + config.BasePath
 	}
 	log.Info("scimforge serving", "url", base, "listen", ln.Addr().String(), "tenancy", cfg.Tenancy, "database", sqlstore.Redact(cfg.DatabaseURL))
-	errc := make(chan error, 1)
 	go func() {
-		if scheme == "https" {
-			errc <- srv.HTTP.ServeTLS(ln, "", "") // the certificate comes from TLSConfig.GetCertificate
-		} else {
-			errc <- srv.HTTP.Serve(ln)
-		}
+		<-ctx.Done()
+		stop() // a second SIGINT/SIGTERM ends the process at once
 	}()
-	select {
-	case err := <-errc:
-		if !errors.Is(err, http.ErrServerClosed) {
-			return err
-		}
-	case <-ctx.Done():
-		log.Info("shutting down")
-		sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
-		return srv.HTTP.Shutdown(sctx)
+	// SIGTERM/SIGINT: drain and finish in-flight requests (Server.Serve),
+	// stop the feed, close the database; the last line is written before
+	// the deferred logOut.Close flushes the log.
+	if err := srv.Serve(ctx, ln, scheme == "https", log); err != nil {
+		return err
 	}
+	if err := closeSrv(); err != nil {
+		log.Error("closing the database", "err", err)
+	}
+	log.Info("scimforge stopped")
 	return nil
 }
