@@ -245,7 +245,7 @@ func TestDockerignore(t *testing.T) {
 	for _, l := range strings.Split(string(b), "\n") {
 		have[strings.TrimSpace(l)] = true
 	}
-	for _, want := range []string{".git", "*.db", ".scimforge-token", "bin"} {
+	for _, want := range []string{".git", "**/*.db", ".scimforge-token", "bin"} {
 		if !have[want] {
 			t.Errorf(".dockerignore lacks %s", want)
 		}
