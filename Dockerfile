@@ -1,5 +1,5 @@
-# Needs BuildKit (the default builder since Docker 23) for the RUN --mount caches.
 # scimforge: a static, non-root image with a health check.
+# Needs BuildKit (the default builder since Docker 23) for the RUN --mount caches.
 #   docker build --build-arg VERSION=v1.2.3 -t scimforge .
 #   docker run -d -p 8080:8080 -v scimforge-data:/data -e SCIMFORGE_TOKEN_FILE=/run/secrets/scimforge-token … scimforge
 # See "Run it in production" in README.md. deploy/dockerfile_test.go checks
