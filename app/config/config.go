@@ -133,12 +133,24 @@ func parseSize(s string) (int64, error) {
 	return int64(n), nil
 }
 
-// Load reads the environment, then the flags in args (which win).
+// Load reads the flags in args, the environment, then the configuration
+// file (-config, SCIMFORGE_CONFIG_FILE), each winning over the next; an
+// error about a value from the file names its line.
 func Load(args []string) (*Config, error) {
+	st := &fileState{}
+	c, err := load(args, st)
+	if err != nil {
+		return nil, st.annotate(err)
+	}
+	return c, nil
+}
+
+func load(args []string, file *fileState) (*Config, error) {
 	env := Env
 	c := &Config{}
 	var err error
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	configFile := fs.String("config", env("SCIMFORGE_CONFIG_FILE", ""), "file of NAME=value lines setting these variables, below flags and the environment (SCIMFORGE_CONFIG_FILE; see docs/configuration.md)")
 	fs.StringVar(&c.Listen, "listen", env("SCIMFORGE_LISTEN", DefaultListen), "address to listen on (SCIMFORGE_LISTEN)")
 	fs.StringVar(&c.DatabaseURL, "database-url", env("SCIMFORGE_DATABASE_URL", DefaultDB), "sqlite://PATH (SCIMFORGE_DATABASE_URL)")
 	// No -token flag: a secret on the command line is visible to every
@@ -160,6 +172,9 @@ func Load(args []string) (*Config, error) {
 	checkLimits := limitFlags(fs, c)
 	checkOps := c.Ops.opsFlags(fs)
 	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if err := file.apply(fs, *configFile); err != nil {
 		return nil, err
 	}
 	if err := checkOps(); err != nil {
@@ -215,6 +230,9 @@ func Load(args []string) (*Config, error) {
 	if c.Tenancy != web.TenancyNone && c.BaseURL != "" && !strings.Contains(c.BaseURL, web.TenantPlaceholder) {
 		return nil, fmt.Errorf("SCIMFORGE_BASE_URL %q: with SCIMFORGE_TENANCY=%s it must contain %s, e.g. %s", c.BaseURL, c.Tenancy, web.TenantPlaceholder, exampleBase[c.Tenancy])
 	}
+	if err := c.checkAddresses(); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
@@ -253,7 +271,7 @@ func (c *Config) loadWebhook(secretFile string) error {
 		return fmt.Errorf("SCIMFORGE_WEBHOOK_URL is set but no secret signs the webhooks: set SCIMFORGE_WEBHOOK_SECRET or SCIMFORGE_WEBHOOK_SECRET_FILE (e.g. openssl rand -hex 32)")
 	}
 	if len(secret) < 16 {
-		return fmt.Errorf("the webhook secret is %d characters; use at least 16 (e.g. openssl rand -hex 32)", len(secret))
+		return fmt.Errorf("SCIMFORGE_WEBHOOK_SECRET is %d characters; use at least 16 (e.g. openssl rand -hex 32)", len(secret))
 	}
 	c.WebhookSecret = secret
 	return nil
