@@ -77,6 +77,7 @@ fuzz:
 	$(GO) test ./scim/valuefilter -run '^$$' -fuzz '^FuzzMatch$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./scim/engine -run '^$$' -fuzz '^FuzzCursor$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./app/server -run '^$$' -fuzz '^FuzzUserBody$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./app/server -run '^$$' -fuzz '^FuzzHTTP$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./scim/bulk -run '^$$' -fuzz '^FuzzBulkRequest$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./scim/schema -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./generator/internal/model -run '^$$' -fuzz '^FuzzSidecar$$' -fuzztime $(FUZZTIME)

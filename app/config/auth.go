@@ -78,10 +78,10 @@ func authFlags(fs *flag.FlagSet, c *Config) func() error {
 	fs.StringVar(&a.OAuthIssuer, "oauth-issuer", Env("SCIMFORGE_OAUTH_ISSUER", ""), "exact iss of accepted JWTs, e.g. https://sts.windows.net/<directory id>/ (SCIMFORGE_OAUTH_ISSUER)")
 	audiences := fs.String("oauth-audience", Env("SCIMFORGE_OAUTH_AUDIENCE", ""), "comma-separated accepted aud values of JWTs (SCIMFORGE_OAUTH_AUDIENCE)")
 	fs.StringVar(&a.OAuthJWKSURL, "oauth-jwks-url", Env("SCIMFORGE_OAUTH_JWKS_URL", ""), "https URL of the issuer's signing keys (SCIMFORGE_OAUTH_JWKS_URL)")
-	leeway := fs.String("oauth-leeway", Env("SCIMFORGE_OAUTH_LEEWAY", DefaultOAuthLeeway.String()), "clock skew allowed on exp, nbf and iat, at most 5m (SCIMFORGE_OAUTH_LEEWAY)")
+	leeway := fs.String("oauth-leeway", Env("SCIMFORGE_OAUTH_LEEWAY", "1m"), "clock skew allowed on exp, nbf and iat, at most 5m (SCIMFORGE_OAUTH_LEEWAY)")
 	public := fs.String("public-discovery", Env("SCIMFORGE_PUBLIC_DISCOVERY", "false"), "true serves /ServiceProviderConfig, /Schemas and /ResourceTypes without credentials (SCIMFORGE_PUBLIC_DISCOVERY)")
 	maxFail := fs.String("auth-max-failures", Env("SCIMFORGE_AUTH_MAX_FAILURES", strconv.Itoa(DefaultMaxFailures)), "failed authentications allowed per window from one address before 429; 0: no limit (SCIMFORGE_AUTH_MAX_FAILURES)")
-	window := fs.String("auth-failure-window", Env("SCIMFORGE_AUTH_FAILURE_WINDOW", DefaultFailureWindow.String()), "the window of SCIMFORGE_AUTH_MAX_FAILURES, e.g. 1m (SCIMFORGE_AUTH_FAILURE_WINDOW)")
+	window := fs.String("auth-failure-window", Env("SCIMFORGE_AUTH_FAILURE_WINDOW", "1m"), "the window of SCIMFORGE_AUTH_MAX_FAILURES, e.g. 1m (SCIMFORGE_AUTH_FAILURE_WINDOW)")
 	return func() error {
 		return a.check(c, *schemes, *audiences, *leeway, *public, *maxFail, *window)
 	}

@@ -65,6 +65,9 @@ type Config struct {
 	WebhookSecret string
 
 	Ops // proxies, limits, timeouts, shutdown, metrics (ops.go)
+
+	// Limits bound requests (limits.go, docs/limits.md).
+	Limits Limits
 	// Auth is how clients authenticate (app/config/auth.go).
 	Auth Auth
 }
@@ -132,12 +135,24 @@ func parseSize(s string) (int64, error) {
 	return int64(n), nil
 }
 
-// Load reads the environment, then the flags in args (which win).
+// Load reads the flags in args, the environment, then the configuration
+// file (-config, SCIMFORGE_CONFIG_FILE), each winning over the next; an
+// error about a value from the file names its line.
 func Load(args []string) (*Config, error) {
+	st := &fileState{}
+	c, err := load(args, st)
+	if err != nil {
+		return nil, st.annotate(err)
+	}
+	return c, nil
+}
+
+func load(args []string, file *fileState) (*Config, error) {
 	env := Env
 	c := &Config{}
 	var err error
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	configFile := fs.String("config", env("SCIMFORGE_CONFIG_FILE", ""), "file of NAME=value lines setting these variables, below flags and the environment (SCIMFORGE_CONFIG_FILE; see docs/configuration.md)")
 	fs.StringVar(&c.Listen, "listen", env("SCIMFORGE_LISTEN", DefaultListen), "address to listen on (SCIMFORGE_LISTEN)")
 	fs.StringVar(&c.DatabaseURL, "database-url", env("SCIMFORGE_DATABASE_URL", DefaultDB), "sqlite://PATH (SCIMFORGE_DATABASE_URL)")
 	// No -token flag: a secret on the command line is visible to every
@@ -156,12 +171,19 @@ func Load(args []string) (*Config, error) {
 	fs.StringVar(&c.WebhookURL, "webhook-url", env("SCIMFORGE_WEBHOOK_URL", ""), "deliver the change feed as signed POSTs to this URL (SCIMFORGE_WEBHOOK_URL)")
 	secretFile := fs.String("webhook-secret-file", env("SCIMFORGE_WEBHOOK_SECRET_FILE", ""), "file holding the webhook signing secret (SCIMFORGE_WEBHOOK_SECRET_FILE; or SCIMFORGE_WEBHOOK_SECRET)")
 	tenancy := fs.String("tenancy", env("SCIMFORGE_TENANCY", string(web.TenancyNone)), "how a request names its tenant: none, path (/t/{tenant}/scim/v2) or host (first label of the host name) (SCIMFORGE_TENANCY)")
+	checkLimits := limitFlags(fs, c)
 	checkOps := c.Ops.opsFlags(fs)
 	checkAuthFlags := authFlags(fs, c)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
+	if err := file.apply(fs, *configFile); err != nil {
+		return nil, err
+	}
 	if err := checkOps(); err != nil {
+		return nil, err
+	}
+	if err := checkLimits(); err != nil {
 		return nil, err
 	}
 	if c.Tenancy, err = web.ParseTenancy(*tenancy); err != nil {
@@ -211,6 +233,9 @@ func Load(args []string) (*Config, error) {
 	if c.Tenancy != web.TenancyNone && c.BaseURL != "" && !strings.Contains(c.BaseURL, web.TenantPlaceholder) {
 		return nil, fmt.Errorf("SCIMFORGE_BASE_URL %q: with SCIMFORGE_TENANCY=%s it must contain %s, e.g. %s", c.BaseURL, c.Tenancy, web.TenantPlaceholder, exampleBase[c.Tenancy])
 	}
+	if err := c.checkAddresses(); err != nil {
+		return nil, err
+	}
 	if err := checkAuthFlags(); err != nil {
 		return nil, err
 	}
@@ -252,7 +277,7 @@ func (c *Config) loadWebhook(secretFile string) error {
 		return fmt.Errorf("SCIMFORGE_WEBHOOK_URL is set but no secret signs the webhooks: set SCIMFORGE_WEBHOOK_SECRET or SCIMFORGE_WEBHOOK_SECRET_FILE (e.g. openssl rand -hex 32)")
 	}
 	if len(secret) < 16 {
-		return fmt.Errorf("the webhook secret is %d characters; use at least 16 (e.g. openssl rand -hex 32)", len(secret))
+		return fmt.Errorf("SCIMFORGE_WEBHOOK_SECRET is %d characters; use at least 16 (e.g. openssl rand -hex 32)", len(secret))
 	}
 	c.WebhookSecret = secret
 	return nil

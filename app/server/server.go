@@ -248,8 +248,11 @@ func HandlerWith(cfg *config.Config, db *sqlstore.DB, creds *credential.Store, l
 	if rec == nil {
 		rec = feedRecorder{dialect: db.Dialect}
 	}
-	srv, err := api.NewServer(&engine.Env{DB: db, Log: log, Feed: rec}, *hk)
+	srv, err := api.NewServer(&engine.Env{DB: db, Log: log, Feed: rec, Limits: engineLimits(cfg)}, *hk)
 	if err != nil {
+		return nil, err
+	}
+	if err := advertiseLimits(srv, cfg); err != nil {
 		return nil, err
 	}
 	mux := http.NewServeMux()
@@ -274,7 +277,7 @@ func HandlerWith(cfg *config.Config, db *sqlstore.DB, creds *credential.Store, l
 	if ops == nil {
 		ops = NewOps(cfg, nil, log)
 	}
-	var h http.Handler = ops.afterAuth(mux)
+	var h http.Handler = ops.afterAuth(strictAttributes(srv, cfg, mux))
 	// Authentication (app/server/auth.go, docs/auth.md).
 	if p.OAuth == nil {
 		if p.OAuth, err = newOAuth(cfg, log); err != nil {
@@ -294,7 +297,7 @@ func HandlerWith(cfg *config.Config, db *sqlstore.DB, creds *credential.Store, l
 	if h, err = serveSpec(config.BasePath, h, specSecurity(&cfg.Auth)); err != nil {
 		return nil, err
 	}
-	h = web.Edge(cfg.BaseURL, config.BasePath, log, h, limits...)
+	h = web.Edge(cfg.BaseURL, config.BasePath, log, h, append(bodyLimits(cfg), limits...)...)
 	h = web.Tenants(tenancy(cfg), h)
 	return ops.outer(log, h), nil
 }
@@ -342,14 +345,14 @@ func fallbacks(mux *http.ServeMux) ([]string, error) {
 }
 
 // routeBulk adds POST /Bulk over every resource type's engine service, with
-// the limits /ServiceProviderConfig advertises, and returns the edge's body
-// limit for the route.
+// the limits /ServiceProviderConfig advertises (as served: see
+// advertiseLimits), and returns the edge's body limit for the route.
 func routeBulk(mux *http.ServeMux, srv *api.Server, log *slog.Logger) ([]web.BodyLimit, error) {
-	set, err := discovery.Load()
+	spc, err := srv.Discovery().ServiceProviderConfig("")
 	if err != nil {
 		return nil, err
 	}
-	supported, limits, err := bulk.Config(set.ServiceProviderConfig)
+	supported, limits, err := bulk.Config(spc)
 	if err != nil {
 		return nil, err
 	}

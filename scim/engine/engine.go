@@ -111,6 +111,7 @@ type Service[T any] struct {
 	memberHooks MembershipHooks // the group type's, when its hooks have them
 	log         *slog.Logger
 	secretPaths []string // see secretPaths
+	lim         Limits   // env.Limits with defaults
 
 	patching keyLocks // PATCHes of one resource run one at a time
 
@@ -124,7 +125,7 @@ type Service[T any] struct {
 // New returns the service for one resource type. Every service of one
 // server shares env.
 func New[T any](d *Descriptor[T], env *Env, hooks Hooks[T]) *Service[T] {
-	s := &Service[T]{d: d, env: env, db: env.DB, hooks: hooks, log: env.Log}
+	s := &Service[T]{d: d, env: env, db: env.DB, hooks: hooks, log: env.Log, lim: env.Limits.WithDefaults()}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -264,6 +265,9 @@ func (s *Service[T]) Create(ctx context.Context, v *T) (*Response, error) {
 	rec := &Record[T]{ID: newID(), Version: 1, Created: now, LastModified: now, Value: v}
 	doc, err := s.d.Encode(v)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.lim.checkDoc(doc, nil); err != nil {
 		return nil, err
 	}
 	rec.Doc = doc
@@ -539,6 +543,9 @@ func (s *Service[T]) beforeWrite(l *loaded, v *T) (*T, []byte, error) {
 	}
 	doc, err := s.d.Encode(v)
 	if err != nil {
+		return nil, nil, err
+	}
+	if err := s.lim.checkDoc(doc, l.doc); err != nil {
 		return nil, nil, err
 	}
 	return old, doc, nil

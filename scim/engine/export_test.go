@@ -14,7 +14,7 @@ func CursorPageQuery[T any](ctx context.Context, s *Service[T], p ListParams) (s
 	if err != nil {
 		return "", nil, err
 	}
-	count, _ := cursorCount(p.Count)
+	count, _ := cursorCount(p.Count, s.lim.MaxResults)
 	q, args := s.rowsQuery(ctx, pl, window{anchor: &pos, back: pos.back, limit: count + 1, keys: true})
 	return q, args, nil
 }
@@ -43,7 +43,7 @@ func PageQuery[T any](ctx context.Context, s *Service[T], p ListParams) (Query, 
 	if err != nil {
 		return Query{}, err
 	}
-	startIndex, count := p.window()
+	startIndex, count := p.window(s.lim.MaxResults)
 	q, args := s.rowsQuery(ctx, pl, window{offset: startIndex - 1, limit: count})
 	return Query{q, args}, nil
 }

@@ -127,6 +127,8 @@ type Env struct {
 	Log *slog.Logger
 	// Feed records every committed write; nil records nothing.
 	Feed Recorder
+	// Limits bound what requests may store or ask for (zero: defaults).
+	Limits Limits
 
 	mu          sync.RWMutex
 	memberHooks map[string]MembershipHooks // by membership table

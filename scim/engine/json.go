@@ -31,6 +31,9 @@ var _ Endpoint = (*Service[struct{}])(nil)
 
 // CreateJSON is Create with a JSON body.
 func (s *Service[T]) CreateJSON(ctx context.Context, body []byte) (*Response, error) {
+	if err := s.CheckAttributes(body); err != nil {
+		return nil, err
+	}
 	v, err := decodeBody[T](body)
 	if err != nil {
 		return nil, err
@@ -40,6 +43,9 @@ func (s *Service[T]) CreateJSON(ctx context.Context, body []byte) (*Response, er
 
 // ReplaceJSON is Replace with a JSON body.
 func (s *Service[T]) ReplaceJSON(ctx context.Context, id string, body []byte) (*Response, error) {
+	if err := s.CheckAttributes(body); err != nil {
+		return nil, err
+	}
 	v, err := decodeBody[T](body)
 	if err != nil {
 		return nil, err

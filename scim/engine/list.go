@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/scimforge/scimforge/scim/filter"
 	"github.com/scimforge/scimforge/scim/projection"
@@ -14,9 +15,10 @@ import (
 	"github.com/scimforge/scimforge/scim/tenant"
 )
 
-// Paging limits (RFC 7644 §3.4.2.4, RFC 9865 §4). MaxResults is what
-// /ServiceProviderConfig advertises as filter.maxResults and
-// pagination.maxPageSize, DefaultCount as pagination.defaultPageSize.
+// Paging limits (RFC 7644 §3.4.2.4, RFC 9865 §4). MaxResults is the
+// default of Limits.MaxResults, which /ServiceProviderConfig advertises as
+// filter.maxResults and pagination.maxPageSize; DefaultCount is
+// pagination.defaultPageSize.
 const (
 	DefaultCount = 100
 	MaxResults   = 1000
@@ -99,19 +101,19 @@ func (s *Service[T]) plan(p ListParams, across bool) (*plan, error) {
 		pl.sortKey, err = s.d.Mapping.SortKey(p.SortBy, s.db.Dialect)
 		if err != nil {
 			if !across || !isUnknown(err) {
-				return nil, scimerr.BadRequest(scimerr.InvalidValue, "sortBy %q: %v", p.SortBy, err)
+				return nil, scimerr.BadRequest(scimerr.InvalidValue, "sortBy %q: %v", clipText(p.SortBy), err)
 			}
 			pl.sortKey, pl.desc, pl.sortUnknown = "", false, true
 		}
 	}
 	if strings.TrimSpace(p.Filter) != "" {
-		expr, err := filter.Parse(p.Filter)
+		expr, err := filter.ParseLimited(p.Filter, s.lim.filter())
 		if err != nil {
-			return nil, scimerr.BadRequest(scimerr.InvalidFilter, "filter %q: %v", p.Filter, err)
+			return nil, scimerr.BadRequest(scimerr.InvalidFilter, "filter %q: %v", clipText(p.Filter), err)
 		}
 		pl.where, pl.args, err = s.d.Mapping.Compile(expr, s.db.Dialect)
 		if err != nil {
-			e := scimerr.BadRequest(scimerr.InvalidFilter, "filter %q: %v", p.Filter, err)
+			e := scimerr.BadRequest(scimerr.InvalidFilter, "filter %q: %v", clipText(p.Filter), err)
 			if !across || !isUnknown(err) {
 				return nil, e
 			}
@@ -163,9 +165,9 @@ func (s *Service[T]) List(ctx context.Context, p ListParams) (*Response, error) 
 		return nil, err
 	}
 	if p.Cursor != nil {
-		return cursorPage(ctx, []typedPlan{{s, pl}}, s.scope(p), *p.Cursor, p.Count)
+		return cursorPage(ctx, []typedPlan{{s, pl}}, s.scope(p), *p.Cursor, p.Count, s.lim.MaxResults)
 	}
-	startIndex, count := p.window()
+	startIndex, count := p.window(s.lim.MaxResults)
 	var rows []keyedRow
 	if count > 0 {
 		if rows, err = s.rows(ctx, pl, window{offset: startIndex - 1, limit: count}); err != nil {
@@ -268,14 +270,29 @@ func (l *loaded) fragment(batch map[string][]byte) []byte {
 
 // window is the 1-based start index and the page size of index paging
 // (RFC 7644 §3.4.2.4): a start below 1 is 1, a count is capped to
-// [0, MaxResults], and no count means DefaultCount.
-func (p ListParams) window() (startIndex, count int) {
-	startIndex, count = 1, DefaultCount
+// [0, maxResults], and no count means DefaultCount (or maxResults when
+// that is lower).
+func (p ListParams) window(maxResults int) (startIndex, count int) {
+	startIndex, count = 1, min(DefaultCount, maxResults)
 	if p.StartIndex != nil && *p.StartIndex > 1 {
 		startIndex = *p.StartIndex
 	}
 	if p.Count != nil {
-		count = max(0, min(*p.Count, MaxResults))
+		count = max(0, min(*p.Count, maxResults))
 	}
 	return startIndex, count
+}
+
+// clipText shortens what a client sent for quoting in an error: a filter
+// may be kilobytes long, and the detail only needs to say which it was.
+func clipText(s string) string {
+	const max = 100
+	if len(s) <= max {
+		return s
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }

@@ -13,6 +13,7 @@ import (
 // are unexported because only this package pages.
 type Searchable interface {
 	Type() *schema.ResourceType
+	limits() Limits
 	plan(p ListParams, across bool) (*plan, error)
 	count(ctx context.Context, pl *plan) (int, error)
 	rows(ctx context.Context, pl *plan, w window) ([]keyedRow, error)
@@ -34,12 +35,12 @@ type typedRow struct {
 // cursorCount validates count for cursor paging: RFC 9865 §2.3 makes a
 // count outside 0..maxPageSize a 400 invalidCount (index paging clamps it
 // instead, as RFC 7644 §3.4.2.4 asks).
-func cursorCount(count *int) (int, error) {
+func cursorCount(count *int, maxResults int) (int, error) {
 	if count == nil {
-		return DefaultCount, nil
+		return min(DefaultCount, maxResults), nil
 	}
-	if *count < 0 || *count > MaxResults {
-		return 0, scimerr.BadRequest(scimerr.InvalidCount, "count must be between 0 and %d (pagination.maxPageSize) with cursor paging, not %d", MaxResults, *count)
+	if *count < 0 || *count > maxResults {
+		return 0, scimerr.BadRequest(scimerr.InvalidCount, "count must be between 0 and %d (pagination.maxPageSize) with cursor paging, not %d", maxResults, *count)
 	}
 	return *count, nil
 }
@@ -53,8 +54,8 @@ func cursorCount(count *int) (int, error) {
 // first page also carries totalResults, one COUNT per type; later pages
 // leave it out, as RFC 9865 allows, so that no page costs more than its
 // own rows.
-func cursorPage(ctx context.Context, plans []typedPlan, scope, cursor string, countParam *int) (*Response, error) {
-	count, err := cursorCount(countParam)
+func cursorPage(ctx context.Context, plans []typedPlan, scope, cursor string, countParam *int, maxResults int) (*Response, error) {
+	count, err := cursorCount(countParam, maxResults)
 	if err != nil {
 		return nil, err
 	}

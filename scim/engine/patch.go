@@ -41,6 +41,9 @@ func (s *Service[T]) Patch(ctx context.Context, id string, req *patch.Request, a
 	if req == nil || len(req.Operations) == 0 {
 		return nil, scimerr.BadRequest(scimerr.InvalidSyntax, "the request body is empty; send a PatchOp message")
 	}
+	if err := s.checkPatchValues(req); err != nil {
+		return nil, err
+	}
 	proj, err := s.projection(attributes, excluded)
 	if err != nil {
 		return nil, err

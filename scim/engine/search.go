@@ -182,14 +182,14 @@ func SearchAll(ctx context.Context, r *SearchRequest, types ...Searchable) (*Res
 	}
 	if p.Cursor != nil {
 		scope := "/.search\x00" + strings.Join(names, ",") + "\x00" + p.Filter + "\x00" + p.SortBy + "\x00" + strings.ToLower(p.SortOrder)
-		return cursorPage(ctx, plans, scope, *p.Cursor, p.Count)
+		return cursorPage(ctx, plans, scope, *p.Cursor, p.Count, maxResults(types))
 	}
-	return indexPage(ctx, plans, p)
+	return indexPage(ctx, plans, p, maxResults(types))
 }
 
 // indexPage answers an index-paged search across resource types.
-func indexPage(ctx context.Context, plans []typedPlan, p ListParams) (*Response, error) {
-	startIndex, count := p.window()
+func indexPage(ctx context.Context, plans []typedPlan, p ListParams, maxResults int) (*Response, error) {
+	startIndex, count := p.window(maxResults)
 	total, skip := 0, startIndex-1
 	var rows []typedRow
 	for t, tp := range plans {
@@ -274,4 +274,13 @@ func everyPathKnown(types []Searchable, r *SearchRequest) error {
 		}
 	}
 	return nil
+}
+
+// maxResults is the page limit of a search across types: every service of
+// a server shares one Env, so the first type's is everyone's.
+func maxResults(types []Searchable) int {
+	if len(types) == 0 {
+		return MaxResults
+	}
+	return types[0].limits().MaxResults
 }

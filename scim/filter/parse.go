@@ -27,9 +27,22 @@ type Error struct {
 
 func (e *Error) Error() string { return e.Msg }
 
+// Limits bound what ParseLimited accepts: Length in bytes, Depth in
+// levels of parentheses, "not" and value-path brackets. A zero field is
+// the package's default (MaxLength, MaxDepth). The server sets them from
+// its configuration (SCIMFORGE_MAX_FILTER_LENGTH, SCIMFORGE_MAX_FILTER_DEPTH).
+type Limits struct {
+	Length, Depth int
+}
+
 // Parse parses a complete filter expression (RFC 7644 §3.4.2.2).
 func Parse(s string) (Expr, error) {
-	p, err := newParser(s, "filter")
+	return ParseLimited(s, Limits{})
+}
+
+// ParseLimited is Parse within the limits l.
+func ParseLimited(s string, l Limits) (Expr, error) {
+	p, err := newParserLimited(s, "filter", l)
 	if err != nil {
 		return nil, err
 	}
@@ -100,15 +113,26 @@ func ParsePath(s string) (Path, error) {
 }
 
 type parser struct {
-	s    string
-	pos  int
-	what string // "filter" or "path", for messages
+	s        string
+	pos      int
+	what     string // "filter" or "path", for messages
+	maxDepth int
 }
 
 func newParser(s, what string) (*parser, error) {
-	p := &parser{s: s, what: what}
-	if len(s) > MaxLength {
-		return nil, p.errorf(MaxLength, "%s is %d bytes long; the limit is %d bytes", what, len(s), MaxLength)
+	return newParserLimited(s, what, Limits{})
+}
+
+func newParserLimited(s, what string, l Limits) (*parser, error) {
+	if l.Length <= 0 {
+		l.Length = MaxLength
+	}
+	if l.Depth <= 0 {
+		l.Depth = MaxDepth
+	}
+	p := &parser{s: s, what: what, maxDepth: l.Depth}
+	if len(s) > l.Length {
+		return nil, p.errorf(l.Length, "%s is %d bytes long; the limit is %d bytes", what, len(s), l.Length)
 	}
 	if !utf8.ValidString(s) {
 		for i := 0; i < len(s); {
@@ -284,8 +308,8 @@ func (p *parser) parseAnd(depth int, inValue bool) (Expr, error) {
 }
 
 func (p *parser) enter(depth, pos int) error {
-	if depth >= MaxDepth {
-		return p.errorf(pos, "%s is nested deeper than %d levels at position %d", p.what, MaxDepth, pos)
+	if depth >= p.maxDepth {
+		return p.errorf(pos, "%s is nested deeper than %d levels at position %d", p.what, p.maxDepth, pos)
 	}
 	return nil
 }

@@ -419,3 +419,23 @@ func TestIsJSONNumber(t *testing.T) {
 		}
 	}
 }
+
+func TestParseLimited(t *testing.T) {
+	if _, err := ParseLimited(`((a pr))`, Limits{Depth: 2}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ParseLimited(`(((a pr)))`, Limits{Depth: 2}); err == nil || !strings.Contains(err.Error(), "deeper than 2") {
+		t.Fatalf("depth 3 under a limit of 2: %v", err)
+	}
+	if _, err := ParseLimited(`userName pr`, Limits{Length: 10}); err == nil || !strings.Contains(err.Error(), "limit is 10 bytes") {
+		t.Fatalf("length: %v", err)
+	}
+	// Above the defaults when configured so.
+	deep := strings.Repeat("(", MaxDepth+10) + "a pr" + strings.Repeat(")", MaxDepth+10)
+	if _, err := ParseLimited(deep, Limits{Depth: 200}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Parse(deep); err == nil {
+		t.Fatal("Parse keeps MaxDepth")
+	}
+}

@@ -26,8 +26,10 @@ func JSONError(err error) *Error {
 	switch {
 	case errors.As(err, &mb):
 		return New(http.StatusRequestEntityTooLarge, "", "request body is larger than %d bytes", mb.Limit)
-	case errors.As(err, &se), errors.Is(err, io.ErrUnexpectedEOF):
-		return BadRequest(InvalidSyntax, "request body is not valid JSON: %v", innermost(err))
+	case errors.As(err, &se):
+		return BadRequest(InvalidSyntax, "request body is not valid JSON (at byte %d): %v", se.Offset, se)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return BadRequest(InvalidSyntax, "request body is not valid JSON: it ends before the JSON value is complete (truncated?)")
 	case errors.As(err, &te):
 		field := te.Field
 		if field == "" {

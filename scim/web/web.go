@@ -15,8 +15,10 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/scimforge/scimforge/scim/exchange"
 	"github.com/scimforge/scimforge/scim/scimerr"
@@ -65,6 +67,9 @@ func RequestError(w http.ResponseWriter, r *http.Request, err error) {
 func paramError(r *http.Request, msg string) *scimerr.Error {
 	if rest, ok := strings.CutPrefix(msg, "Invalid format for parameter "); ok {
 		name, detail, _ := strings.Cut(rest, ":")
+		if strings.Contains(detail, "multiple values") {
+			return scimerr.BadRequest(scimerr.InvalidValue, "the %s parameter was sent more than once; send it once", name)
+		}
 		want := "a valid value"
 		switch {
 		case strings.Contains(detail, "ParseInt"), strings.Contains(detail, "Atoi"), strings.Contains(detail, "ParseUint"):
@@ -148,6 +153,7 @@ func MethodNotAllowed(allow string) http.HandlerFunc {
 type BodyLimit struct {
 	// Path is the full request path, e.g. /scim/v2/Bulk, matched the way
 	// CanonicalPaths routes it: in any case, with or without a trailing slash.
+	// An empty Path sets the limit of every other path (SCIMFORGE_MAX_BODY_BYTES).
 	Path  string
 	Bytes int64
 }
@@ -182,6 +188,11 @@ func Edge(base, path string, log *slog.Logger, next http.Handler, limits ...Body
 				scimerr.Write(w, classify(err)) // 413 over the limit
 				return
 			}
+			if at := invalidUTF8(data); at >= 0 {
+				// encoding/json would store U+FFFD in place of each bad byte.
+				scimerr.Write(w, scimerr.BadRequest(scimerr.InvalidSyntax, "the request body is not valid UTF-8 (byte %d); send JSON encoded as UTF-8", at))
+				return
+			}
 			if at := trailingData(data); at >= 0 {
 				// json.Decoder, as the handlers use it, would stop after the
 				// first value and silently drop the rest.
@@ -189,6 +200,10 @@ func Edge(base, path string, log *slog.Logger, next http.Handler, limits ...Body
 				return
 			}
 			r.Body = io.NopCloser(bytes.NewReader(data))
+		}
+		if e := badQuery(r.URL.RawQuery); e != nil {
+			scimerr.Write(w, e)
+			return
 		}
 		ctx := exchange.WithBaseURL(r.Context(), b)
 		if c := exchange.ConditionsOf(r.Header); c != (exchange.Conditions{}) {
@@ -222,12 +237,66 @@ func trailingData(data []byte) int64 {
 
 func bodyLimit(p string, limits []BodyLimit) int64 {
 	p = strings.TrimSuffix(p, "/")
+	def := int64(MaxBodyBytes)
 	for _, l := range limits {
-		if strings.EqualFold(p, l.Path) {
+		if l.Path == "" {
+			def = l.Bytes
+		} else if strings.EqualFold(p, l.Path) {
 			return l.Bytes
 		}
 	}
-	return MaxBodyBytes
+	return def
+}
+
+// invalidUTF8 returns the offset of the first byte of data that is not
+// part of valid UTF-8, or -1.
+func invalidUTF8(data []byte) int64 {
+	if utf8.Valid(data) {
+		return -1
+	}
+	for i := 0; i < len(data); {
+		r, size := utf8.DecodeRune(data[i:])
+		if r == utf8.RuneError && size == 1 {
+			return int64(i)
+		}
+		i += size
+	}
+	return -1
+}
+
+// badQuery refuses a query string whose parameters, once decoded, are not
+// valid UTF-8 (a filter "%FF" would otherwise reach the database as a
+// replacement character or raw bytes). Only a query with an escape or a
+// non-ASCII byte is decoded, so the common request pays one scan.
+func badQuery(raw string) *scimerr.Error {
+	plain := true
+	for i := 0; i < len(raw); i++ {
+		if raw[i] == '%' || raw[i] >= 0x80 {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return nil
+	}
+	// A pair ParseQuery cannot read is left out, as net/http's Query does
+	// for the handlers; it cannot carry text to the store.
+	q, _ := url.ParseQuery(raw)
+	for k, vs := range q {
+		if !utf8.ValidString(k) {
+			return scimerr.BadRequest(scimerr.InvalidValue, "a query parameter name is not valid UTF-8")
+		}
+		for _, v := range vs {
+			if !utf8.ValidString(v) {
+				name := k
+				if len(name) > 32 {
+					name = name[:32] + "…"
+				}
+				return scimerr.BadRequest(scimerr.InvalidValue, "the %s parameter is not valid UTF-8; percent-encode UTF-8 text", name)
+			}
+		}
+	}
+	return nil
 }
 
 // statusRecorder remembers the status for the access log.

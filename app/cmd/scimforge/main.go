@@ -2,6 +2,7 @@
 //
 //	scimforge serve                 start the server (configuration: SCIMFORGE_* variables or flags)
 //	scimforge version
+//	scimforge healthcheck           exit 0 when the server configured here answers GET /healthz
 //	scimforge tenant add|list|remove
 //	scimforge token create|list|revoke|generate
 //	scimforge reindex [--check]
@@ -34,6 +35,7 @@ import (
 const usage = `usage:
   scimforge serve [flags]            start the SCIM server (scimforge serve -h lists the flags)
   scimforge version                  print the version, the commit it was built from and Go's version
+  scimforge healthcheck [flags]      exit 0 if the server at SCIMFORGE_LISTEN answers GET /healthz, else 1 (for container health checks)
 ` + admin.Usage + `The tenant, token, reindex, backup and events commands read SCIMFORGE_DATABASE_URL and SCIMFORGE_TENANCY
 as the server does, and work while it runs (a SQLite server runs them through PATH.admin.sock).
 `
@@ -51,6 +53,16 @@ func main() {
 		}
 	case "version", "-version", "--version":
 		fmt.Println(versionLine())
+	case "healthcheck":
+		if err := healthcheck(os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, "scimforge healthcheck:", err)
+			os.Exit(1)
+		}
+	case "config-doc": // hidden: writes docs/configuration.md
+		if err := configDoc(); err != nil {
+			fmt.Fprintln(os.Stderr, "scimforge:", err)
+			os.Exit(1)
+		}
 	case "tenant", "token", "reindex", "backup", "events":
 		if err := manage(os.Args[1:]); err != nil {
 			var ue *admin.UsageError
@@ -113,12 +125,16 @@ func versionLine() string {
 
 // manage runs a tenant or token command.
 func manage(args []string) error {
-	tenancy, err := web.ParseTenancy(config.Env("SCIMFORGE_TENANCY", ""))
+	setting, err := config.Lookup() // the environment, then SCIMFORGE_CONFIG_FILE
+	if err != nil {
+		return err
+	}
+	tenancy, err := web.ParseTenancy(setting("SCIMFORGE_TENANCY", ""))
 	if err != nil {
 		return err
 	}
 	cli := &admin.CLI{
-		DatabaseURL: config.Env("SCIMFORGE_DATABASE_URL", config.DefaultDB),
+		DatabaseURL: setting("SCIMFORGE_DATABASE_URL", config.DefaultDB),
 		Tenancy:     tenancy,
 		Open: func(ctx context.Context, url string) (admin.Backend, func() error, error) {
 			db, creds, err := server.Open(ctx, url, sqlstore.Options{NoCache: true})
