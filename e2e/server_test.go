@@ -181,6 +181,9 @@ func tryStart(t *testing.T, dbPath string, env []string) (*server, error) {
 		// Tests send as fast as loopback allows with one token; the rate
 		// limit has tests of its own (TestRateLimitOverHTTP sets it).
 		"SCIMFORGE_RATE_LIMIT=0",
+		// Contract tests send many refused credentials from 127.0.0.1; the
+		// slow-down has tests of its own (app/server TestAuthFailuresSlowed).
+		"SCIMFORGE_AUTH_MAX_FAILURES=0",
 		"SCIMFORGE_LISTEN="+addr,
 		"SCIMFORGE_DATABASE_URL="+dbPath,
 		"SCIMFORGE_TOKEN="+token,

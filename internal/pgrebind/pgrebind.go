@@ -24,8 +24,18 @@ func Rebind(q string) string {
 		switch c := q[i]; {
 		case c == '?':
 			n++
+			// A '?' touching a word would fuse with it: "a?" as "a$1"
+			// is the identifier a$1, "?1" as "$11" the wrong parameter,
+			// "??" as "$1$2" trailing junk after a parameter (PostgreSQL 15+).
+			// A space keeps the parameter a token of its own.
+			if i > 0 && identByte(q[i-1]) {
+				b.WriteByte(' ')
+			}
 			b.WriteByte('$')
 			b.WriteString(strconv.Itoa(n))
+			if i+1 < len(q) && (identByte(q[i+1]) || q[i+1] == '?') {
+				b.WriteByte(' ')
+			}
 			i++
 			continue
 		case c == '\'':

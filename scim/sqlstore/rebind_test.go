@@ -14,7 +14,10 @@ var rebindCases = []struct{ in, want string }{
 	{"SELECT 1", "SELECT 1"},
 	{"SELECT * FROM t WHERE a = ? AND b = ?", "SELECT * FROM t WHERE a = $1 AND b = $2"},
 	{"?", "$1"},
-	{"??", "$1$2"},
+	{"??", "$1 $2"},
+	{"a?", "a $1"},
+	{"?1", "$1 1"},
+	{"x=?$$?$$", "x=$1 $$?$$"},
 	{"WHERE name = '?' AND x = ?", "WHERE name = '?' AND x = $1"},
 	{"WHERE name = 'it''s ?' AND x = ?", "WHERE name = 'it''s ?' AND x = $1"},
 	{`SELECT "we?ird", "a""?" FROM t WHERE a = ?`, `SELECT "we?ird", "a""?" FROM t WHERE a = $1`},
@@ -29,7 +32,7 @@ var rebindCases = []struct{ in, want string }{
 	{`SELECT WHERE'it\'s ?'`, `SELECT WHERE'it\'s $1'`}, // not an E-string: the quote closes after the backslash
 	{`SELECT 1E'\'?', ?`, `SELECT 1E'\'?', $1`},         // 1 then E'...'
 	{"SELECT 1$$?$$, ?", "SELECT 1$$?$$, $1"},           // 1 then $$...$$
-	{"?$$?$$", "$1$$?$$"}, // after a parameter too
+	{"?$$?$$", "$1 $$?$$"}, // after a parameter too
 	{"SELECT $$ ? $$, ?", "SELECT $$ ? $$, $1"},
 	{"SELECT $fn$ it's ? $x$ $fn$, ?", "SELECT $fn$ it's ? $x$ $fn$, $1"},
 	{"SELECT a$b$, ? FROM t", "SELECT a$b$, $1 FROM t"}, // a$b$ is an identifier
@@ -94,9 +97,18 @@ func FuzzRebindPostgres(f *testing.F) {
 		// scanner) replaced by $1, $2, ... in order.
 		var want strings.Builder
 		last := 0
+		word := func(c byte) bool {
+			return c == '_' || c == '$' || c >= 0x80 || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+		}
 		for k, i := range at {
 			want.WriteString(q[last:i])
+			if i > 0 && word(q[i-1]) {
+				want.WriteByte(' ') // "a?" must not become the identifier a$1
+			}
 			want.WriteString("$" + strconv.Itoa(k+1))
+			if i+1 < len(q) && (word(q[i+1]) || q[i+1] == '?') {
+				want.WriteByte(' ') // "?1" must not become $11, nor "??" $1$2
+			}
 			last = i + 1
 		}
 		want.WriteString(q[last:])
