@@ -32,7 +32,7 @@ var rebindCases = []struct{ in, want string }{
 	{`SELECT WHERE'it\'s ?'`, `SELECT WHERE'it\'s $1'`}, // not an E-string: the quote closes after the backslash
 	{`SELECT 1E'\'?', ?`, `SELECT 1E'\'?', $1`},         // 1 then E'...'
 	{"SELECT 1$$?$$, ?", "SELECT 1$$?$$, $1"},           // 1 then $$...$$
-	{"?$$?$$", "$1 $$?$$"}, // after a parameter too
+	{"?$$?$$", "$1 $$?$$"},                              // after a parameter too
 	{"SELECT $$ ? $$, ?", "SELECT $$ ? $$, $1"},
 	{"SELECT $fn$ it's ? $x$ $fn$, ?", "SELECT $fn$ it's ? $x$ $fn$, $1"},
 	{"SELECT a$b$, ? FROM t", "SELECT a$b$, $1 FROM t"}, // a$b$ is an identifier
