@@ -4,6 +4,7 @@
 package scimerr
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -60,12 +61,19 @@ func (e *Error) Error() string {
 
 // MarshalJSON writes the RFC 7644 §3.12 body; status is a string there.
 func (e *Error) MarshalJSON() ([]byte, error) {
-	return json.Marshal(struct {
+	// Details quote what the client sent and how to send it
+	// ("Authorization: Bearer <token>"); without HTML escaping a person
+	// reading curl's output sees < and > instead of \u003c and \u003e.
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	err := enc.Encode(struct {
 		Schemas  []string `json:"schemas"`
 		Status   string   `json:"status"`
 		ScimType Type     `json:"scimType,omitempty"`
 		Detail   string   `json:"detail,omitempty"`
 	}{[]string{URN}, strconv.Itoa(e.Status), e.ScimType, e.Detail})
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), err
 }
 
 // New returns an error with the given status, scimType and formatted detail.
