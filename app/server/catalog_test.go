@@ -333,21 +333,7 @@ func TestBadInputCatalog(t *testing.T) {
 }
 
 func testBadInputCatalog(t *testing.T, dbURL string) {
-	ctx := context.Background()
-	db, creds, err := Open(ctx, dbURL, sqlstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	log := slog.New(slog.DiscardHandler)
-	h, err := Handler(&config.Config{Token: fuzzToken}, db, creds, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	strict, err := Handler(&config.Config{Token: fuzzToken, Limits: config.Limits{StrictAttributes: true}}, db, creds, log)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, h, strict := laxAndStrict(t, dbURL)
 	set, err := discovery.Load()
 	if err != nil {
 		t.Fatal(err)
@@ -560,4 +546,22 @@ func diffLines(a, b []string) string {
 		}
 	}
 	return d.String()
+}
+
+// laxAndStrict opens dbURL and returns the handler over it twice: with the
+// default settings, and with SCIMFORGE_STRICT_ATTRIBUTES on.
+func laxAndStrict(tb testing.TB, dbURL string) (db *sqlstore.DB, lax, strict http.Handler) {
+	db, creds, err := Open(context.Background(), dbURL, sqlstore.Options{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	log := slog.New(slog.DiscardHandler)
+	if lax, err = Handler(&config.Config{Token: fuzzToken}, db, creds, log); err != nil {
+		tb.Fatal(err)
+	}
+	if strict, err = Handler(&config.Config{Token: fuzzToken, Limits: config.Limits{StrictAttributes: true}}, db, creds, log); err != nil {
+		tb.Fatal(err)
+	}
+	return db, lax, strict
 }

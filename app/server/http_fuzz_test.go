@@ -1,18 +1,13 @@
 package server
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/scimforge/scimforge/app/config"
-	"github.com/scimforge/scimforge/scim/sqlstore"
 )
 
 // FuzzHTTP sends arbitrary requests (method, path and query, content type,
@@ -47,20 +42,7 @@ func FuzzHTTP(f *testing.F) {
 		f.Add(s.method, s.target, s.ct, s.body, false)
 	}
 	f.Add("POST", "/scim/v2/Users", "application/scim+json", `{"userName":"s","shoe":1}`, true)
-	db, creds, err := Open(context.Background(), "sqlite://"+filepath.Join(f.TempDir(), "t.db"), sqlstore.Options{})
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(func() { db.Close() })
-	log := slog.New(slog.DiscardHandler)
-	h, err := Handler(&config.Config{Token: fuzzToken}, db, creds, log)
-	if err != nil {
-		f.Fatal(err)
-	}
-	strict, err := Handler(&config.Config{Token: fuzzToken, Limits: config.Limits{StrictAttributes: true}}, db, creds, log)
-	if err != nil {
-		f.Fatal(err)
-	}
+	_, h, strict := laxAndStrict(f, "sqlite://"+filepath.Join(f.TempDir(), "t.db"))
 	f.Fuzz(func(t *testing.T, method, target, ct, body string, isStrict bool) {
 		if !strings.HasPrefix(target, "/") {
 			target = "/scim/v2/" + target
