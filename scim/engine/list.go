@@ -5,7 +5,6 @@ import (
 	"errors"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/scimforge/scimforge/scim/filter"
 	"github.com/scimforge/scimforge/scim/projection"
@@ -283,16 +282,5 @@ func (p ListParams) window(maxResults int) (startIndex, count int) {
 	return startIndex, count
 }
 
-// clipText shortens what a client sent for quoting in an error: a filter
-// may be kilobytes long, and the detail only needs to say which it was.
-func clipText(s string) string {
-	const max = 100
-	if len(s) <= max {
-		return s
-	}
-	cut := max
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}
+// clipText shortens what a client sent for quoting in an error.
+func clipText(s string) string { return scimerr.Clip(s, 100) }

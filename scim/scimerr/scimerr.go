@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"unicode/utf8"
 )
 
 // Type is an RFC 7644 §3.12 "scimType" detail error keyword.
@@ -130,4 +131,18 @@ func Write(w http.ResponseWriter, e *Error) {
 	body, _ := e.MarshalJSON()
 	w.WriteHeader(e.Status)
 	_, _ = w.Write(body)
+}
+
+// Clip shortens text a client sent for quoting in an error detail: a
+// filter or a path may be kilobytes long, and the detail only needs to say
+// which it was. It cuts at a rune boundary and marks the cut with "…".
+func Clip(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }

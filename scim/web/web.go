@@ -16,6 +16,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	stdpath "path"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -174,6 +175,13 @@ func Edge(base, path string, log *slog.Logger, next http.Handler, limits ...Body
 				scimerr.Write(w, scimerr.Internal())
 			}
 		}()
+		if p := r.URL.Path; p != "/" && stdpath.Clean(p) != strings.TrimSuffix(p, "/") {
+			// net/http's ServeMux would answer an HTML redirect to the
+			// cleaned path; a SCIM client gets a SCIM error instead, and
+			// no request is ever served under a path it did not name.
+			scimerr.Write(w, scimerr.NotFound("no endpoint at %q: the path has an empty, \".\" or \"..\" segment", scimerr.Clip(p, 100)))
+			return
+		}
 		b := baseURL(r, base, path)
 		if r.Body != nil && (r.Method == http.MethodPost || r.Method == http.MethodPut || r.Method == http.MethodPatch) {
 			if ct := r.Header.Get("Content-Type"); ct != "" {
