@@ -35,6 +35,8 @@ build:
 	$(GO) build -buildvcs=auto -o $(BIN) ./app/cmd/scimforge
 
 ## run: build and start the server; generates a bearer token on first use
+# No load balancer waits on a development server: Ctrl-C stops it at once
+# (after requests in flight) instead of draining for SCIMFORGE_SHUTDOWN_DELAY.
 run: build
 	@if [ -z "$$SCIMFORGE_TOKEN" ]; then \
 		if [ -s $(TOKEN_FILE) ]; then \
@@ -46,6 +48,7 @@ run: build
 		fi; \
 		export SCIMFORGE_TOKEN=$$(cat $(TOKEN_FILE)); \
 	fi; \
+	export SCIMFORGE_SHUTDOWN_DELAY=$${SCIMFORGE_SHUTDOWN_DELAY:-0}; \
 	exec ./$(BIN) serve
 
 ## test: vet, then unit, golden, fuzz-seed, conformance and end-to-end tests (conformance and end-to-end on SQLite, then on PostgreSQL)
