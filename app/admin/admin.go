@@ -1,5 +1,6 @@
-// Package admin manages tenants and tokens for the command line
-// (scimforge tenant …, scimforge token …), while the server runs.
+// Package admin manages tenants, their tokens and OAuth issuers for the
+// command line (scimforge tenant …, scimforge token …), while the server
+// runs.
 //
 // With PostgreSQL the commands use the database directly. A SQLite file is
 // held exclusively by a running server (a flock on PATH.lock and SQLite's
@@ -41,6 +42,9 @@ const (
 	OpTokenCreate  = "token.create"
 	OpTokenList    = "token.list"
 	OpTokenRevoke  = "token.revoke"
+	OpOAuthSet     = "tenant.oauth.set"
+	OpOAuthList    = "tenant.oauth.list"
+	OpOAuthRemove  = "tenant.oauth.remove"
 	OpReindex      = "data.reindex"
 	OpBackup       = "data.backup"
 	OpEvents       = "events.read"
@@ -63,6 +67,11 @@ type Request struct {
 	Tenant string `json:"tenant,omitempty"`
 	Label  string `json:"label,omitempty"`
 	ID     string `json:"id,omitempty"`
+	// Issuer, JWKSURL, Audiences (tenant.oauth.*): an OAuth issuer of
+	// Tenant (list: Tenant "" lists every tenant's).
+	Issuer    string   `json:"issuer,omitempty"`
+	JWKSURL   string   `json:"jwksUrl,omitempty"`
+	Audiences []string `json:"audiences,omitempty"`
 	// Check (reindex) rolls the rewrite back and reports what it would do.
 	Check bool `json:"check,omitempty"`
 	// Path (backup) is the absolute path of the backup file; Force
@@ -86,6 +95,8 @@ type Response struct {
 	// only, and never logged.
 	Token string                `json:"token,omitempty"`
 	Info  *credential.TokenInfo `json:"info,omitempty"`
+
+	Issuers []credential.Issuer `json:"issuers,omitempty"`
 
 	Reindex []*engine.ReindexReport `json:"reindex,omitempty"`
 	Backup  *sqlstore.BackupInfo    `json:"backup,omitempty"`
@@ -142,6 +153,14 @@ func Exec(ctx context.Context, b Backend, req Request) Response {
 		resp.Tokens, err = creds.Tokens(ctx, req.Tenant)
 	case OpTokenRevoke:
 		err = creds.RevokeToken(ctx, req.Tenant, req.ID)
+	case OpOAuthSet:
+		var i credential.Issuer
+		i, err = creds.SetIssuer(ctx, credential.Issuer{Tenant: req.Tenant, Issuer: req.Issuer, JWKSURL: req.JWKSURL, Audiences: req.Audiences})
+		resp.Issuers = []credential.Issuer{i}
+	case OpOAuthList:
+		resp.Issuers, err = creds.Issuers(ctx, req.Tenant)
+	case OpOAuthRemove:
+		err = creds.RemoveIssuer(ctx, req.Tenant, req.Issuer)
 	case OpReindex, OpBackup:
 		if b.Data == nil {
 			err = fmt.Errorf("operation %q is not available here", req.Op)

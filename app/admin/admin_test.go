@@ -36,6 +36,12 @@ type running struct {
 
 func start(t *testing.T, tenancy web.Tenancy) *running {
 	t.Helper()
+	return startWith(t, &config.Config{Tenancy: tenancy})
+}
+
+// startWith is start with the server's configuration.
+func startWith(t *testing.T, cfg *config.Config) *running {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "s.db")
 	url := "sqlite://" + path
 	db, creds, err := server.Open(context.Background(), url, sqlstore.Options{})
@@ -44,7 +50,7 @@ func start(t *testing.T, tenancy web.Tenancy) *running {
 	}
 	t.Cleanup(func() { db.Close() })
 	log := slog.New(slog.DiscardHandler)
-	h, err := server.Handler(&config.Config{Tenancy: tenancy}, db, creds, log)
+	h, err := server.Handler(cfg, db, creds, log)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/scimforge/scimforge/scim/credential"
 	"github.com/scimforge/scimforge/scim/sqlstore"
 	"github.com/scimforge/scimforge/scim/tenant"
 	"github.com/scimforge/scimforge/scim/web"
@@ -20,7 +21,15 @@ import (
 // Usage lists the commands of this package.
 const Usage = `  scimforge tenant add NAME          add a tenant
   scimforge tenant list              list the tenants
-  scimforge tenant remove NAME       remove a tenant, its tokens and its data
+  scimforge tenant remove NAME       remove a tenant, its tokens, OAuth issuers and data
+  scimforge tenant oauth set --tenant NAME --issuer URL --jwks-url URL [--audience A[,B]]
+                                     trust an OAuth issuer for the tenant (path or host tenancy): a JWT at the
+                                     tenant whose iss is URL exactly, signed by a key at the JWKS URL, for the
+                                     audience (default SCIMFORGE_OAUTH_AUDIENCE); setting it again replaces it
+  scimforge tenant oauth list [--tenant NAME]
+                                     list the tenant's (or every tenant's) OAuth issuers
+  scimforge tenant oauth remove --tenant NAME --issuer URL
+                                     stop trusting an issuer (within 5 s on every server)
   scimforge token create [--tenant NAME] [--label TEXT]
                                      create a bearer token; it is printed once, alone on the last line
   scimforge token list [--tenant NAME]
@@ -96,6 +105,8 @@ func (c *CLI) Run(ctx context.Context, args []string) error {
 			fmt.Fprintf(c.Stdout, "removed tenant %s\n", rest[0])
 		}
 		return nil
+	case "tenant oauth":
+		return c.tenantOAuth(ctx, rest)
 	case "tenant list":
 		if len(rest) != 0 {
 			return usageError("scimforge tenant list takes no arguments")
@@ -174,6 +185,89 @@ func (c *CLI) Run(ctx context.Context, args []string) error {
 		fmt.Fprintf(c.Stdout, "revoked token %s of tenant %s\n", id, tn)
 	}
 	return nil
+}
+
+// tenantOAuth runs scimforge tenant oauth set|list|remove.
+func (c *CLI) tenantOAuth(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		return usageError("scimforge tenant oauth takes set, list or remove")
+	}
+	cmd, rest := args[0], args[1:]
+	if cmd != "set" && cmd != "list" && cmd != "remove" {
+		return usageError("unknown command: scimforge tenant oauth " + cmd)
+	}
+	if c.Tenancy == web.TenancyNone || c.Tenancy == "" {
+		return fmt.Errorf("per-tenant OAuth issuers need SCIMFORGE_TENANCY=path or host; with none, the server's one issuer is SCIMFORGE_OAUTH_ISSUER")
+	}
+	fs := flag.NewFlagSet("tenant oauth "+cmd, flag.ContinueOnError)
+	fs.SetOutput(c.Stderr)
+	name := fs.String("tenant", "", "the tenant")
+	var issuer, jwksURL, audience *string
+	if cmd != "list" {
+		issuer = fs.String("issuer", "", "the issuer's URL exactly as in its tokens' iss, e.g. https://sts.windows.net/<directory id>/")
+	}
+	if cmd == "set" {
+		jwksURL = fs.String("jwks-url", "", "https URL of the issuer's signing keys, e.g. https://login.microsoftonline.com/<directory id>/discovery/v2.0/keys")
+		audience = fs.String("audience", "", "accepted aud values, comma-separated (default: SCIMFORGE_OAUTH_AUDIENCE)")
+	}
+	if err := fs.Parse(rest); err != nil {
+		return err
+	}
+	if fs.NArg() != 0 {
+		return usageError("scimforge tenant oauth " + cmd + " takes flags only")
+	}
+	if *name == "" && cmd != "list" {
+		return usageError("scimforge tenant oauth " + cmd + " needs --tenant NAME")
+	}
+	if *name != "" {
+		if err := tenant.Valid(*name); err != nil {
+			return err
+		}
+	}
+	switch cmd {
+	case "set":
+		if *issuer == "" || *jwksURL == "" {
+			return usageError("scimforge tenant oauth set needs --issuer URL and --jwks-url URL")
+		}
+		req := Request{Op: OpOAuthSet, Tenant: *name, Issuer: *issuer, JWKSURL: *jwksURL}
+		if *audience != "" {
+			req.Audiences = []string{*audience}
+		}
+		resp, err := c.do(ctx, req)
+		if err != nil {
+			return err
+		}
+		i := resp.Issuers[0]
+		fmt.Fprintf(c.Stdout, "tenant %s trusts issuer %s (keys %s, audience %s)\n", i.Tenant, i.Issuer, i.JWKSURL, audiences(i))
+		fmt.Fprintln(c.Stderr, "A running server uses it at once; other servers on this database within 5 s. The keys are fetched when a token first needs them.")
+	case "list":
+		resp, err := c.do(ctx, Request{Op: OpOAuthList, Tenant: *name})
+		if err != nil {
+			return err
+		}
+		w := tabwriter.NewWriter(c.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(w, "TENANT\tISSUER\tJWKS URL\tAUDIENCE\tCREATED")
+		for _, i := range resp.Issuers {
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", i.Tenant, i.Issuer, i.JWKSURL, audiences(i), stamp(&i.Created))
+		}
+		return w.Flush()
+	case "remove":
+		if *issuer == "" {
+			return usageError("scimforge tenant oauth remove needs --issuer URL")
+		}
+		if _, err := c.do(ctx, Request{Op: OpOAuthRemove, Tenant: *name, Issuer: *issuer}); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.Stdout, "tenant %s no longer trusts issuer %s (other servers on this database stop accepting it within 5 s)\n", *name, *issuer)
+	}
+	return nil
+}
+
+func audiences(i credential.Issuer) string {
+	if len(i.Audiences) == 0 {
+		return "SCIMFORGE_OAUTH_AUDIENCE"
+	}
+	return strings.Join(i.Audiences, ",")
 }
 
 // tenant applies the tenancy rules to --tenant.

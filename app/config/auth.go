@@ -17,7 +17,7 @@ const (
 	SchemeBearer = "bearer" // Authorization: Bearer <token> (stored or SCIMFORGE_TOKEN)
 	SchemeBasic  = "basic"  // Authorization: Basic, a token as the password
 	SchemeHeader = "header" // SCIMFORGE_AUTH_HEADER: <token>
-	SchemeOAuth  = "oauth"  // Authorization: Bearer <JWT> from SCIMFORGE_OAUTH_ISSUER
+	SchemeOAuth  = "oauth"  // Authorization: Bearer <JWT> from SCIMFORGE_OAUTH_ISSUER or the tenant's issuers
 )
 
 // Auth defaults.
@@ -75,9 +75,9 @@ func authFlags(fs *flag.FlagSet, c *Config) func() error {
 	schemes := fs.String("auth-schemes", Env("SCIMFORGE_AUTH_SCHEMES", SchemeBearer), "comma-separated accepted authentication schemes, the first primary: bearer, basic, header, oauth (SCIMFORGE_AUTH_SCHEMES)")
 	fs.StringVar(&a.BasicUser, "basic-user", Env("SCIMFORGE_BASIC_USER", DefaultBasicUser), "user name of HTTP Basic ({tenant}: the request's tenant); the password is a token (SCIMFORGE_BASIC_USER)")
 	fs.StringVar(&a.Header, "auth-header", Env("SCIMFORGE_AUTH_HEADER", ""), "header carrying a token, e.g. X-Api-Key, for scheme header (SCIMFORGE_AUTH_HEADER)")
-	fs.StringVar(&a.OAuthIssuer, "oauth-issuer", Env("SCIMFORGE_OAUTH_ISSUER", ""), "exact iss of accepted JWTs, e.g. https://sts.windows.net/<directory id>/ (SCIMFORGE_OAUTH_ISSUER)")
-	audiences := fs.String("oauth-audience", Env("SCIMFORGE_OAUTH_AUDIENCE", ""), "comma-separated accepted aud values of JWTs (SCIMFORGE_OAUTH_AUDIENCE)")
-	fs.StringVar(&a.OAuthJWKSURL, "oauth-jwks-url", Env("SCIMFORGE_OAUTH_JWKS_URL", ""), "https URL of the issuer's signing keys (SCIMFORGE_OAUTH_JWKS_URL)")
+	fs.StringVar(&a.OAuthIssuer, "oauth-issuer", Env("SCIMFORGE_OAUTH_ISSUER", ""), "exact iss of accepted JWTs, e.g. https://sts.windows.net/<directory id>/; tenancy none only (SCIMFORGE_OAUTH_ISSUER)")
+	audiences := fs.String("oauth-audience", Env("SCIMFORGE_OAUTH_AUDIENCE", ""), "comma-separated accepted aud values of JWTs; with path or host tenancy, of tenants' issuers stored without an audience (SCIMFORGE_OAUTH_AUDIENCE)")
+	fs.StringVar(&a.OAuthJWKSURL, "oauth-jwks-url", Env("SCIMFORGE_OAUTH_JWKS_URL", ""), "https URL of the issuer's signing keys; tenancy none only (SCIMFORGE_OAUTH_JWKS_URL)")
 	leeway := fs.String("oauth-leeway", Env("SCIMFORGE_OAUTH_LEEWAY", "1m"), "clock skew allowed on exp, nbf and iat, at most 5m (SCIMFORGE_OAUTH_LEEWAY)")
 	public := fs.String("public-discovery", Env("SCIMFORGE_PUBLIC_DISCOVERY", "false"), "true serves /ServiceProviderConfig, /Schemas and /ResourceTypes without credentials (SCIMFORGE_PUBLIC_DISCOVERY)")
 	maxFail := fs.String("auth-max-failures", Env("SCIMFORGE_AUTH_MAX_FAILURES", strconv.Itoa(DefaultMaxFailures)), "failed authentications allowed per window from one address before 429; 0: no limit (SCIMFORGE_AUTH_MAX_FAILURES)")
@@ -170,9 +170,16 @@ func (a *Auth) checkOAuth(c *Config, schemes string) error {
 		return nil
 	}
 	if c.Tenancy != web.TenancyNone && c.Tenancy != "" {
-		// A JWT names no scimforge tenant, and one issuer trusted for every
-		// tenant would let any tenant's identity provider act for all.
-		return fmt.Errorf("SCIMFORGE_AUTH_SCHEMES includes oauth, which needs SCIMFORGE_TENANCY=none: with %s tenancy one trusted issuer would open every tenant (per-tenant issuers are not supported yet)", c.Tenancy)
+		// Each tenant trusts its own issuers (scimforge tenant oauth set):
+		// a JWT names no scimforge tenant, so one issuer trusted by every
+		// tenant would let that identity provider act for all of them.
+		// The global audience stays: a default for tenants' issuers.
+		for name, v := range map[string]string{"SCIMFORGE_OAUTH_ISSUER": a.OAuthIssuer, "SCIMFORGE_OAUTH_JWKS_URL": a.OAuthJWKSURL} {
+			if v != "" {
+				return fmt.Errorf("%s is set, but with SCIMFORGE_TENANCY=%s each tenant trusts its own issuers (scimforge tenant oauth set --tenant NAME --issuer URL --jwks-url URL): one issuer for the whole server would let that identity provider act for every tenant", name, c.Tenancy)
+			}
+		}
+		return a.checkJWTToken(c)
 	}
 	if a.OAuthIssuer == "" {
 		return fmt.Errorf("SCIMFORGE_AUTH_SCHEMES includes oauth: set SCIMFORGE_OAUTH_ISSUER, e.g. https://sts.windows.net/<directory id>/")
@@ -190,6 +197,10 @@ func (a *Auth) checkOAuth(c *Config, schemes string) error {
 	if err != nil || u.Host == "" || (u.Scheme != "https" && !(u.Scheme == "http" && loopback(u.Hostname()))) {
 		return fmt.Errorf("SCIMFORGE_OAUTH_JWKS_URL %q: want an https:// URL (http:// only on a loopback address)", a.OAuthJWKSURL)
 	}
+	return a.checkJWTToken(c)
+}
+
+func (a *Auth) checkJWTToken(c *Config) error {
 	if web.LooksLikeJWT(c.Token) {
 		return fmt.Errorf("SCIMFORGE_TOKEN has the shape of a JWT, which oauth sends to the JWT verifier: use another token (e.g. openssl rand -hex 32)")
 	}

@@ -42,6 +42,15 @@ func TestAuthSettings(t *testing.T) {
 	if _, err := Load(append(slices.Clone(oauthArgs), "-oauth-jwks-url", "http://127.0.0.1:9999/keys")); err != nil {
 		t.Fatal(err)
 	}
+	// With path or host tenancy the issuers are the tenants' own: oauth
+	// needs no global issuer, and the global audience is their default.
+	if c, err = Load([]string{"-tenancy", "path", "-oauth-audience", "api://scim"}); err != nil || c.Auth.Has("bearer") || !slices.Equal(c.Auth.OAuthAudiences, []string{"api://scim"}) {
+		t.Fatalf("oauth with path tenancy: %+v %v", c, err)
+	}
+	clearAuthEnv(t)
+	if _, err = Load([]string{"-tenancy", "host", "-auth-schemes", "bearer,oauth"}); err != nil {
+		t.Fatalf("oauth with host tenancy, no global audience: %v", err)
+	}
 }
 
 // TestAuthSettingsRefused: every bad value fails at start, naming the
@@ -69,7 +78,9 @@ func TestAuthSettingsRefused(t *testing.T) {
 		{nil, append(append([]string{"-auth-schemes", "oauth"}, oauthArgs...), "-oauth-jwks-url", "http://keys.example.com/keys"), "SCIMFORGE_OAUTH_JWKS_URL"},
 		{nil, append(append([]string{"-auth-schemes", "oauth"}, oauthArgs...), "-oauth-issuer", "sts"), "SCIMFORGE_OAUTH_ISSUER"},
 		{nil, append(append([]string{"-auth-schemes", "oauth"}, oauthArgs...), "-oauth-leeway", "1h"), "SCIMFORGE_OAUTH_LEEWAY"},
-		{nil, append(append([]string{"-auth-schemes", "oauth"}, oauthArgs...), "-tenancy", "path"), "SCIMFORGE_TENANCY=none"},
+		{nil, append(append([]string{"-auth-schemes", "oauth"}, oauthArgs...), "-tenancy", "path"), "each tenant trusts its own issuers"},
+		{nil, append([]string{"-auth-schemes", "oauth", "-tenancy", "host"}, oauthArgs[4:]...), "SCIMFORGE_OAUTH_JWKS_URL is set, but with SCIMFORGE_TENANCY=host"},
+		{map[string]string{"SCIMFORGE_TOKEN": "eyJhbGciOiJIUzI1NiJ9.eyJ4IjoxfQ.c2lnbmF0dXJl"}, []string{"-auth-schemes", "oauth,bearer", "-tenancy", "path"}, "SCIMFORGE_TOKEN"},
 		{map[string]string{"SCIMFORGE_TOKEN": "eyJhbGciOiJIUzI1NiJ9.eyJ4IjoxfQ.c2lnbmF0dXJl"}, append([]string{"-auth-schemes", "oauth"}, oauthArgs...), "SCIMFORGE_TOKEN"},
 		{nil, []string{"-public-discovery", "maybe"}, "SCIMFORGE_PUBLIC_DISCOVERY"},
 		{nil, []string{"-auth-max-failures", "-1"}, "SCIMFORGE_AUTH_MAX_FAILURES"},

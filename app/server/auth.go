@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 
+	"github.com/golang-jwt/jwt/v5"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/scimforge/scimforge/app/config"
@@ -44,11 +46,13 @@ func authenticator(static string, creds *credential.Store) web.Authenticator {
 	})
 }
 
-// newOAuth returns the JWT verifier cfg asks for (nil when oauth is off).
-// It starts fetching the keys; Ready says when they are loaded.
+// newOAuth returns the JWT verifier cfg asks for: nil when oauth is off,
+// and with path or host tenancy, where each tenant's issuers are checked
+// by tenantJWTAuthenticator instead. It starts fetching the keys; Ready
+// says when they are loaded.
 func newOAuth(cfg *config.Config, log *slog.Logger) (*oauth.Verifier, error) {
 	a := &cfg.Auth
-	if !a.Has(config.SchemeOAuth) {
+	if !a.Has(config.SchemeOAuth) || tenancy(cfg) != web.TenancyNone {
 		return nil, nil
 	}
 	return oauth.New(oauth.Config{
@@ -72,8 +76,54 @@ func jwtAuthenticator(v *oauth.Verifier) web.Authenticator {
 	})
 }
 
+// tenantJWTAuthenticator checks a JWT against the issuers the request's
+// tenant trusts (credential.Store.TenantIssuers, cached for the store's
+// TTL): the token's iss, read before its signature is checked, only picks
+// which stored issuer's keys verify it, and the verification checks iss
+// again exactly, with aud against that issuer's audiences (none stored:
+// global, SCIMFORGE_OAUTH_AUDIENCE). Keys come from pool, one key set per
+// JWKS URL, loaded on first use: a tenant whose JWKS is down is refused
+// (the reason logged) without touching the others.
+func tenantJWTAuthenticator(creds *credential.Store, pool *oauth.Pool, global []string) web.Authenticator {
+	claimsOnly := jwt.NewParser()
+	return web.AuthenticatorFunc(func(ctx context.Context, reqTenant, token string) (string, bool, error) {
+		trusted, err := creds.TenantIssuers(ctx, reqTenant)
+		if err != nil {
+			return "", false, err
+		}
+		if len(trusted) == 0 {
+			return "", false, fmt.Errorf("%w: a JWT for tenant %q, which trusts no OAuth issuer (scimforge tenant oauth set)", web.ErrRefused, reqTenant)
+		}
+		var claims jwt.RegisteredClaims
+		if _, _, err := claimsOnly.ParseUnverified(token, &claims); err != nil {
+			return "", false, fmt.Errorf("%w: JWT: %v", web.ErrRefused, err)
+		}
+		i := slices.IndexFunc(trusted, func(t credential.Issuer) bool { return t.Issuer == claims.Issuer })
+		if i < 0 {
+			return "", false, fmt.Errorf("%w: JWT from issuer %q, which tenant %q does not trust", web.ErrRefused, claims.Issuer, reqTenant)
+		}
+		iss := trusted[i]
+		auds := iss.Audiences
+		if len(auds) == 0 {
+			auds = global
+		}
+		if len(auds) == 0 {
+			return "", false, fmt.Errorf("%w: JWT: issuer %q of tenant %q has no audience and SCIMFORGE_OAUTH_AUDIENCE is not set", web.ErrRefused, iss.Issuer, reqTenant)
+		}
+		keys, err := pool.Keys(iss.JWKSURL)
+		if err != nil {
+			return "", false, fmt.Errorf("%w: JWT: %v", web.ErrRefused, err)
+		}
+		sub, err := keys.Verify(ctx, token, iss.Issuer, auds)
+		if err != nil {
+			return "", false, fmt.Errorf("%w: JWT from issuer %q: %v", web.ErrRefused, iss.Issuer, err)
+		}
+		return "oauth:" + sub, true, nil
+	})
+}
+
 // authOptions is web.Auth's configuration from cfg; v is the JWT verifier
-// (nil without oauth).
+// (nil without oauth, and with path or host tenancy).
 func authOptions(cfg *config.Config, creds *credential.Store, v *oauth.Verifier, log *slog.Logger) (web.AuthOptions, error) {
 	a := &cfg.Auth
 	static := cfg.Token
@@ -93,10 +143,14 @@ func authOptions(cfg *config.Config, creds *credential.Store, v *oauth.Verifier,
 	if a.Has(config.SchemeHeader) {
 		o.Header = a.Header
 	}
-	if a.Has(config.SchemeOAuth) {
-		if v == nil {
-			return o, fmt.Errorf("oauth is enabled but no verifier was built")
-		}
+	switch {
+	case !a.Has(config.SchemeOAuth):
+	case tenancy(cfg) != web.TenancyNone:
+		pool := oauth.NewPool(oauth.Config{Leeway: a.OAuthLeeway, Log: log}, oauth.DefaultPoolSize)
+		o.JWT = tenantJWTAuthenticator(creds, pool, a.OAuthAudiences)
+	case v == nil:
+		return o, fmt.Errorf("oauth is enabled but no verifier was built")
+	default:
 		o.JWT = jwtAuthenticator(v)
 	}
 	if a.PublicDiscovery {
@@ -134,7 +188,8 @@ const docsURI = "https://github.com/scimforge/scimforge/blob/main/docs/auth.md"
 // schemes, in SCIMFORGE_AUTH_SCHEMES order, the first primary. The
 // custom header has no RFC 7643 type: it is "apikey", as OpenAPI calls a
 // key in a header of its own.
-func authenticationSchemes(a *config.Auth) []map[string]any {
+func authenticationSchemes(cfg *config.Config) []map[string]any {
+	a := &cfg.Auth
 	schemes := a.Schemes
 	if len(schemes) == 0 {
 		schemes = []string{config.SchemeBearer}
@@ -148,10 +203,14 @@ func authenticationSchemes(a *config.Auth) []map[string]any {
 				"description": "A token sent as \"Authorization: Bearer <token>\": one created with scimforge token create, or the server's configured token.",
 				"specUri":     "https://www.rfc-editor.org/info/rfc6750"}
 		case config.SchemeOAuth:
+			from := "from the configured issuer and for the configured audience"
+			if tenancy(cfg) != web.TenancyNone {
+				from = "from an issuer this tenant trusts and for its audience"
+			}
 			e = map[string]any{"type": "oauth2", "name": "OAuth 2.0 access token (JWT)",
 				// Not the issuer or audience: with public discovery anyone would
 				// learn the identity provider's directory id.
-				"description": "A JWT access token sent as \"Authorization: Bearer <token>\" from the configured issuer and for the configured audience, signed with RS256 or ES256 by a key the issuer publishes.",
+				"description": "A JWT access token sent as \"Authorization: Bearer <token>\" " + from + ", signed with RS256 or ES256 by a key the issuer publishes.",
 				"specUri":     "https://www.rfc-editor.org/info/rfc6750"}
 		case config.SchemeBasic:
 			e = map[string]any{"type": "httpbasic", "name": "HTTP Basic",
@@ -173,9 +232,9 @@ func authenticationSchemes(a *config.Auth) []map[string]any {
 }
 
 // setAuthenticationSchemes writes them into a ServiceProviderConfig.
-func setAuthenticationSchemes(a *config.Auth) func(doc map[string]json.RawMessage) error {
+func setAuthenticationSchemes(cfg *config.Config) func(doc map[string]json.RawMessage) error {
 	return func(doc map[string]json.RawMessage) error {
-		raw, err := json.Marshal(authenticationSchemes(a))
+		raw, err := json.Marshal(authenticationSchemes(cfg))
 		if err != nil {
 			return err
 		}
@@ -187,11 +246,12 @@ func setAuthenticationSchemes(a *config.Auth) func(doc map[string]json.RawMessag
 // specSecurity rewrites the served OpenAPI document's security to the
 // configured schemes (the committed openapi.yaml declares bearer only), and
 // with public discovery marks the discovery operations as open.
-func specSecurity(a *config.Auth) func(doc *yaml.Node) error {
+func specSecurity(cfg *config.Config) func(doc *yaml.Node) error {
+	a := &cfg.Auth
 	return func(doc *yaml.Node) error {
 		schemes := map[string]any{}
 		var req []map[string][]string
-		for _, e := range authenticationSchemes(a) {
+		for _, e := range authenticationSchemes(cfg) {
 			var name string
 			var s map[string]any
 			desc := fmt.Sprint(e["name"], ": ", e["description"])

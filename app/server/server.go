@@ -288,13 +288,13 @@ func HandlerWith(cfg *config.Config, db *sqlstore.DB, creds *credential.Store, l
 	if err != nil {
 		return nil, err
 	}
-	if err := srv.Discovery().EditServiceProviderConfig(setAuthenticationSchemes(&cfg.Auth)); err != nil {
+	if err := srv.Discovery().EditServiceProviderConfig(setAuthenticationSchemes(cfg)); err != nil {
 		return nil, err
 	}
 	h = web.Auth(auth, h)
 	h = web.CanonicalPaths(config.BasePath, endpoints, aliases, web.Routes(mux, h))
 	// The OpenAPI document is public (see openapi.go): before web.Auth.
-	if h, err = serveSpec(config.BasePath, h, specSecurity(&cfg.Auth)); err != nil {
+	if h, err = serveSpec(config.BasePath, h, specSecurity(cfg)); err != nil {
 		return nil, err
 	}
 	h = web.Edge(cfg.BaseURL, config.BasePath, log, h, append(bodyLimits(cfg), limits...)...)

@@ -95,8 +95,9 @@ type Store struct {
 	now func() time.Time
 
 	mu      sync.Mutex
-	cache   map[string]cached    // token hash -> what the database said
-	touched map[string]time.Time // tenant/id -> when last_used was last written
+	cache   map[string]cached        // token hash -> what the database said
+	touched map[string]time.Time     // tenant/id -> when last_used was last written
+	issuers map[string]cachedIssuers // tenant -> its OAuth issuers (TenantIssuers)
 }
 
 type cached struct {
@@ -107,11 +108,11 @@ type cached struct {
 
 // New returns the store over db, whose tables Migrate created.
 func New(db *bun.DB) *Store {
-	return &Store{db: db, ttl: DefaultTTL, now: time.Now, cache: map[string]cached{}, touched: map[string]time.Time{}}
+	return &Store{db: db, ttl: DefaultTTL, now: time.Now, cache: map[string]cached{}, touched: map[string]time.Time{}, issuers: map[string]cachedIssuers{}}
 }
 
-// SetCacheTTL sets how long Authenticate trusts a result (0: it reads the
-// database every time). Call it before the store is used.
+// SetCacheTTL sets how long Authenticate and TenantIssuers trust a result
+// (0: they read the database every time). Call it before the store is used.
 func (s *Store) SetCacheTTL(d time.Duration) { s.ttl = d }
 
 type tenantRow struct {
@@ -213,7 +214,7 @@ func (s *Store) Tenants(ctx context.Context) ([]Tenant, error) {
 	return out, nil
 }
 
-// RemoveTenant deletes tenant name and its tokens in one transaction, after
+// RemoveTenant deletes tenant name, its tokens and its OAuth issuers in one transaction, after
 // purge (if not nil) has deleted the tenant's other data in that same
 // transaction: either all of the tenant goes or nothing does. The default
 // tenant cannot be removed (the server recreates it at every start).
@@ -237,6 +238,11 @@ func (s *Store) RemoveTenant(ctx context.Context, name string, purge func(ctx co
 		if _, err := tx.NewDelete().Model((*tokenRow)(nil)).Where("tenant_id = ?", name).Exec(ctx); err != nil {
 			return err
 		}
+		// Explicitly, as for tokens: the foreign key's cascade is not
+		// relied on (SQLite enforces it only with foreign_keys on).
+		if _, err := tx.NewDelete().Model((*issuerRow)(nil)).Where("tenant_id = ?", name).Exec(ctx); err != nil {
+			return err
+		}
 		_, err = tx.NewDelete().Model((*tenantRow)(nil)).Where("tenant_id = ?", name).Exec(ctx)
 		return err
 	})
@@ -244,6 +250,7 @@ func (s *Store) RemoveTenant(ctx context.Context, name string, purge func(ctx co
 		return err
 	}
 	s.forget(func(c cached) bool { return c.tenant == name })
+	s.forgetIssuers(name)
 	return nil
 }
 

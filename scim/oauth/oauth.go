@@ -69,10 +69,8 @@ type Config struct {
 
 // Verifier checks JWTs against one issuer's keys.
 type Verifier struct {
-	cfg    Config
 	parser *jwt.Parser
-	keys   *keyCache
-	kf     keyfunc.Keyfunc
+	keys   *KeySet
 }
 
 // New returns a Verifier and starts the first fetch of the keys (New does
@@ -80,6 +78,39 @@ type Verifier struct {
 func New(cfg Config) (*Verifier, error) {
 	if cfg.Issuer == "" || len(cfg.Audiences) == 0 || cfg.JWKSURL == "" {
 		return nil, errors.New("oauth: issuer, audience and JWKS URL are required")
+	}
+	keys, err := NewKeySet(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Verifier{keys: keys, parser: keys.parser(cfg.Issuer, cfg.Audiences)}, nil
+}
+
+// Verify checks a JWT and returns its subject ("sub", may be empty). The
+// error says why a token was refused; it is for the log, not the caller.
+func (v *Verifier) Verify(ctx context.Context, token string) (string, error) {
+	return v.keys.verify(ctx, token, v.parser)
+}
+
+// Ready is nil once signing keys are cached. Before that it starts a
+// fetch when one is due (so probes retry a JWKS that was down at start)
+// and returns why there are no keys.
+func (v *Verifier) Ready(ctx context.Context) error { return v.keys.Ready(ctx) }
+
+// KeySet is the cached signing keys of one JWKS URL, which any number of
+// issuers may share (per-tenant issuers: see Pool). Config.Issuer and
+// Config.Audiences are not used: each Verify names them.
+type KeySet struct {
+	cfg  Config
+	keys *keyCache
+	kf   keyfunc.Keyfunc
+}
+
+// NewKeySet returns the key set of cfg.JWKSURL and starts its first fetch
+// without waiting for it.
+func NewKeySet(cfg Config) (*KeySet, error) {
+	if cfg.JWKSURL == "" {
+		return nil, errors.New("oauth: a JWKS URL is required")
 	}
 	if cfg.FetchTimeout <= 0 {
 		cfg.FetchTimeout = 10 * time.Second
@@ -102,13 +133,14 @@ func New(cfg Config) (*Verifier, error) {
 	if cfg.Client == nil {
 		cfg.Client = &http.Client{Timeout: cfg.FetchTimeout}
 	}
-	kc := &keyCache{
+	ks := &KeySet{cfg: cfg}
+	ks.keys = &keyCache{
 		Storage:    jwkset.NewMemoryStorage(),
-		cfg:        &cfg,
+		cfg:        &ks.cfg,
 		unknownKID: rate.NewLimiter(rate.Every(cfg.UnknownKIDEvery), 1),
 	}
 	kf, err := keyfunc.New(keyfunc.Options{
-		Storage: kc,
+		Storage: ks.keys,
 		// Entra's keys say "use":"sig"; a key without "use" is allowed, an
 		// encryption key is not.
 		UseWhitelist: []jwkset.USE{jwkset.UseSig, jwkset.USE("")},
@@ -116,31 +148,39 @@ func New(cfg Config) (*Verifier, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := &Verifier{
-		cfg:  cfg,
-		keys: kc,
-		kf:   kf,
-		parser: jwt.NewParser(
-			jwt.WithValidMethods(Algorithms),
-			jwt.WithIssuer(cfg.Issuer),
-			jwt.WithAudience(cfg.Audiences...),
-			jwt.WithExpirationRequired(),
-			jwt.WithIssuedAt(),
-			jwt.WithLeeway(cfg.Leeway),
-			jwt.WithTimeFunc(cfg.Now),
-		),
-	}
-	kc.start()
-	return v, nil
+	ks.kf = kf
+	ks.keys.start()
+	return ks, nil
 }
 
-// Verify checks a JWT and returns its subject ("sub", may be empty). The
-// error says why a token was refused; it is for the log, not the caller.
-func (v *Verifier) Verify(ctx context.Context, token string) (string, error) {
-	v.keys.maybeRefresh()
-	ctx, cancel := context.WithTimeout(ctx, v.cfg.KeyWait)
+// parser checks the algorithm, iss exactly, aud, exp (required), nbf and
+// iat within the leeway.
+func (k *KeySet) parser(issuer string, audiences []string) *jwt.Parser {
+	return jwt.NewParser(
+		jwt.WithValidMethods(Algorithms),
+		jwt.WithIssuer(issuer),
+		jwt.WithAudience(audiences...),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithLeeway(k.cfg.Leeway),
+		jwt.WithTimeFunc(k.cfg.Now),
+	)
+}
+
+// Verify checks a JWT signed by a key of this set, from issuer and for
+// one of audiences (both required), and returns its subject.
+func (k *KeySet) Verify(ctx context.Context, token, issuer string, audiences []string) (string, error) {
+	if issuer == "" || len(audiences) == 0 {
+		return "", errors.New("no issuer or no audience to check the token against")
+	}
+	return k.verify(ctx, token, k.parser(issuer, audiences))
+}
+
+func (k *KeySet) verify(ctx context.Context, token string, p *jwt.Parser) (string, error) {
+	k.keys.maybeRefresh()
+	ctx, cancel := context.WithTimeout(ctx, k.cfg.KeyWait)
 	defer cancel()
-	tok, err := v.parser.Parse(token, v.kf.KeyfuncCtx(ctx))
+	tok, err := p.Parse(token, k.kf.KeyfuncCtx(ctx))
 	if err != nil {
 		return "", err
 	}
@@ -148,16 +188,14 @@ func (v *Verifier) Verify(ctx context.Context, token string) (string, error) {
 	return sub, nil
 }
 
-// Ready is nil once signing keys are cached. Before that it starts a
-// fetch when one is due (so probes retry a JWKS that was down at start)
-// and returns why there are no keys.
-func (v *Verifier) Ready(ctx context.Context) error {
-	all, err := v.keys.Storage.KeyReadAll(ctx)
+// Ready is nil once signing keys are cached; see Verifier.Ready.
+func (k *KeySet) Ready(ctx context.Context) error {
+	all, err := k.keys.Storage.KeyReadAll(ctx)
 	if err == nil && len(all) > 0 {
 		return nil
 	}
-	v.keys.maybeRefresh()
-	if last := v.keys.lastError(); last != nil {
+	k.keys.maybeRefresh()
+	if last := k.keys.lastError(); last != nil {
 		return fmt.Errorf("no signing keys loaded from the JWKS URL: %w", last)
 	}
 	return errors.New("no signing keys loaded from the JWKS URL yet")

@@ -202,7 +202,7 @@ func TestJWKSDown(t *testing.T) {
 	})
 	// The first fetch stores the keys before it schedules the next one:
 	// wait for it to end, or the skew below would move that schedule too.
-	for v.keys.lastError() != nil || busy(v) {
+	for v.keys.keys.lastError() != nil || busy(v) {
 		time.Sleep(time.Millisecond)
 	}
 	s.SetDown(true)
@@ -294,9 +294,9 @@ func TestUnusableKeysSkipped(t *testing.T) {
 }
 
 func busy(v *Verifier) bool {
-	v.keys.mu.Lock()
-	defer v.keys.mu.Unlock()
-	return v.keys.inflight != nil
+	v.keys.keys.mu.Lock()
+	defer v.keys.keys.mu.Unlock()
+	return v.keys.keys.inflight != nil
 }
 
 // BenchmarkVerify: the cost a JWT adds to a request (keys cached).
