@@ -3,10 +3,9 @@ package web
 import (
 	"crypto/sha256"
 	"net/http"
-	"sync"
 	"time"
 
-	"github.com/hashicorp/golang-lru/v2/expirable"
+	lru "github.com/hashicorp/golang-lru/v2"
 	"golang.org/x/time/rate"
 )
 
@@ -30,15 +29,17 @@ type FailureLimiter struct {
 	window time.Duration
 	now    func() time.Time
 
-	mu   sync.Mutex
-	by   *expirable.LRU[string, *rate.Limiter]
-	seen *expirable.LRU[[32]byte, struct{}]
+	by *buckets // failures per address
+	// seen holds when each recently successful credential (tenant and
+	// header, hashed) last succeeded (lru.Cache locks itself).
+	seen *lru.Cache[[32]byte, time.Time]
 }
 
 // Bounds of the limiter's memory: addresses with recent failures (an
 // evicted address starts again with a full bucket, so an attacker must
 // spread over this many addresses to gain from eviction) and recently
-// successful credentials.
+// successful credentials. Plain LRUs: a full bucket left behind blocks
+// nothing, and an old success is told by its time.
 const (
 	maxFailingAddrs = 65536
 	maxGoodCreds    = 4096
@@ -47,17 +48,18 @@ const (
 
 // NewFailureLimiter allows max failures per window from one address.
 func NewFailureLimiter(max int, window time.Duration) *FailureLimiter {
+	seen, _ := lru.New[[32]byte, time.Time](maxGoodCreds)
 	return &FailureLimiter{
 		max: max, window: window, now: time.Now,
-		by:   expirable.NewLRU[string, *rate.Limiter](maxFailingAddrs, nil, window),
-		seen: expirable.NewLRU[[32]byte, struct{}](maxGoodCreds, nil, goodCredTTL),
+		by:   newBuckets(maxFailingAddrs, rate.Every(window/time.Duration(max)), max),
+		seen: seen,
 	}
 }
 
 // blocked reports whether addr has no failures left, and how long until
 // it has one.
 func (f *FailureLimiter) blocked(addr string) (time.Duration, bool) {
-	lim, ok := f.by.Peek(addr)
+	lim, ok := f.by.peek(addr)
 	if !ok {
 		return 0, false
 	}
@@ -69,25 +71,20 @@ func (f *FailureLimiter) blocked(addr string) (time.Duration, bool) {
 }
 
 // fail counts a failure of addr.
-func (f *FailureLimiter) fail(addr string) {
-	f.mu.Lock()
-	lim, ok := f.by.Get(addr)
-	if !ok {
-		lim = rate.NewLimiter(rate.Every(f.window/time.Duration(f.max)), f.max)
-	}
-	// Adding again restarts the entry's expiry: it goes a window after
-	// the last failure, when its bucket is full again anyway.
-	f.by.Add(addr, lim)
-	f.mu.Unlock()
-	lim.AllowN(f.now(), 1)
-}
+func (f *FailureLimiter) fail(addr string) { f.by.get(addr).AllowN(f.now(), 1) }
 
 func credKey(tn, raw string) [32]byte { return sha256.Sum256([]byte(tn + "\x00" + raw)) }
 
-func (f *FailureLimiter) good(tn, raw string) { f.seen.Add(credKey(tn, raw), struct{}{}) }
+func (f *FailureLimiter) good(tn, raw string) {
+	f.seen.Add(credKey(tn, raw), f.now())
+}
 
 func (f *FailureLimiter) recentlyGood(tn, raw string) bool {
-	return raw != "" && f.seen.Contains(credKey(tn, raw))
+	if raw == "" {
+		return false
+	}
+	at, ok := f.seen.Peek(credKey(tn, raw))
+	return ok && f.now().Sub(at) < goodCredTTL
 }
 
 // authClientAddr is the address failures are counted by: the client's

@@ -23,6 +23,39 @@ import (
 // a goroutine per cache that can never be stopped.)
 const rateKeys = 1 << 16
 
+// buckets is a token bucket per key, the most recently used size of them
+// kept; RateLimiter and FailureLimiter both count in one.
+type buckets struct {
+	mu    sync.Mutex
+	c     *lru.Cache[string, *rate.Limiter]
+	every rate.Limit
+	burst int
+}
+
+func newBuckets(size int, every rate.Limit, burst int) *buckets {
+	c, _ := lru.New[string, *rate.Limiter](size) // only fails for a size ≤ 0
+	return &buckets{c: c, every: every, burst: burst}
+}
+
+// get returns key's bucket, a full new one when it has none.
+func (b *buckets) get(key string) *rate.Limiter {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	l, ok := b.c.Get(key)
+	if !ok {
+		l = rate.NewLimiter(b.every, b.burst)
+		b.c.Add(key, l)
+	}
+	return l
+}
+
+// peek returns key's bucket if it has one, without making it recent.
+func (b *buckets) peek(key string) (*rate.Limiter, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.c.Peek(key)
+}
+
 // RateLimiter is a token bucket per key: a key may send Burst requests at
 // once and Rate a second sustained. Per instance: N instances behind a
 // load balancer allow up to N times the rate.
@@ -32,8 +65,7 @@ type RateLimiter struct {
 	// OnLimited is called for every refused request (metrics).
 	OnLimited func()
 
-	mu      sync.Mutex
-	buckets *lru.Cache[string, *rate.Limiter]
+	buckets *buckets
 }
 
 // NewRateLimiter returns a limiter of perSecond requests a second with
@@ -42,21 +74,15 @@ func NewRateLimiter(perSecond float64, burst int) *RateLimiter {
 	if perSecond <= 0 {
 		return nil
 	}
-	c, _ := lru.New[string, *rate.Limiter](rateKeys) // only fails for a size ≤ 0
-	return &RateLimiter{Rate: rate.Limit(perSecond), Burst: max(burst, 1), buckets: c}
+	burst = max(burst, 1)
+	return &RateLimiter{Rate: rate.Limit(perSecond), Burst: burst, buckets: newBuckets(rateKeys, rate.Limit(perSecond), burst)}
 }
 
 // Allow takes one request from key's bucket at now; when the bucket is
 // empty it takes nothing and returns how long until a request would be
 // allowed.
 func (l *RateLimiter) Allow(key string, now time.Time) (retryAfter time.Duration, ok bool) {
-	l.mu.Lock()
-	b, found := l.buckets.Get(key)
-	if !found {
-		b = rate.NewLimiter(l.Rate, l.Burst)
-		l.buckets.Add(key, b)
-	}
-	l.mu.Unlock()
+	b := l.buckets.get(key)
 	res := b.ReserveN(now, 1)
 	if !res.OK() {
 		return time.Second, false
